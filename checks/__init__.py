@@ -1,0 +1,1 @@
+"""The check library: pure functions from evidence to findings (no I/O)."""

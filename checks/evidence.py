@@ -1,0 +1,294 @@
+"""Typed evidence: the normalised facts that checks read.
+
+These types are plain data so that `checks/` stays pure: the crawlers in
+`pipelines/` build them, the checks only read them.
+
+Convention for missing data (DESIGN.md, "Evidence"): a field that could not be
+observed is ``None`` (unknown), never ``False`` or an empty list. An empty list
+means "we looked and there is none".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Problem:
+    """A file or object that could not be read, with a reason a person can act on."""
+
+    path: str
+    reason: str
+
+
+# ---------------------------------------------------------------- repo facts
+
+
+@dataclass(slots=True)
+class CatalogEntity:
+    """One document of a Backstage ``catalog-info.yaml``."""
+
+    kind: str
+    name: str
+    file: str  # path of the catalog file inside the repo
+    namespace: str = "default"
+    owner: str | None = None
+    lifecycle: str | None = None
+    system: str | None = None
+    type: str | None = None
+    description: str | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+    # A component's path in a monorepo: the directory of its catalog file, or
+    # the `backstage.io/source-location` sub-path when it points inside the repo.
+    path: str = ""
+    errors: list[str] = field(default_factory=list)  # schema problems ("spec.owner missing")
+
+
+@dataclass(slots=True)
+class CodeOwnersRule:
+    pattern: str
+    owners: list[str]
+    line: int
+
+
+@dataclass(slots=True)
+class CodeOwners:
+    file: str  # "CODEOWNERS", ".github/CODEOWNERS" or "docs/CODEOWNERS"
+    rules: list[CodeOwnersRule]
+    errors: list[str] = field(default_factory=list)  # unparseable lines, with line numbers
+
+
+@dataclass(slots=True)
+class TemplateInfo:
+    """Which service template generated the repo (copier answers or cookiecutter replay)."""
+
+    tool: str  # "copier" | "cookiecutter"
+    file: str
+    source: str | None  # _src_path / template URL
+    version: str | None  # _commit (copier) or the recorded checkout/version
+
+
+@dataclass(slots=True)
+class WorkflowRef:
+    """A `uses:` reference found in a GitHub Actions workflow."""
+
+    file: str
+    job: str
+    uses: str  # raw value, e.g. "acme/platform-workflows/.github/workflows/deploy.yml@v4"
+    target: str  # the part before "@" ("acme/platform-workflows/.github/workflows/deploy.yml")
+    ref: str | None  # the part after "@" ("v4"), None when unpinned
+    reusable: bool  # job-level `uses:` (reusable workflow) vs step-level action
+
+
+@dataclass(slots=True)
+class Workflow:
+    file: str
+    name: str | None
+    triggers: list[str]  # on: push / pull_request / workflow_dispatch ...
+    branches: list[str] | None  # push branches filter, None when unfiltered
+    refs: list[WorkflowRef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class HelmDependency:
+    name: str
+    version: str | None
+    repository: str | None
+
+
+@dataclass(slots=True)
+class HelmChart:
+    file: str
+    name: str | None
+    version: str | None
+    dependencies: list[HelmDependency] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TerraformModule:
+    file: str
+    name: str
+    source: str
+    version: str | None  # `version =` for registry modules, `?ref=` for git sources
+    kind: str  # "registry" | "git" | "local" | "http" | "other"
+
+
+@dataclass(slots=True)
+class DependencyManifest:
+    file: str
+    ecosystem: str  # "python" | "node" | "go" | "maven" | "gradle"
+    packages: list[str]  # normalised package names
+    opentelemetry: list[str]  # the packages that are OpenTelemetry SDK / instrumentation
+    structured_logging: list[str]  # the packages that are structured-logging libraries
+
+
+@dataclass(slots=True)
+class Container:
+    name: str
+    image: str | None
+    readiness_probe: bool
+    liveness_probe: bool
+    cpu_request: str | None = None
+    memory_request: str | None = None
+    cpu_limit: str | None = None
+    memory_limit: str | None = None
+    run_as_non_root: bool | None = None  # container securityContext, None when unset
+    run_as_user: int | None = None
+    # names of env vars whose literal `value` looks like a secret (never the value itself)
+    literal_secret_env: list[str] = field(default_factory=list)
+    secret_refs: list[str] = field(default_factory=list)  # Secret names referenced (secretKeyRef/envFrom)
+    init: bool = False
+
+
+@dataclass(slots=True)
+class Workload:
+    """A Deployment, StatefulSet or DaemonSet, from a cluster or a manifest in a repo."""
+
+    kind: str
+    name: str
+    namespace: str
+    labels: dict[str, str]  # the workload's metadata.labels
+    pod_labels: dict[str, str]  # spec.template.metadata.labels
+    annotations: dict[str, str]  # metadata + pod template annotations merged (pod wins)
+    replicas: int | None  # None when unset (Kubernetes defaults to 1) or DaemonSet
+    containers: list[Container]
+    pod_run_as_non_root: bool | None = None
+    pod_run_as_user: int | None = None
+    file: str | None = None  # manifest path when it came from a repo
+    cluster: str | None = None  # cluster name when it came from a cluster
+    environment: str | None = None  # "production", "staging", ... from source config
+    created_at: str | None = None
+    uid: str | None = None
+
+
+@dataclass(slots=True)
+class K8sObject:
+    """Any other Kubernetes object a check needs: Service, PDB, HPA, monitors, ExternalSecret."""
+
+    kind: str
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    # kind-specific, already normalised:
+    #   Service: {"selector": {...}}
+    #   PodDisruptionBudget / ServiceMonitor / PodMonitor: {"match_labels": {...}}
+    #   HorizontalPodAutoscaler: {"target_kind": ..., "target_name": ..., "min": n, "max": n}
+    #   ExternalSecret: {"target": secret name}
+    spec: dict
+    file: str | None = None
+    cluster: str | None = None
+    environment: str | None = None
+
+
+@dataclass(slots=True)
+class K8sInventory:
+    """What one cluster snapshot, live cluster or repo's manifests contain."""
+
+    workloads: list[Workload] = field(default_factory=list)
+    objects: list[K8sObject] = field(default_factory=list)
+    # ReplicaSets, for rollout history: (namespace, owner deployment, revision, created_at, images, annotations)
+    replica_sets: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Commit:
+    sha: str
+    author_time: dt.datetime
+    committer_time: dt.datetime
+    paths: list[str]
+    parents: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tag:
+    name: str
+    sha: str  # the commit it points at
+    time: dt.datetime  # tagger date if annotated, else the commit's committer date
+
+
+@dataclass(slots=True)
+class RepoFacts:
+    """Everything the crawl learned about one repository at one point in time."""
+
+    repo: str  # short name, unique within the organisation
+    location: str  # clone path or URL (never with credentials)
+    default_branch: str | None = None
+    head_sha: str | None = None
+    head_time: dt.datetime | None = None
+    files: list[str] = field(default_factory=list)  # every path in the committed tree
+    catalog: list[CatalogEntity] = field(default_factory=list)
+    codeowners: CodeOwners | None = None
+    templates: list[TemplateInfo] = field(default_factory=list)
+    workflows: list[Workflow] = field(default_factory=list)
+    helm_charts: list[HelmChart] = field(default_factory=list)
+    terraform_modules: list[TerraformModule] = field(default_factory=list)
+    dependencies: list[DependencyManifest] = field(default_factory=list)
+    dependency_bot: str | None = None  # "dependabot" | "renovate" | None (looked, none)
+    manifests: K8sInventory = field(default_factory=K8sInventory)
+    problems: list[Problem] = field(default_factory=list)  # per-file parse failures
+    # Set when the repo could not be crawled at all (empty, no default branch,
+    # git failure, API error). Every repo-based check is then `unknown`.
+    error: str | None = None
+    # Facts only an API knows (GitHub source); None = not known for this source.
+    archived: bool | None = None
+    branch_protected: bool | None = None
+    ci_runs: list[dict] | None = None  # {"status","conclusion","created_at","duration_s","name"}
+
+
+# ------------------------------------------------------------- service level
+
+
+@dataclass(slots=True)
+class DeliveryMetrics:
+    """DORA metrics for one service over the trailing windows (see DESIGN.md)."""
+
+    deployments_30d: int
+    lead_time_p50_hours: float | None
+    lead_time_p90_hours: float | None
+    deploy_days_per_week: float | None  # median over the trailing 12 weeks
+    change_failure_rate: float | None  # 0..1, None when there were no deployments
+    time_to_restore_hours: float | None  # median, None when there were no resolved incidents
+    incidents_90d: int = 0
+
+
+@dataclass(slots=True)
+class ServiceEvidence:
+    """All facts about one service, scoped to its path in its repo."""
+
+    service: str
+    identity_rule: str  # "catalog" | "config" | "repo"
+    repo: str | None
+    path: str  # "" for the repo root
+    team: str | None
+    owner_source: str | None  # where `team` came from: "catalog spec.owner", "config", "CODEOWNERS"
+    as_of: dt.date
+    lifecycle: str | None = None
+    system: str | None = None
+    type: str | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+    catalog: CatalogEntity | None = None  # None: no catalog entity describes this service
+    repo_error: str | None = None  # repo-level crawl failure: repo-based checks are unknown
+    repo_problems: list[Problem] = field(default_factory=list)
+    files: frozenset[str] = frozenset()  # paths relative to the repo root
+    codeowners: CodeOwners | None = None
+    codeowners_owners: list[str] | None = None  # owners of the service path; None = no CODEOWNERS
+    templates: list[TemplateInfo] = field(default_factory=list)
+    workflows: list[Workflow] = field(default_factory=list)
+    helm_charts: list[HelmChart] = field(default_factory=list)
+    terraform_modules: list[TerraformModule] = field(default_factory=list)
+    dependencies: list[DependencyManifest] = field(default_factory=list)
+    dependency_bot: str | None = None
+    # Workloads in crawled clusters joined to this service by label; None when
+    # cluster state is unknown (no cluster source, or a backfilled snapshot).
+    cluster_workloads: list[Workload] | None = None
+    cluster_objects: list[K8sObject] = field(default_factory=list)  # in the workloads' namespaces
+    cluster_errors: list[str] = field(default_factory=list)  # clusters that failed this run
+    repo_workloads: list[Workload] = field(default_factory=list)  # manifests kept in the repo
+    repo_objects: list[K8sObject] = field(default_factory=list)
+    delivery: DeliveryMetrics | None = None  # None: no deploy data source for this service
+    archived: bool | None = None
+    branch_protected: bool | None = None
+    ci_runs: list[dict] | None = None

@@ -1,0 +1,191 @@
+"""The check model: a check is a pure function plus its human text, kept as data.
+
+A check function takes ``(ServiceEvidence, CheckContext)`` and returns an
+:class:`Outcome`. It never does I/O. Its title, rationale, remediation (with
+``{placeholders}`` filled from the outcome's params and the service) and doc
+link live on the :class:`Check` next to it, so the catalogue, the dashboard,
+``scorecard explain`` and the README are all generated from the same place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from checks.evidence import ServiceEvidence
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"  # data missing or stale: never counted as a fail
+    ERROR = "error"  # the check itself broke
+    WAIVED = "waived"
+
+
+CATEGORIES = ("golden_path", "observability", "ownership", "delivery", "reliability", "security")
+LEVELS = ("bronze", "silver", "gold")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    detail: str  # one line a person reads: "2 of 3 containers lack a readiness probe: worker, cron"
+    params: Mapping[str, object] = field(default_factory=dict)  # fills the remediation placeholders
+    snippet: str | None = None  # copy-able fix (YAML block, file contents), where the check has one
+
+
+def passed(detail: str, **params: object) -> Outcome:
+    return Outcome(Status.PASS, detail, params)
+
+
+def failed(detail: str, snippet: str | None = None, **params: object) -> Outcome:
+    return Outcome(Status.FAIL, detail, params, snippet)
+
+
+def warned(detail: str, snippet: str | None = None, **params: object) -> Outcome:
+    return Outcome(Status.WARN, detail, params, snippet)
+
+
+def unknown(detail: str, **params: object) -> Outcome:
+    return Outcome(Status.UNKNOWN, detail, params)
+
+
+def not_applicable(detail: str, **params: object) -> Outcome:
+    return Outcome(Status.NOT_APPLICABLE, detail, params)
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenPath:
+    """One golden path as configured: what "on the path" means and its releases."""
+
+    reference: str  # template source, workflow target, chart name or module source prefix
+    latest: str | None = None
+    releases: tuple[str, ...] = ()  # oldest -> newest, for "N releases behind"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """Organisation-level settings every check may read (from the config)."""
+
+    as_of: dt.date
+    known_teams: frozenset[str] = frozenset()
+    template: GoldenPath | None = None
+    ci_workflow: GoldenPath | None = None
+    helm_chart: GoldenPath | None = None
+    terraform: GoldenPath | None = None
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    production_environments: frozenset[str] = frozenset({"production", "prod"})
+
+    def threshold(self, name: str, default: float) -> float:
+        return float(self.thresholds.get(name, default))
+
+
+CheckFn = Callable[[ServiceEvidence, CheckContext], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str  # snake_case yes/no question: has_codeowners, uses_base_helm_chart
+    title: str
+    category: str
+    level: str  # default level in the default scorecard
+    weight: int
+    rationale: str
+    remediation: str  # with {placeholders}: {service} {repo} {path} {owner} + the outcome's params
+    doc: str  # path below the configurable doc base URL
+    fn: CheckFn
+
+    def doc_url(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/{self.doc.lstrip('/')}"
+
+    def render_remediation(self, ev: ServiceEvidence, params: Mapping[str, object]) -> str:
+        values = _Placeholders(
+            service=ev.service,
+            repo=ev.repo or "(no repo)",
+            path=ev.path or ".",
+            owner=ev.team or "(unknown owner)",
+        )
+        values.update({k: _fmt(v) for k, v in params.items()})
+        return self.remediation.format_map(values)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class _Placeholders(dict):
+    """A missing placeholder renders as itself instead of raising: a remediation
+    text with a typo must not turn a finding into an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check_id: str
+    status: Status
+    detail: str
+    remediation: str | None  # rendered; None when the check passed or does not apply
+    snippet: str | None = None
+
+
+_NEEDS_FIX = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR})
+
+
+def evaluate(check: Check, ev: ServiceEvidence, ctx: CheckContext) -> Finding:
+    """Run one check; a check that raises becomes an `error` finding, never a crashed run."""
+    try:
+        out = check.fn(ev, ctx)
+    except Exception as exc:  # noqa: BLE001 - any bug in one check must not stop the others
+        return Finding(check.id, Status.ERROR, f"check failed: {type(exc).__name__}: {exc}", None)
+    remediation = check.render_remediation(ev, out.params) if out.status in _NEEDS_FIX else None
+    return Finding(check.id, out.status, out.detail, remediation, out.snippet)
+
+
+# ----------------------------------------------------------------- registry
+
+CATALOGUE: dict[str, Check] = {}
+
+
+def check(
+    *,
+    id: str,  # noqa: A002 - the catalogue's own word
+    title: str,
+    category: str,
+    level: str,
+    weight: int,
+    rationale: str,
+    remediation: str,
+    doc: str | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function in the catalogue with its human text."""
+    if category not in CATEGORIES:
+        raise ValueError(f"check {id}: unknown category {category!r}")
+    if level not in LEVELS:
+        raise ValueError(f"check {id}: unknown level {level!r}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in CATALOGUE:
+            raise ValueError(f"duplicate check id {id!r}")
+        CATALOGUE[id] = Check(
+            id=id,
+            title=title,
+            category=category,
+            level=level,
+            weight=weight,
+            rationale=rationale,
+            remediation=remediation,
+            doc=doc or f"{category}/{id}",
+            fn=fn,
+        )
+        return fn
+
+    return register
