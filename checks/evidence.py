@@ -271,6 +271,7 @@ class ServiceEvidence:
     annotations: dict[str, str] = field(default_factory=dict)
     catalog: CatalogEntity | None = None  # None: no catalog entity describes this service
     repo_error: str | None = None  # repo-level crawl failure: repo-based checks are unknown
+    default_branch: str | None = None
     repo_problems: list[Problem] = field(default_factory=list)
     files: frozenset[str] = frozenset()  # paths relative to the repo root
     codeowners: CodeOwners | None = None

@@ -78,7 +78,7 @@ class CheckContext:
     ci_workflow: GoldenPath | None = None
     helm_chart: GoldenPath | None = None
     terraform: GoldenPath | None = None
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, float | str] = field(default_factory=dict)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 
     def threshold(self, name: str, default: float) -> float:

@@ -1,0 +1,238 @@
+"""Delivery checks: CI on the default branch and the four DORA metrics.
+
+Metric definitions and tiers: DESIGN.md "Metric definitions"; tier functions
+in checks/dora.py. A DORA check passes when the service's tier is at or above
+the `dora_target_tier` threshold (default "high").
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from checks import dora
+from checks._helpers import file_index, plural, repo_unknown, summarise_names
+from checks.evidence import DeliveryMetrics, ServiceEvidence, Workflow
+from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
+
+# When the source could not tell the default branch, these are the names it almost always has.
+_DEFAULT_BRANCHES = ("main", "master")
+
+
+def _branches(ev: ServiceEvidence) -> tuple[str, ...]:
+    return (ev.default_branch,) if ev.default_branch else _DEFAULT_BRANCHES
+
+
+def _runs_on_default_branch(w: Workflow, branches: tuple[str, ...]) -> bool:
+    if "push" not in w.triggers:
+        return False
+    if w.branches is None:
+        return True
+    return any(fnmatchcase(b, pattern) for pattern in w.branches for b in branches)
+
+
+def _ci_runs_note(runs: list[dict] | None) -> str:
+    if runs is None:
+        return ""
+    if not runs:
+        # Not a failure: the CI API keeps a window, and a quiet repo has no recent runs.
+        return "; no recent runs recorded"
+    finished = [r for r in runs if r.get("conclusion")]
+    if not finished:
+        return ""
+    ok = sum(1 for r in finished if r.get("conclusion") == "success")
+    return f"; {ok} of {len(finished)} recent runs succeeded"
+
+
+_CI_SNIPPET = """# .github/workflows/ci.yml
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+"""
+
+
+@check(
+    id="has_ci_on_default_branch",
+    title="CI runs on the default branch",
+    category="delivery",
+    level="bronze",
+    weight=3,
+    rationale=(
+        "CI on every push to the default branch catches what slipped past pull-request checks (merge "
+        "skew, flaky tests) before it is deployed, and is the source of every delivery metric."
+    ),
+    remediation=(
+        "Add a `push` trigger for the default branch to a workflow in {repo} (snippet), or remove the "
+        "branch filter that excludes it from `{workflow_file}`."
+    ),
+)
+def has_ci_on_default_branch(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    first_file = ev.workflows[0].file if ev.workflows else ".github/workflows/ci.yml"
+    if (missing := repo_unknown(ev, workflow_file=first_file)) is not None:
+        return missing
+    for w in ev.workflows:
+        if _runs_on_default_branch(w, _branches(ev)):
+            return passed(f"{w.file} runs on push to the default branch{_ci_runs_note(ev.ci_runs)}")
+    other = file_index(ev).other_ci
+    if other:
+        return passed(f"CI configured in {summarise_names(other)}")
+    if not ev.workflows:
+        return failed("no CI workflows found", snippet=_CI_SNIPPET, workflow_file=first_file)
+    files = summarise_names(w.file for w in ev.workflows)
+    return failed(
+        f"no workflow runs on push to {' or '.join(_branches(ev))} ({files})",
+        snippet=_CI_SNIPPET,
+        workflow_file=first_file,
+    )
+
+
+# ---------------------------------------------------------------------- DORA
+
+
+def _target(ctx: CheckContext) -> str:
+    # Read raw: a tier is a word, and CheckContext.threshold() coerces to float.
+    return dora.parse_tier(ctx.thresholds.get("dora_target_tier", "high"))
+
+
+_CONNECT = (
+    "record its production deployments (deploy log, GitHub deployments, a deploy workflow or release "
+    "tags) so the scorecard can measure them"
+)
+
+
+def _no_data(ev: ServiceEvidence, target: str) -> Outcome | None:
+    if ev.delivery is None:
+        return unknown("no deployment data for this service", target=target, tier="unknown", hint=_CONNECT)
+    return None
+
+
+def _judge(tier: str, target: str, detail: str, **params: object) -> Outcome:
+    params = {"tier": tier, "target": target, **params}
+    if dora.tier_at_least(tier, target):
+        return passed(f"{detail} ({tier} tier)", **params)
+    return failed(f"{detail} ({tier} tier, target {target})", **params)
+
+
+@check(
+    id="lead_time_meets_target",
+    title="Lead time for changes meets the target",
+    category="delivery",
+    level="gold",
+    weight=2,
+    rationale=(
+        "Lead time (commit to production) measures how quickly a fix or feature reaches users; long "
+        "lead times mean big risky batches. Tiers per DORA 2023: elite < 1 day, high < 1 week, "
+        "medium < 1 month."
+    ),
+    remediation=(
+        "Bring {service}'s lead time to the {target} tier or better (now: {tier}): {hint}."
+    ),
+)
+def lead_time_meets_target(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    target = _target(ctx)
+    if (missing := _no_data(ev, target)) is not None:
+        return missing
+    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
+    hint = "ship smaller pull requests, merge daily and deploy every merge automatically"
+    if m.deployments_30d == 0 or m.lead_time_p50_hours is None:
+        return unknown("no production deployments with linked commits in the last 30 days", target=target, tier="unknown", hint=hint)
+    p90 = f", p90 {dora.format_hours(m.lead_time_p90_hours)}" if m.lead_time_p90_hours is not None else ""
+    detail = f"p50 lead time {dora.format_hours(m.lead_time_p50_hours)}{p90}"
+    return _judge(dora.lead_time_tier(m.lead_time_p50_hours), target, detail, hint=hint)
+
+
+@check(
+    id="deploys_frequently",
+    title="Deploys to production frequently",
+    category="delivery",
+    level="gold",
+    weight=2,
+    rationale=(
+        "Frequent small deployments are less risky than rare big ones and get fixes to users sooner. "
+        "Measured as the median number of deploy-days per week over 12 weeks; tiers per DORA 2023: "
+        "elite >= 5, high >= 1, medium >= once a month."
+    ),
+    remediation=(
+        "Bring {service}'s deployment frequency to the {target} tier or better (now: {tier}): {hint}."
+    ),
+)
+def deploys_frequently(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    target = _target(ctx)
+    if (missing := _no_data(ev, target)) is not None:
+        return missing
+    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
+    hint = "automate the production deploy on merge to the default branch and remove manual approval gates"
+    if m.deploy_days_per_week is None:
+        if m.deployments_30d == 0:
+            return failed("no production deployments in the last 30 days", tier="low", target=target, hint=hint)
+        return unknown(
+            f"{m.deployments_30d} deployments in 30 days, but no weekly frequency was computed",
+            tier="unknown",
+            target=target,
+            hint=hint,
+        )
+    detail = (
+        f"median {m.deploy_days_per_week:g} deploy-days per week over 12 weeks, "
+        f"{plural(m.deployments_30d, 'deploy')} in 30 days"
+    )
+    return _judge(dora.deploy_frequency_tier(m.deploy_days_per_week), target, detail, hint=hint)
+
+
+@check(
+    id="change_failure_rate_within_target",
+    title="Change failure rate within target",
+    category="delivery",
+    level="gold",
+    weight=2,
+    rationale=(
+        "The share of deployments that cause an incident shows whether speed is bought with "
+        "stability. Tiers per DORA 2023: elite <= 5 %, high <= 10 %, medium <= 15 %."
+    ),
+    remediation=(
+        "Bring {service}'s change failure rate to the {target} tier or better (now: {tier}): {hint}."
+    ),
+)
+def change_failure_rate_within_target(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    target = _target(ctx)
+    if (missing := _no_data(ev, target)) is not None:
+        return missing
+    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
+    hint = "add tests for the failures in recent incidents, roll out progressively (canary) and gate on error rate"
+    if m.change_failure_rate is None:
+        return unknown("no production deployments to compute a failure rate from", tier="unknown", target=target, hint=hint)
+    detail = f"change failure rate {m.change_failure_rate * 100:.1f} %, {plural(m.incidents_90d, 'incident')} in 90 days"
+    return _judge(dora.change_failure_tier(m.change_failure_rate), target, detail, hint=hint)
+
+
+@check(
+    id="restores_quickly",
+    title="Restores service quickly after incidents",
+    category="delivery",
+    level="gold",
+    weight=2,
+    rationale=(
+        "How fast service is restored after an incident bounds the harm any failure can do. Median "
+        "incident duration; tiers per DORA 2023: elite < 1 hour, high < 1 day, medium < 1 week."
+    ),
+    remediation=(
+        "Bring {service}'s time to restore to the {target} tier or better (now: {tier}): {hint}."
+    ),
+)
+def restores_quickly(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    target = _target(ctx)
+    if (missing := _no_data(ev, target)) is not None:
+        return missing
+    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
+    hint = "keep one-command rollback, alert on user impact, and keep the runbook current"
+    if m.time_to_restore_hours is None:
+        if m.incidents_90d == 0:
+            return not_applicable("no incidents in the last 90 days")
+        return unknown(f"{plural(m.incidents_90d, 'incident')} in 90 days, none resolved yet", tier="unknown", target=target, hint=hint)
+    detail = f"median time to restore {dora.format_hours(m.time_to_restore_hours)}"
+    return _judge(dora.restore_tier(m.time_to_restore_hours), target, detail, hint=hint)

@@ -1,0 +1,350 @@
+"""Observability checks: can the people on call see what the service is doing?"""
+
+from __future__ import annotations
+
+from checks._helpers import (
+    applies_to_path,
+    file_index,
+    monitor_reaches,
+    objects_of,
+    repo_unknown,
+    same_place,
+    selector_label,
+    selects,
+    some_of,
+    summarise_names,
+    under,
+    workload_scope,
+)
+from checks.evidence import DependencyManifest, K8sObject, ServiceEvidence, Workload
+from checks.model import CheckContext, Outcome, check, failed, passed, unknown
+
+# ------------------------------------------------------------------- metrics
+
+
+def _scraped_by(w: Workload, objects: list[K8sObject]) -> str | None:
+    """How Prometheus finds this workload's pods, or None when nothing does."""
+    if w.annotations.get("prometheus.io/scrape") == "true":
+        return "prometheus.io/scrape annotation"
+    services = []
+    for o in objects:
+        if o.kind == "PodMonitor":
+            if monitor_reaches(o, w) and selects(o.spec, w.pod_labels, empty_matches_all=True):
+                return f"PodMonitor {o.name}"
+        elif o.kind == "Service" and same_place(o, w) and selects(o.spec, w.pod_labels, key="selector"):
+            if o.annotations.get("prometheus.io/scrape") == "true":
+                return f"Service {o.name} prometheus.io/scrape annotation"
+            services.append(o)
+    for svc in services:
+        for m in objects:
+            if m.kind == "ServiceMonitor" and monitor_reaches(m, w) and selects(m.spec, svc.labels, empty_matches_all=True):
+                return f"ServiceMonitor {m.name} via Service {svc.name}"
+    return None
+
+
+def _pod_monitor_snippet(w: Workload) -> str:
+    key, value = selector_label(w)
+    return (
+        "apiVersion: monitoring.coreos.com/v1\n"
+        "kind: PodMonitor\n"
+        "metadata:\n"
+        f"  name: {w.name}\n"
+        f"  namespace: {w.namespace}\n"
+        "spec:\n"
+        "  selector:\n"
+        "    matchLabels:\n"
+        f"      {key}: {value}\n"
+        "  podMetricsEndpoints:\n"
+        "    - port: metrics  # the container port that serves /metrics\n"
+        "      path: /metrics\n"
+    )
+
+
+@check(
+    id="metrics_scraped",
+    title="Metrics are scraped by Prometheus",
+    category="observability",
+    level="bronze",
+    weight=3,
+    rationale=(
+        "Without scraped metrics there are no dashboards, alerts or SLOs: the first sign of trouble is "
+        "a customer. A ServiceMonitor/PodMonitor (or the scrape annotation) is all it takes."
+    ),
+    remediation=(
+        "Expose `/metrics` from {workloads} and add a PodMonitor next to the manifests in {repo} "
+        "(snippet), or set `prometheus.io/scrape: \"true\"` on the pod template if your Prometheus "
+        "uses annotation discovery."
+    ),
+)
+def metrics_scraped(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    scope = workload_scope(ev, ctx)
+    if isinstance(scope, Outcome):
+        return scope
+    how: dict[str, str] = {}
+    missing: dict[str, Workload] = {}
+    for w in scope.workloads:
+        found = _scraped_by(w, scope.objects)
+        if found is None:
+            missing.setdefault(w.name, w)
+        else:
+            how.setdefault(w.name, found)
+    if not missing:
+        return passed(f"{scope.where}: " + "; ".join(f"{n} by {h}" for n, h in how.items()))
+    total = len(how.keys() | missing.keys())
+    names = list(missing)
+    return failed(
+        f"{scope.where}: {some_of(len(missing), total, 'workload', 'is', 'are')} not scraped: {summarise_names(names)}",
+        snippet=_pod_monitor_snippet(next(iter(missing.values()))),
+        workloads=names,
+    )
+
+
+# -------------------------------------------------------------- dependencies
+
+
+def _manifests(ev: ServiceEvidence) -> list[DependencyManifest]:
+    return [m for m in ev.dependencies if applies_to_path(m.file, ev.path)]
+
+
+_OTEL_PACKAGES = {
+    "python": "opentelemetry-distro opentelemetry-exporter-otlp",
+    "node": "@opentelemetry/sdk-node @opentelemetry/auto-instrumentations-node",
+    "go": "go.opentelemetry.io/otel go.opentelemetry.io/otel/sdk",
+    "maven": "io.opentelemetry.instrumentation:opentelemetry-instrumentation-bom",
+    "gradle": "io.opentelemetry.instrumentation:opentelemetry-instrumentation-bom",
+}
+_LOGGING_PACKAGES = {
+    "python": "structlog (or python-json-logger)",
+    "node": "pino",
+    "go": "log/slog (standard library) or go.uber.org/zap",
+    "maven": "net.logstash.logback:logstash-logback-encoder",
+    "gradle": "net.logstash.logback:logstash-logback-encoder",
+}
+
+
+def _suggest(manifests: list[DependencyManifest], table: dict[str, str]) -> str:
+    ecosystems = dict.fromkeys(m.ecosystem for m in manifests)
+    return "; ".join(f"{e}: {table[e]}" for e in ecosystems if e in table) or "the library for its language"
+
+
+@check(
+    id="uses_opentelemetry_sdk",
+    title="Instrumented with OpenTelemetry",
+    category="observability",
+    level="silver",
+    weight=2,
+    rationale=(
+        "OpenTelemetry traces follow a request across services, so an incident is found in minutes "
+        "instead of by reading logs from five teams. One vendor-neutral SDK keeps backends swappable."
+    ),
+    remediation=(
+        "Add the OpenTelemetry SDK to {service} ({packages}) and export OTLP to the platform collector; "
+        "auto-instrumentation covers HTTP, database and queue clients."
+    ),
+)
+def uses_opentelemetry_sdk(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    if (missing := repo_unknown(ev, packages="see the platform docs")) is not None:
+        return missing
+    manifests = _manifests(ev)
+    if not manifests:
+        return unknown(f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _OTEL_PACKAGES))
+    for m in manifests:
+        if m.opentelemetry:
+            return passed(f"{m.file}: {summarise_names(m.opentelemetry)}")
+    files = summarise_names(m.file for m in manifests)
+    return failed(f"no OpenTelemetry package in {files}", packages=_suggest(manifests, _OTEL_PACKAGES))
+
+
+@check(
+    id="uses_structured_logging",
+    title="Logs are structured",
+    category="observability",
+    level="silver",
+    weight=2,
+    rationale=(
+        "Structured (JSON) logs can be filtered by field and joined to traces; free-text logs need "
+        "regexes at 3 a.m. Go's standard log/slog is structured too, but it leaves no trace in go.mod, "
+        "so a Go-only service without a logging library is `unknown`, not failed."
+    ),
+    remediation=(
+        "Log through a structured logger in {service} ({packages}), emit JSON in production and include "
+        "the trace id in every line."
+    ),
+)
+def uses_structured_logging(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    if (missing := repo_unknown(ev, packages="see the platform docs")) is not None:
+        return missing
+    manifests = _manifests(ev)
+    if not manifests:
+        return unknown(
+            f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _LOGGING_PACKAGES)
+        )
+    for m in manifests:
+        if m.structured_logging:
+            return passed(f"{m.file}: {summarise_names(m.structured_logging)}")
+    files = summarise_names(m.file for m in manifests)
+    packages = _suggest(manifests, _LOGGING_PACKAGES)
+    if all(m.ecosystem == "go" for m in manifests):
+        return unknown(f"no logging library in {files}; log/slog (standard library) cannot be seen in go.mod", packages=packages)
+    return failed(f"no structured-logging library in {files}", packages=packages)
+
+
+# ---------------------------------------------------------------- as code
+
+
+def _objects(ev: ServiceEvidence) -> list[K8sObject]:
+    return [*ev.cluster_objects, *ev.repo_objects]
+
+
+def _names(objs: list[K8sObject]) -> str:
+    return summarise_names(f"{o.kind} {o.name}" for o in objs)
+
+
+@check(
+    id="has_dashboards_as_code",
+    title="Dashboards are kept as code",
+    category="observability",
+    level="gold",
+    weight=1,
+    rationale=(
+        "Dashboards in git are reviewed, survive a Grafana rebuild, and are created for every "
+        "environment at once instead of being clicked together in production only."
+    ),
+    remediation=(
+        "Export {service}'s Grafana dashboard as JSON into `{dashboard_file}` in {repo} (or a "
+        "GrafanaDashboard resource) and provision it from there."
+    ),
+)
+def has_dashboards_as_code(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    dashboard_file = under(ev.path, f"dashboards/{ev.service}.json")
+    objs = [
+        o for o in _objects(ev)
+        if o.kind == "GrafanaDashboard" or (o.kind == "ConfigMap" and "grafana_dashboard" in o.labels)
+    ]
+    if objs:
+        return passed(_names(objs))
+    if (missing := repo_unknown(ev, dashboard_file=dashboard_file)) is not None:
+        return missing
+    files = file_index(ev).dashboards
+    if files:
+        return passed(summarise_names(files))
+    return failed(
+        "no dashboard files (dashboards/, grafana/, *.dashboard.json) or GrafanaDashboard resources",
+        dashboard_file=dashboard_file,
+    )
+
+
+_ALERT_SNIPPET = """apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: {service}-alerts
+spec:
+  groups:
+    - name: {service}
+      rules:
+        - alert: {alert_name}HighErrorRate
+          expr: |
+            sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[5m]))
+              / sum(rate(http_requests_total{{service="{service}"}}[5m])) > 0.05
+          for: 10m
+          labels:
+            severity: page
+          annotations:
+            summary: "{service} is failing more than 5% of requests"
+"""
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.replace("_", "-").split("-"))
+
+
+@check(
+    id="has_alerts_as_code",
+    title="Alerts are kept as code",
+    category="observability",
+    level="silver",
+    weight=2,
+    rationale=(
+        "Alert rules in git are reviewed with the code they watch and cannot silently disappear when "
+        "someone edits a UI; they are what turns metrics into a page."
+    ),
+    remediation=(
+        "Add a PrometheusRule for {service} next to its manifests in {repo} (snippet: a starting "
+        "error-rate alert), or alert rule files under `{alerts_dir}`."
+    ),
+)
+def has_alerts_as_code(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    alerts_dir = under(ev.path, "alerts/")
+    rules = objects_of(_objects(ev), "PrometheusRule")
+    if rules:
+        return passed(_names(rules))
+    if (missing := repo_unknown(ev, alerts_dir=alerts_dir)) is not None:
+        return missing
+    files = file_index(ev).alert_rules
+    if files:
+        return passed(summarise_names(files))
+    snippet = _ALERT_SNIPPET.format(service=ev.service, alert_name=_camel(ev.service))
+    return failed("no PrometheusRule resource or alert rule files", snippet=snippet, alerts_dir=alerts_dir)
+
+
+_SLO_KINDS = ("PrometheusServiceLevel", "ServiceLevelObjective", "SLO")
+_SLO_ANNOTATION_TOKENS = frozenset({"slo", "slos", "openslo", "sloth", "nobl9"})
+
+
+def _slo_annotation(ev: ServiceEvidence) -> str | None:
+    for key in (*ev.annotations, *(ev.catalog.annotations if ev.catalog else ())):
+        tokens = set(key.lower().replace("/", ".").replace("-", ".").split("."))
+        if tokens & _SLO_ANNOTATION_TOKENS:
+            return key
+    return None
+
+
+_SLO_SNIPPET = """# sloth: {path}
+version: prometheus/v1
+service: {service}
+slos:
+  - name: requests-availability
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[{{{{.window}}}}]))
+        total_query: sum(rate(http_requests_total{{service="{service}"}}[{{{{.window}}}}]))
+    alerting:
+      name: {alert_name}HighErrorBudgetBurn
+"""
+
+
+@check(
+    id="has_slo_defined",
+    title="An SLO is defined",
+    category="observability",
+    level="gold",
+    weight=2,
+    rationale=(
+        "An SLO states how reliable the service must be, so the team knows when to stop shipping "
+        "features and fix reliability, and alerts fire on user impact rather than on CPU."
+    ),
+    remediation=(
+        "Define an availability SLO for {service} in `{slo_file}` (Sloth/OpenSLO, snippet) and generate "
+        "its burn-rate alerts from it."
+    ),
+)
+def has_slo_defined(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    slo_file = under(ev.path, "slo.yaml")
+    objs = objects_of(_objects(ev), *_SLO_KINDS)
+    if objs:
+        return passed(_names(objs))
+    key = _slo_annotation(ev)
+    if key is not None:
+        return passed(f"catalog annotation {key}")
+    if (missing := repo_unknown(ev, slo_file=slo_file)) is not None:
+        return missing
+    files = file_index(ev).slo_files
+    if files:
+        return passed(summarise_names(files))
+    snippet = _SLO_SNIPPET.format(path=slo_file, service=ev.service, alert_name=_camel(ev.service))
+    return failed(
+        "no SLO resource (PrometheusServiceLevel), SLO file (slo*.yaml, *.slo.yaml) or SLO annotation",
+        snippet=snippet,
+        slo_file=slo_file,
+    )

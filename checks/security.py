@@ -1,0 +1,309 @@
+"""Security and secrets checks.
+
+Findings name workloads, containers, env vars and Secret names, never a
+value: these details end up in dashboards, CI logs and exports.
+"""
+
+from __future__ import annotations
+
+from checks._helpers import (
+    all_workloads,
+    app_containers,
+    container_gaps,
+    every,
+    file_index,
+    no_workloads,
+    objects_of,
+    plural,
+    repo_unknown,
+    same_place,
+    some_of,
+    summarise_names,
+    workload_scope,
+)
+from checks.evidence import ServiceEvidence
+from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
+
+
+@check(
+    id="no_literal_secrets",
+    title="No literal secrets in manifests",
+    category="security",
+    level="bronze",
+    weight=5,
+    rationale=(
+        "A secret written as a plain env value is readable by anyone who can read the repo or the "
+        "Deployment, lives forever in git history and cannot be rotated without a deploy."
+    ),
+    remediation=(
+        "Rotate these credentials now (treat them as leaked), then move {env_vars} in {repo} to a "
+        "Secret created by an ExternalSecret and reference it with `valueFrom.secretKeyRef`."
+    ),
+)
+def no_literal_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    # Both sources: a secret committed to git has leaked whether or not it is deployed.
+    workloads = all_workloads(ev)
+    if not workloads:
+        return no_workloads(ev)
+    found: dict[str, None] = {}
+    names: dict[str, None] = {}
+    for w in workloads:
+        where = f" in {w.cluster}" if w.cluster else (f" in {w.file}" if w.file else "")
+        for c in w.containers:
+            for env in c.literal_secret_env:
+                found[f"{w.name}/{c.name} {env}{where}"] = None
+                names[env] = None
+    if not found:
+        return passed(f"no literal secret values in {plural(len(workloads), 'workload')}")
+    return failed(
+        f"{plural(len(names), 'env var')} with literal secret values: {summarise_names(found)}",
+        snippet=(
+            "env:\n"
+            f"  - name: {next(iter(names))}\n"
+            "    valueFrom:\n"
+            "      secretKeyRef:\n"
+            f"        name: {ev.service}\n"
+            f"        key: {next(iter(names)).lower().replace('_', '-')}\n"
+        ),
+        env_vars=list(names),
+    )
+
+
+def _vault_injected(annotations: dict[str, str]) -> bool:
+    """Vault agent (or Bank-Vaults webhook) puts secrets into the pod: no Kubernetes Secret to manage."""
+    return (
+        annotations.get("vault.hashicorp.com/agent-inject") == "true"
+        or bool(annotations.get("vault.security.banzaicloud.io/vault-addr"))
+    )
+
+
+def _external_secret_snippet(secret: str, namespace: str) -> str:
+    return (
+        "apiVersion: external-secrets.io/v1\n"
+        "kind: ExternalSecret\n"
+        "metadata:\n"
+        f"  name: {secret}\n"
+        f"  namespace: {namespace}\n"
+        "spec:\n"
+        "  secretStoreRef:\n"
+        "    kind: ClusterSecretStore\n"
+        "    name: <platform secret store>\n"
+        "  target:\n"
+        f"    name: {secret}\n"
+        "  dataFrom:\n"
+        "    - extract:\n"
+        f"        key: <path of {secret} in the secret manager>\n"
+    )
+
+
+@check(
+    id="uses_external_secrets",
+    title="Secrets come from the secret manager",
+    category="security",
+    level="silver",
+    weight=3,
+    rationale=(
+        "Secrets synced by External Secrets (or injected by Vault) are stored once, audited, and "
+        "rotated without touching the repo. Hand-made Kubernetes Secrets drift, get copied between "
+        "clusters and end up in backups and git."
+    ),
+    remediation=(
+        "Create an ExternalSecret for {secrets} in {repo} (snippet) so the Secret is synced from the "
+        "secret manager, then delete the hand-made Secret."
+    ),
+)
+def uses_external_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    scope = workload_scope(ev, ctx)
+    if isinstance(scope, Outcome):
+        return scope
+    externals = objects_of(scope.objects, "ExternalSecret")
+    used = 0
+    unresolved: dict[str, str] = {}
+    resolved: dict[str, None] = {}
+    for w in scope.workloads:
+        vault = _vault_injected(w.annotations)
+        for c in w.containers:
+            for secret in c.secret_refs:
+                used += 1
+                managed = vault or any(
+                    same_place(e, w) and (e.spec.get("target") or e.name) == secret for e in externals
+                )
+                if managed:
+                    resolved[secret] = None
+                else:
+                    unresolved.setdefault(secret, w.namespace)
+    if not used:
+        return not_applicable(f"{scope.where}: no Kubernetes Secrets referenced")
+    if not unresolved:
+        return passed(f"{scope.where}: {plural(len(resolved), 'Secret')} synced by ExternalSecret: {summarise_names(resolved)}")
+    names = list(unresolved)
+    secret, namespace = next(iter(unresolved.items()))
+    return failed(
+        f"{scope.where}: {some_of(len(names), len(names) + len(resolved), 'Secret', 'is', 'are')} not managed by "
+        f"an ExternalSecret: {summarise_names(names)}",
+        snippet=_external_secret_snippet(secret, namespace),
+        secrets=names,
+    )
+
+
+_BOT_ECOSYSTEMS = {"python": "pip", "node": "npm", "go": "gomod", "maven": "maven", "gradle": "gradle"}
+
+
+def _dependabot_snippet(ev: ServiceEvidence) -> str:
+    directory = "/" + ev.path.strip("/")
+    entries: dict[str, str] = {}
+    for m in ev.dependencies:
+        if m.ecosystem in _BOT_ECOSYSTEMS:
+            entries.setdefault(_BOT_ECOSYSTEMS[m.ecosystem], directory)
+    if ev.workflows:
+        entries.setdefault("github-actions", "/")
+    if any(f.rsplit("/", 1)[-1] == "Dockerfile" for f in ev.files):
+        entries.setdefault("docker", directory)
+    if ev.terraform_modules:
+        entries.setdefault("terraform", directory)
+    if not entries:
+        entries["github-actions"] = "/"
+    lines = ["version: 2", "updates:"]
+    for ecosystem, d in entries.items():
+        lines += [
+            f'  - package-ecosystem: "{ecosystem}"',
+            f'    directory: "{d}"',
+            "    schedule:",
+            '      interval: "weekly"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@check(
+    id="has_dependency_update_bot",
+    title="Dependencies are updated by a bot",
+    category="security",
+    level="bronze",
+    weight=2,
+    rationale=(
+        "Most vulnerabilities are fixed upstream long before they are exploited; Dependabot or "
+        "Renovate turns those fixes into small reviewed pull requests instead of a yearly upgrade "
+        "project."
+    ),
+    remediation="Add `.github/dependabot.yml` to {repo} (snippet) or enable Renovate for it.",
+)
+def has_dependency_update_bot(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    if (missing := repo_unknown(ev)) is not None:
+        return missing
+    if ev.dependency_bot:
+        return passed(f"{ev.dependency_bot} configured")
+    return failed("no Dependabot or Renovate configuration", snippet=_dependabot_snippet(ev))
+
+
+@check(
+    id="has_security_policy",
+    title="Has a security policy",
+    category="security",
+    level="silver",
+    weight=1,
+    rationale=(
+        "SECURITY.md tells a researcher or a colleague who finds a vulnerability how to report it "
+        "privately, instead of in a public issue."
+    ),
+    remediation=(
+        "Add `SECURITY.md` to {repo} (root, `.github/` or `docs/`) with the private reporting channel "
+        "(snippet). An organisation-wide default in the org's `.github` repository is not visible to "
+        "this check."
+    ),
+)
+def has_security_policy(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    if (missing := repo_unknown(ev)) is not None:
+        return missing
+    files = file_index(ev).security_policies
+    if files:
+        return passed(files[0])
+    return failed(
+        "no SECURITY.md in the repo root, .github/ or docs/",
+        snippet=(
+            "# Security policy\n\n"
+            "## Reporting a vulnerability\n\n"
+            "Please do not open a public issue. Report it privately via GitHub's "
+            "\"Report a vulnerability\" button or to security@<your-domain>.\n"
+            f"{ev.team or 'The owning team'} will acknowledge within 2 working days.\n"
+        ),
+    )
+
+
+@check(
+    id="default_branch_protected",
+    title="Default branch is protected",
+    category="security",
+    level="bronze",
+    weight=3,
+    rationale=(
+        "Branch protection makes review and passing CI mandatory for what gets deployed; without it a "
+        "single compromised token can push straight to production."
+    ),
+    remediation=(
+        "Protect the default branch of {repo} (Settings -> Branches or a ruleset): require a pull "
+        "request with one approving review and the CI status checks, and block force pushes."
+    ),
+)
+def default_branch_protected(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    if ev.branch_protected is None:
+        if ev.repo_error:
+            return unknown(f"repository not crawled: {ev.repo_error}")
+        return unknown("branch protection is not known for this source (needs the GitHub API)")
+    if ev.branch_protected:
+        return passed("default branch protected")
+    return failed("default branch is not protected")
+
+
+def _runs_as_root_reason(c, w) -> str | None:
+    # The container's securityContext overrides the pod's, field by field.
+    user = c.run_as_user if c.run_as_user is not None else w.pod_run_as_user
+    non_root = c.run_as_non_root if c.run_as_non_root is not None else w.pod_run_as_non_root
+    if user == 0:
+        return "runAsUser: 0"
+    if user is not None and user > 0:
+        return None
+    if non_root:
+        return None
+    return "runAsNonRoot: false" if non_root is False else "no runAsNonRoot / runAsUser"
+
+
+@check(
+    id="runs_as_non_root",
+    title="Containers run as non-root",
+    category="security",
+    level="silver",
+    weight=3,
+    rationale=(
+        "A process running as root turns a code-execution bug into a much easier container escape; "
+        "`runAsNonRoot: true` also makes Kubernetes refuse an image that would start as root."
+    ),
+    remediation=(
+        "Set `securityContext.runAsNonRoot: true` (and a non-zero `runAsUser`) for {containers} in "
+        "{repo}, and build the image with a `USER` line (snippet)."
+    ),
+)
+def runs_as_non_root(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    scope = workload_scope(ev, ctx)
+    if isinstance(scope, Outcome):
+        return scope
+    lacking, total = container_gaps(scope, _runs_as_root_reason)
+    if not lacking:
+        return passed(f"{scope.where}: {every(total, 'container', 'runs', 'run')} as non-root")
+    reasons: dict[str, str] = {}
+    for w in scope.workloads:
+        for c in app_containers(w):
+            label = scope.label(w, c)
+            why = _runs_as_root_reason(c, w)
+            if why is not None:
+                reasons.setdefault(label, why)
+    details = [f"{label} ({reasons[label]})" for label in lacking]
+    return failed(
+        f"{scope.where}: {some_of(len(lacking), total, 'container')} may run as root: {summarise_names(details)}",
+        snippet=(
+            "securityContext:\n"
+            "  runAsNonRoot: true\n"
+            "  runAsUser: 10001\n"
+            "  allowPrivilegeEscalation: false\n"
+        ),
+        containers=lacking,
+    )

@@ -1,0 +1,628 @@
+"""Every check, passing and failing (and unknown / not applicable / warn where the
+data allows it), asserted on the text a service owner would read.
+
+Each case starts from the fully passing service in conftest.py and changes
+one fact. The coverage tests at the bottom make a new check without pass and
+fail cases break the suite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import pytest
+
+from checks.catalogue import all_checks
+from checks.evidence import (
+    Container,
+    DependencyManifest,
+    HelmChart,
+    HelmDependency,
+    TerraformModule,
+    WorkflowRef,
+)
+from checks.model import CATALOGUE, Status, evaluate
+
+from conftest import make_context, make_evidence, obj, prod_workload
+
+
+@dataclass(frozen=True)
+class Case:
+    check_id: str
+    status: Status
+    name: str
+    mutate: object  # (ev, ctx) -> (ev, ctx)
+    detail: tuple[str, ...] = ()  # substrings of the finding's detail
+    remedy: tuple[str, ...] = ()  # substrings of the rendered remediation
+    snippet: tuple[str, ...] = ()  # substrings of the copy-able fix
+
+    @property
+    def id(self) -> str:
+        return f"{self.check_id}-{self.status}-{self.name}"
+
+
+# ------------------------------------------------------------------ mutators
+
+
+def chain(*steps):
+    def run(ev, ctx):
+        for step in steps:
+            ev, ctx = step(ev, ctx)
+        return ev, ctx
+
+    return run
+
+
+def same(ev, ctx):
+    return ev, ctx
+
+
+def ev_(**changes):
+    return lambda ev, ctx: (replace(ev, **changes), ctx)
+
+
+def ctx_(**changes):
+    return lambda ev, ctx: (ev, replace(ctx, **changes))
+
+
+def thresholds(**values):
+    return lambda ev, ctx: (ev, replace(ctx, thresholds={**ctx.thresholds, **values}))
+
+
+def prod(**changes):
+    """Change the production cluster workload (the one checks judge)."""
+
+    def run(ev, ctx):
+        first, *rest = ev.cluster_workloads
+        return replace(ev, cluster_workloads=[replace(first, **changes), *rest]), ctx
+
+    return run
+
+
+def app(**changes):
+    """Change the production `app` container."""
+
+    def run(ev, ctx):
+        first, *rest = ev.cluster_workloads
+        containers = [replace(c, **changes) if c.name == "app" else c for c in first.containers]
+        return replace(ev, cluster_workloads=[replace(first, containers=containers), *rest]), ctx
+
+    return run
+
+
+def add_workload(**changes):
+    def run(ev, ctx):
+        return replace(ev, cluster_workloads=[*ev.cluster_workloads, prod_workload(**changes)]), ctx
+
+    return run
+
+
+def drop_objects(*kinds):
+    return lambda ev, ctx: (replace(ev, cluster_objects=[o for o in ev.cluster_objects if o.kind not in kinds]), ctx)
+
+
+def add_objects(*objects, repo: bool = False):
+    if repo:
+        return lambda ev, ctx: (replace(ev, repo_objects=[*ev.repo_objects, *objects]), ctx)
+    return lambda ev, ctx: (replace(ev, cluster_objects=[*ev.cluster_objects, *objects]), ctx)
+
+
+def files(add=(), drop=()):
+    return lambda ev, ctx: (replace(ev, files=(ev.files - frozenset(drop)) | frozenset(add)), ctx)
+
+
+def delivery(**changes):
+    return lambda ev, ctx: (replace(ev, delivery=replace(ev.delivery, **changes)), ctx)
+
+
+def template(**changes):
+    return lambda ev, ctx: (replace(ev, templates=[replace(ev.templates[0], **changes)]), ctx)
+
+
+def ci_ref(ref):
+    def run(ev, ctx):
+        wf = ev.workflows[0]
+        refs = [
+            replace(r, ref=ref, uses=f"{r.target}@{ref}" if ref else r.target)
+            if r.target.startswith("acme/platform-workflows")
+            else r
+            for r in wf.refs
+        ]
+        return replace(ev, workflows=[replace(wf, refs=refs)]), ctx
+
+    return run
+
+
+def workflow(**changes):
+    return lambda ev, ctx: (replace(ev, workflows=[replace(ev.workflows[0], **changes)]), ctx)
+
+
+def base_chart_version(version):
+    def run(ev, ctx):
+        chart = ev.helm_charts[0]
+        return replace(ev, helm_charts=[replace(chart, dependencies=[replace(chart.dependencies[0], version=version)])]), ctx
+
+    return run
+
+
+def modules(*extra, keep=True):
+    return lambda ev, ctx: (replace(ev, terraform_modules=[*(ev.terraform_modules if keep else ()), *extra]), ctx)
+
+
+def annotations(values: dict):
+    def run(ev, ctx):
+        return replace(ev, annotations=values, catalog=replace(ev.catalog, annotations=values) if ev.catalog else None), ctx
+
+    return run
+
+
+NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
+REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
+MONOREPO = ev_(path="services/payments")
+GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"], [], [])])
+NO_MANIFESTS = ev_(dependencies=[])
+MODULE = "git::https://github.com/acme/terraform-modules.git//x?ref=v1.0.0"
+
+P, F, W, U, NA = Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.NOT_APPLICABLE
+
+CASES = [
+    # ------------------------------------------------------------ golden path
+    Case("uses_service_template", P, "default", same, detail=("gh:acme/service-template",)),
+    Case("uses_service_template", P, "ssh-spelling", template(source="git@github.com:acme/service-template.git")),
+    Case("uses_service_template", P, "trailing-slash", template(source="https://github.com/acme/service-template/")),
+    Case(
+        "uses_service_template", F, "no-answers", ev_(templates=[]),
+        detail=(".copier-answers.yml",), remedy=("copier copy --trust https://github.com/acme/service-template.git",),
+    ),
+    Case(
+        "uses_service_template", F, "other-template", template(source="gh:acme/service-template-legacy"),
+        detail=("service-template-legacy", "not the platform template"),
+    ),
+    Case("uses_service_template", U, "no-source", template(source=None), detail=("does not record",)),
+    Case("uses_service_template", U, "repo-down", REPO_DOWN, detail=("repository is empty",)),
+    Case("uses_service_template", NA, "not-configured", ctx_(template=None)),
+    Case("template_up_to_date", P, "latest", same, detail=("v2.3.0", "latest")),
+    Case("template_up_to_date", P, "git-describe", template(version="v2.3.0-4-g1a2b3c4")),
+    Case(
+        "template_up_to_date", W, "one-behind", template(version="v2.2.0"),
+        detail=("1 release behind v2.3.0",), remedy=("in the root of payments run `copier update --vcs-ref v2.3.0`",),
+    ),
+    Case(
+        "template_up_to_date", W, "monorepo", chain(MONOREPO, template(version="v2.2.0")),
+        remedy=("in `services/payments` of payments run",),
+    ),
+    Case("template_up_to_date", F, "two-behind", template(version="v2.1.0"), detail=("2 releases behind",)),
+    Case("template_up_to_date", F, "strict-threshold", chain(template(version="v2.2.0"), thresholds(template_max_releases_behind=0))),
+    Case(
+        "template_up_to_date", W, "cookiecutter", template(tool="cookiecutter", version="v2.2.0"),
+        remedy=("cruft update --checkout v2.3.0",),
+    ),
+    Case("template_up_to_date", U, "no-version", template(version=None), detail=("does not record the template version",)),
+    Case("template_up_to_date", U, "sha-version", template(version="deadbeefcafe"), detail=("not one of the known releases",)),
+    Case("template_up_to_date", NA, "not-on-template", ev_(templates=[])),
+    Case("uses_shared_ci_workflow", P, "default", same, detail=("python.yml@v4.2.0",)),
+    Case(
+        "uses_shared_ci_workflow", F, "hand-written", workflow(refs=[WorkflowRef(".github/workflows/ci.yml", "t", "actions/checkout@v4", "actions/checkout", "v4", False)]),
+        detail=("none calls acme/platform-workflows",),
+        snippet=("uses: acme/platform-workflows/.github/workflows/<workflow>.yml@v4.2.0",),
+    ),
+    Case(
+        "uses_shared_ci_workflow", F, "lookalike-repo",
+        workflow(refs=[WorkflowRef("ci.yml", "t", "acme/platform-workflows-legacy/x.yml@v1", "acme/platform-workflows-legacy/x.yml", "v1", True)]),
+    ),
+    Case("uses_shared_ci_workflow", F, "no-workflows", ev_(workflows=[]), detail=("no GitHub Actions workflows",)),
+    Case("uses_shared_ci_workflow", U, "repo-down", REPO_DOWN),
+    Case("shared_ci_workflow_up_to_date", P, "latest", same, detail=("v4.2.0",)),
+    Case("shared_ci_workflow_up_to_date", P, "floating-major", ci_ref("v4"), detail=("at v4, not behind the latest release v4.2.0",)),
+    Case("shared_ci_workflow_up_to_date", W, "one-behind", ci_ref("v4.1.0"), remedy=("@v4.2.0", ".github/workflows/ci.yml")),
+    Case("shared_ci_workflow_up_to_date", F, "old-major", ci_ref("v3.9.0"), detail=("3 releases behind",)),
+    Case("shared_ci_workflow_up_to_date", W, "branch", ci_ref("main"), detail=("tracks branch main", "unpinned")),
+    Case("shared_ci_workflow_up_to_date", W, "no-ref", ci_ref(None), detail=("unpinned",)),
+    Case("shared_ci_workflow_up_to_date", W, "sha", ci_ref("8f4b7f84864484a7bf31766abe9204da3cbe65b3"), detail=("commit 8f4b7f848644",)),
+    Case("shared_ci_workflow_up_to_date", U, "unknown-tag", ci_ref("release-candidate"), detail=("not one of the known releases",)),
+    Case("shared_ci_workflow_up_to_date", NA, "not-used", ev_(workflows=[])),
+    Case("uses_base_helm_chart", P, "default", same, detail=("base-service 3.2.0",)),
+    Case(
+        "uses_base_helm_chart", F, "own-chart", ev_(helm_charts=[HelmChart("deploy/Chart.yaml", "payments-api", "1.0.0", [HelmDependency("redis", "18.0.0", None)])]),
+        detail=("deploy/Chart.yaml does not depend on base-service",), remedy=("deploy/Chart.yaml",),
+        snippet=("name: base-service", "version: 3.2.0", "repository: oci://ghcr.io/acme/charts"),
+    ),
+    Case("uses_base_helm_chart", F, "plain-manifests", ev_(helm_charts=[]), detail=("deployed from plain manifests",)),
+    Case("uses_base_helm_chart", F, "no-chart-monorepo", chain(ev_(helm_charts=[]), MONOREPO), remedy=("services/payments/chart/Chart.yaml",)),
+    Case("uses_base_helm_chart", NA, "library", chain(ev_(helm_charts=[], type="library"), NO_WORKLOADS)),
+    Case("uses_base_helm_chart", NA, "experimental-undeployed", chain(ev_(helm_charts=[], lifecycle="experimental"), NO_WORKLOADS)),
+    Case("uses_base_helm_chart", U, "repo-down", REPO_DOWN),
+    Case("base_helm_chart_up_to_date", P, "latest", same),
+    Case("base_helm_chart_up_to_date", P, "tilde-range", base_chart_version("~3.2.0")),
+    Case("base_helm_chart_up_to_date", W, "one-behind", base_chart_version("3.1.0"), detail=("1 release behind 3.2.0",), remedy=("from 3.1.0 to 3.2.0",)),
+    Case("base_helm_chart_up_to_date", F, "old", base_chart_version("2.9.0"), detail=("3 releases behind",), remedy=("chart/Chart.yaml",)),
+    Case("base_helm_chart_up_to_date", U, "no-version", base_chart_version(None), detail=("does not state a base-service version",)),
+    Case("base_helm_chart_up_to_date", NA, "not-used", ev_(helm_charts=[])),
+    Case("uses_standard_terraform_modules", P, "default", same, detail=("github.com/acme/terraform-modules",)),
+    Case(
+        "uses_standard_terraform_modules", F, "third-party",
+        modules(TerraformModule("rds.tf", "rds", "terraform-aws-modules/rds/aws", "6.1.0", "registry")),
+        detail=("1 of 3 modules is not from", "rds (terraform-aws-modules/rds/aws)"), remedy=("rds (terraform-aws-modules/rds/aws)",),
+    ),
+    Case(
+        "uses_standard_terraform_modules", F, "lookalike-org",
+        modules(TerraformModule("x.tf", "x", "github.com/acme/terraform-modules-fork//x?ref=v1", "v1", "git")),
+    ),
+    Case("uses_standard_terraform_modules", NA, "local-only", modules(TerraformModule("m.tf", "l", "./l", None, "local"), keep=False)),
+    Case("uses_standard_terraform_modules", NA, "not-configured", ctx_(terraform=None)),
+    Case("uses_standard_terraform_modules", U, "repo-down", REPO_DOWN),
+    Case("terraform_modules_pinned", P, "default", same),
+    Case("terraform_modules_pinned", P, "registry-pessimistic", modules(TerraformModule("r.tf", "r", "acme/r/aws", "~> 3.0", "registry"))),
+    Case("terraform_modules_pinned", P, "sha-ref", modules(TerraformModule("s.tf", "s", MODULE, "8f4b7f84", "git"))),
+    Case(
+        "terraform_modules_pinned", F, "branch-ref", modules(TerraformModule("net.tf", "vpc", MODULE, "main", "git")),
+        detail=("vpc in net.tf (tracks branch main)",), remedy=("vpc in net.tf",),
+    ),
+    Case("terraform_modules_pinned", F, "registry-no-version", modules(TerraformModule("r.tf", "r", "acme/r/aws", None, "registry")), detail=("no version",)),
+    Case("terraform_modules_pinned", F, "open-ended", modules(TerraformModule("r.tf", "r", "acme/r/aws", ">= 3.0", "registry")), detail=("open-ended constraint >= 3.0",)),
+    Case("terraform_modules_pinned", F, "git-no-ref", modules(TerraformModule("g.tf", "g", "github.com/acme/terraform-modules//g", None, "git")), detail=("no ?ref=",)),
+    Case("terraform_modules_pinned", NA, "none", modules(keep=False)),
+    # ---------------------------------------------------------- observability
+    Case("metrics_scraped", P, "service-monitor", same, detail=("in prod-eu", "ServiceMonitor payments-api via Service payments-api")),
+    Case(
+        "metrics_scraped", P, "pod-monitor",
+        chain(drop_objects("ServiceMonitor"), add_objects(obj("PodMonitor", "pm", {"match_labels": {"app.kubernetes.io/name": "payments-api"}}))),
+        detail=("PodMonitor pm",),
+    ),
+    Case(
+        "metrics_scraped", P, "central-monitor-any-namespace",
+        chain(drop_objects("ServiceMonitor"), add_objects(obj("ServiceMonitor", "all-apps", {"match_labels": {"app": "payments-api"}, "namespace_selector": {"any": True}}, namespace="monitoring"))),
+        detail=("ServiceMonitor all-apps",),
+    ),
+    Case(
+        "metrics_scraped", P, "central-monitor-match-names",
+        chain(drop_objects("ServiceMonitor"), add_objects(obj("ServiceMonitor", "pay", {"match_labels": {"app": "payments-api"}, "namespace_selector": {"matchNames": ["payments"]}}, namespace="monitoring"))),
+    ),
+    Case("metrics_scraped", P, "pod-annotation", chain(drop_objects("ServiceMonitor"), prod(annotations={"prometheus.io/scrape": "true"}))),
+    Case(
+        "metrics_scraped", P, "repo-manifests",
+        chain(ev_(cluster_workloads=None), add_objects(obj("PodMonitor", "pm", {"match_labels": {"app.kubernetes.io/name": "payments-api"}}, cluster=None), repo=True)),
+        detail=("in repo manifests",),
+    ),
+    Case(
+        "metrics_scraped", F, "no-monitor", drop_objects("ServiceMonitor"),
+        detail=("1 of 1 workload is not scraped: payments-api",), remedy=("payments-api",),
+        snippet=("kind: PodMonitor", "backstage.io/kubernetes-id: payments-api", "namespace: payments"),
+    ),
+    Case(
+        "metrics_scraped", F, "monitor-other-namespace",
+        chain(drop_objects("ServiceMonitor"), add_objects(obj("ServiceMonitor", "sm", {"match_labels": {"app": "payments-api"}}, namespace="monitoring"))),
+    ),
+    Case(
+        "metrics_scraped", F, "second-workload-unscraped", add_workload(name="payments-worker", pod_labels={"app": "payments-worker"}),
+        detail=("1 of 2 workloads is not scraped: payments-worker",),
+    ),
+    Case("metrics_scraped", U, "no-workloads", NO_WORKLOADS, detail=("no workloads found", "no cluster data"), remedy=("every workload",)),
+    Case("metrics_scraped", NA, "library", chain(NO_WORKLOADS, ev_(type="library"))),
+    Case("uses_opentelemetry_sdk", P, "default", same, detail=("opentelemetry-sdk",)),
+    Case(
+        "uses_opentelemetry_sdk", P, "monorepo-workspace-root", MONOREPO, detail=("pyproject.toml",),
+    ),
+    Case(
+        "uses_opentelemetry_sdk", F, "not-instrumented", ev_(dependencies=[DependencyManifest("pyproject.toml", "python", ["fastapi"], [], [])]),
+        detail=("no OpenTelemetry package in pyproject.toml",), remedy=("opentelemetry-distro",),
+    ),
+    Case("uses_opentelemetry_sdk", F, "go", GO_ONLY, remedy=("go.opentelemetry.io/otel",)),
+    Case("uses_opentelemetry_sdk", U, "no-manifest", NO_MANIFESTS, detail=("no dependency manifest found",)),
+    Case(
+        "uses_opentelemetry_sdk", U, "sibling-manifest-ignored",
+        chain(MONOREPO, ev_(dependencies=[DependencyManifest("services/search/package.json", "node", ["@opentelemetry/sdk-node"], ["@opentelemetry/sdk-node"], [])])),
+    ),
+    Case("uses_structured_logging", P, "default", same, detail=("structlog",)),
+    Case(
+        "uses_structured_logging", F, "plain-logging", ev_(dependencies=[DependencyManifest("package.json", "node", ["express"], [], [])]),
+        detail=("no structured-logging library in package.json",), remedy=("pino",),
+    ),
+    Case("uses_structured_logging", U, "go-slog-invisible", GO_ONLY, detail=("log/slog",)),
+    Case("uses_structured_logging", U, "no-manifest", NO_MANIFESTS),
+    Case("has_dashboards_as_code", P, "file", same, detail=("dashboards/payments-api.json",)),
+    Case(
+        "has_dashboards_as_code", P, "grafana-operator",
+        chain(files(drop=["dashboards/payments-api.json"]), add_objects(obj("GrafanaDashboard", "payments", {}))),
+        detail=("GrafanaDashboard payments",),
+    ),
+    Case(
+        "has_dashboards_as_code", P, "sidecar-configmap",
+        chain(files(drop=["dashboards/payments-api.json"]), add_objects(obj("ConfigMap", "dash", {}, labels={"grafana_dashboard": "1"}))),
+    ),
+    Case(
+        "has_dashboards_as_code", F, "none", files(drop=["dashboards/payments-api.json"]),
+        remedy=("dashboards/payments-api.json",),
+    ),
+    Case(
+        "has_dashboards_as_code", F, "sibling-service-dashboard",
+        chain(MONOREPO, files(drop=["dashboards/payments-api.json"], add=["services/search/dashboards/search.json"])),
+        remedy=("services/payments/dashboards/payments-api.json",),
+    ),
+    Case("has_dashboards_as_code", U, "repo-down", chain(REPO_DOWN, files(drop=["dashboards/payments-api.json"]))),
+    Case("has_alerts_as_code", P, "prometheus-rule", same, detail=("PrometheusRule payments-api-alerts",)),
+    Case("has_alerts_as_code", P, "alerts-dir", chain(drop_objects("PrometheusRule"), files(add=["alerts/payments.yaml"])), detail=("alerts/payments.yaml",)),
+    Case("has_alerts_as_code", P, "rules-file", chain(drop_objects("PrometheusRule"), files(add=["prometheus/payments.rules.yml"]))),
+    Case(
+        "has_alerts_as_code", F, "none", drop_objects("PrometheusRule"),
+        snippet=("kind: PrometheusRule", "PaymentsApiHighErrorRate", 'service="payments-api"'),
+    ),
+    Case("has_alerts_as_code", U, "repo-down", chain(REPO_DOWN, drop_objects("PrometheusRule"))),
+    Case("has_slo_defined", P, "sloth-object", same, detail=("PrometheusServiceLevel",)),
+    Case("has_slo_defined", P, "slo-file", chain(drop_objects("PrometheusServiceLevel"), files(add=["slo.yaml"])), detail=("slo.yaml",)),
+    Case("has_slo_defined", P, "dot-slo-file", chain(drop_objects("PrometheusServiceLevel"), files(add=["observability/payments.slo.yml"]))),
+    Case("has_slo_defined", P, "annotation", chain(drop_objects("PrometheusServiceLevel"), annotations({"nobl9.com/project": "payments"}))),
+    Case(
+        "has_slo_defined", F, "slow-is-not-slo", chain(drop_objects("PrometheusServiceLevel"), files(add=["queries/slow-queries.yaml"])),
+        remedy=("slo.yaml",), snippet=("service: payments-api", "{{.window}}"),
+    ),
+    Case("has_slo_defined", U, "repo-down", chain(REPO_DOWN, drop_objects("PrometheusServiceLevel"))),
+    # -------------------------------------------------------------- ownership
+    Case("has_codeowners", P, "default", same, detail=("@acme/payments-team",)),
+    Case(
+        "has_codeowners", F, "no-file", ev_(codeowners=None, codeowners_owners=None),
+        detail=("no CODEOWNERS file",), remedy=("`*`", "@payments-team"), snippet=("* @payments-team",),
+    ),
+    Case(
+        "has_codeowners", F, "path-uncovered", chain(MONOREPO, ev_(codeowners_owners=[])),
+        detail=("no rule matching /services/payments",), snippet=("/services/payments/ @payments-team",),
+    ),
+    Case("has_codeowners", U, "repo-down", REPO_DOWN),
+    Case("owner_is_known_team", P, "default", same, detail=("payments-team", "catalog spec.owner")),
+    Case("owner_is_known_team", P, "backstage-ref", ev_(team="group:default/payments-team")),
+    Case(
+        "owner_is_known_team", F, "stale-owner", ev_(team="payments-squad-2019"),
+        detail=("payments-squad-2019", "not a known team"), remedy=("CODEOWNERS suggests `payments-team`",),
+    ),
+    Case("owner_is_known_team", F, "no-owner", ev_(team=None), detail=("no owner set",)),
+    Case("owner_is_known_team", F, "person", ev_(team="user:default/jdoe"), detail=("owned by a person",)),
+    Case("owner_is_known_team", U, "no-directory", ctx_(known_teams=frozenset()), detail=("no team directory",)),
+    Case("has_catalog_entity", P, "default", same, detail=("Component payments-api",)),
+    Case(
+        "has_catalog_entity", F, "missing", ev_(catalog=None, identity_rule="repo"),
+        detail=("no catalog entity", "repo rule"), remedy=("catalog-info.yaml",),
+        snippet=("name: payments-api", "owner: payments-team", "github.com/project-slug: <org>/payments"),
+    ),
+    Case(
+        "has_catalog_entity", F, "invalid", lambda ev, ctx: (replace(ev, catalog=replace(ev.catalog, errors=["spec.owner missing"])), ctx),
+        detail=("spec.owner missing",), remedy=("fix spec.owner missing",),
+    ),
+    Case("has_catalog_entity", U, "repo-down", chain(REPO_DOWN, ev_(catalog=None))),
+    Case("has_oncall_reference", P, "pagerduty", same, detail=("pagerduty.com/service-id",)),
+    Case("has_oncall_reference", P, "opsgenie", annotations({"opsgenie.com/team": "payments"})),
+    Case(
+        "has_oncall_reference", F, "none", annotations({"github.com/project-slug": "acme/payments"}),
+        detail=("no on-call annotation",), remedy=("catalog-info.yaml", "payments-team"), snippet=("pagerduty.com/service-id",),
+    ),
+    Case("has_oncall_reference", U, "repo-down", chain(REPO_DOWN, ev_(catalog=None, annotations={}))),
+    Case("has_runbook", P, "root-file", same, detail=("RUNBOOK.md",)),
+    Case("has_runbook", P, "docs", files(drop=["RUNBOOK.md"], add=["docs/runbook-payments.md"])),
+    Case("has_runbook", P, "annotation", chain(files(drop=["RUNBOOK.md"]), annotations({"acme.com/runbook-url": "https://wiki/x"}))),
+    Case(
+        "has_runbook", F, "none", files(drop=["RUNBOOK.md"]),
+        remedy=("`RUNBOOK.md`",), snippet=("# payments-api runbook", "Owner: payments-team"),
+    ),
+    Case(
+        "has_runbook", F, "sibling-runbook", chain(MONOREPO, files(drop=["RUNBOOK.md"], add=["services/search/RUNBOOK.md"])),
+        remedy=("services/payments/RUNBOOK.md",),
+    ),
+    Case("has_runbook", U, "repo-down", chain(REPO_DOWN, files(drop=["RUNBOOK.md"]))),
+    Case("has_readme", P, "root", same, detail=("README.md",)),
+    Case("has_readme", P, "service-dir", chain(MONOREPO, files(drop=["README.md"], add=["services/payments/readme.rst"]))),
+    Case("has_readme", F, "none", files(drop=["README.md"]), detail=("no README",), snippet=("# payments-api",)),
+    Case(
+        "has_readme", F, "nested-only", chain(MONOREPO, files(drop=["README.md"], add=["services/payments/src/README.md"])),
+        remedy=("services/payments/README.md",),
+    ),
+    Case("has_readme", U, "repo-down", REPO_DOWN),
+    Case("has_lifecycle", P, "default", same, detail=("production",)),
+    Case("has_lifecycle", F, "missing", ev_(lifecycle=None), detail=("no lifecycle",), snippet=("lifecycle: production",)),
+    Case("has_lifecycle", U, "repo-down", chain(REPO_DOWN, ev_(lifecycle=None, catalog=None))),
+    # --------------------------------------------------------------- delivery
+    Case("has_ci_on_default_branch", P, "main-filter", same, detail=("ci.yml", "1 of 1 recent runs succeeded")),
+    Case("has_ci_on_default_branch", P, "unfiltered", workflow(branches=None)),
+    Case("has_ci_on_default_branch", P, "glob", workflow(branches=["ma*"])),
+    Case("has_ci_on_default_branch", P, "jenkins", chain(ev_(workflows=[]), files(add=["Jenkinsfile"])), detail=("Jenkinsfile",)),
+    Case(
+        "has_ci_on_default_branch", F, "develop-only", workflow(branches=["develop"]),
+        detail=("no workflow runs on push to main or master",), remedy=(".github/workflows/ci.yml",), snippet=("branches: [main]",),
+    ),
+    Case("has_ci_on_default_branch", F, "pr-only", workflow(triggers=["pull_request"])),
+    Case("has_ci_on_default_branch", P, "develop-is-default", chain(workflow(branches=["develop"]), ev_(default_branch="develop"))),
+    Case("has_ci_on_default_branch", F, "main-filter-trunk-default", chain(workflow(branches=["main"]), ev_(default_branch="trunk")), detail=("trunk",)),
+    Case("has_ci_on_default_branch", F, "no-workflows", ev_(workflows=[]), detail=("no CI workflows",)),
+    Case("has_ci_on_default_branch", P, "quiet-repo", ev_(ci_runs=[]), detail=("no recent runs recorded",)),
+    Case("has_ci_on_default_branch", P, "not-github", ev_(ci_runs=None)),
+    Case("has_ci_on_default_branch", U, "repo-down", REPO_DOWN),
+    Case("lead_time_meets_target", P, "elite", same, detail=("p50 lead time 5.0 hours, p90 1.2 days (elite tier)",)),
+    Case(
+        "lead_time_meets_target", F, "medium", delivery(lead_time_p50_hours=55.2 * 4, lead_time_p90_hours=24 * 20),
+        detail=("p50 lead time 9.2 days, p90 20.0 days (medium tier, target high)",), remedy=("high tier", "now: medium"),
+    ),
+    Case("lead_time_meets_target", F, "elite-target", chain(delivery(lead_time_p50_hours=30.0), thresholds(dora_target_tier="elite")), detail=("high tier, target elite",)),
+    Case("lead_time_meets_target", U, "no-data", ev_(delivery=None), detail=("no deployment data",), remedy=("record its production deployments",)),
+    Case("lead_time_meets_target", U, "no-deploys", delivery(deployments_30d=0, lead_time_p50_hours=None, lead_time_p90_hours=None)),
+    Case("deploys_frequently", P, "high", same, detail=("median 4 deploy-days per week", "(high tier)")),
+    Case("deploys_frequently", F, "medium", delivery(deploy_days_per_week=0.5), detail=("medium tier, target high",)),
+    Case(
+        "deploys_frequently", F, "zero-deploys", delivery(deployments_30d=0, deploy_days_per_week=None),
+        detail=("no production deployments in the last 30 days",), remedy=("now: low",),
+    ),
+    Case("deploys_frequently", U, "no-data", ev_(delivery=None)),
+    Case("change_failure_rate_within_target", P, "elite", same, detail=("4.0 %",)),
+    Case("change_failure_rate_within_target", P, "high-boundary", delivery(change_failure_rate=3 / 30), detail=("10.0 %,", "(high tier)")),
+    Case("change_failure_rate_within_target", F, "low", delivery(change_failure_rate=0.2), detail=("20.0 %", "low tier")),
+    Case("change_failure_rate_within_target", U, "no-deploys", delivery(change_failure_rate=None)),
+    Case("change_failure_rate_within_target", U, "no-data", ev_(delivery=None)),
+    Case("restores_quickly", P, "elite", same, detail=("30 minutes",)),
+    Case("restores_quickly", F, "medium", delivery(time_to_restore_hours=48.0), detail=("2.0 days", "medium tier")),
+    Case("restores_quickly", NA, "no-incidents", delivery(time_to_restore_hours=None, incidents_90d=0)),
+    Case("restores_quickly", U, "unresolved", delivery(time_to_restore_hours=None, incidents_90d=1), detail=("none resolved",)),
+    # ------------------------------------------------------------- reliability
+    Case("has_readiness_probes", P, "default", same, detail=("in prod-eu",)),
+    Case(
+        "has_readiness_probes", F, "missing", app(readiness_probe=False),
+        detail=("in prod-eu: 1 of 1 container lacks a readiness probe: app",), remedy=("app",), snippet=("readinessProbe:",),
+    ),
+    Case(
+        "has_readiness_probes", F, "second-workload", add_workload(name="payments-worker", containers=[Container("worker", "w:1", False, True)]),
+        detail=("1 of 2 containers", "payments-worker/worker"),
+    ),
+    Case("has_readiness_probes", F, "repo-fallback", chain(ev_(cluster_workloads=None), lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", False, True)])]), ctx)), detail=("in repo manifests",)),
+    Case("has_readiness_probes", U, "no-workloads", NO_WORKLOADS, detail=("no workloads found",)),
+    Case("has_liveness_probes", P, "default", same),
+    Case("has_liveness_probes", F, "missing", app(liveness_probe=False), detail=("lacks a liveness probe: app",), snippet=("livenessProbe:",)),
+    Case("has_liveness_probes", U, "no-workloads", NO_WORKLOADS),
+    Case("has_resource_requests", P, "default", same),
+    Case(
+        "has_resource_requests", F, "no-memory", app(memory_request=None),
+        detail=("app (memory)",), remedy=("app",), snippet=("memory: 256Mi",),
+    ),
+    Case("has_resource_requests", U, "no-workloads", NO_WORKLOADS),
+    Case("has_resource_limits", P, "default", same, detail=("a memory limit",)),
+    Case("has_resource_limits", P, "no-cpu-limit-is-fine", app(cpu_limit=None)),
+    Case("has_resource_limits", F, "no-memory-limit", app(memory_limit=None), detail=("app (memory)",)),
+    Case(
+        "has_resource_limits", F, "cpu-required", chain(app(cpu_limit=None), thresholds(require_cpu_limit=1)),
+        detail=("app (cpu)",), remedy=("(cpu and memory)",), snippet=("cpu:",),
+    ),
+    Case("has_resource_limits", U, "no-workloads", NO_WORKLOADS),
+    Case("runs_multiple_replicas", P, "hpa", same, detail=("HPA min 3",)),
+    Case("runs_multiple_replicas", P, "fixed-replicas", chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=2)), detail=("replicas 2",)),
+    Case("runs_multiple_replicas", NA, "daemonset", chain(drop_objects("HorizontalPodAutoscaler"), prod(kind="DaemonSet", replicas=None))),
+    Case("has_pod_disruption_budget", NA, "daemonset", prod(kind="DaemonSet", replicas=None)),
+    Case("has_autoscaler", NA, "daemonset", prod(kind="DaemonSet", replicas=None)),
+    Case(
+        "runs_multiple_replicas", F, "single", chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=1)),
+        detail=("in prod-eu: replicas 1",), remedy=("payments-api", "replicas: 2"),
+    ),
+    Case("runs_multiple_replicas", F, "unset-means-one", chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=None)), detail=("replicas 1",)),
+    Case(
+        "runs_multiple_replicas", F, "hpa-min-one",
+        chain(drop_objects("HorizontalPodAutoscaler"), add_objects(obj("HorizontalPodAutoscaler", "h", {"target_kind": "Deployment", "target_name": "payments-api", "min": 1}))),
+        detail=("HPA min 1",),
+    ),
+    Case("runs_multiple_replicas", U, "no-workloads", NO_WORKLOADS),
+    Case("has_pod_disruption_budget", P, "default", same, detail=("by PDB payments-api",)),
+    Case(
+        "has_pod_disruption_budget", P, "empty-selector",
+        chain(drop_objects("PodDisruptionBudget"), add_objects(obj("PodDisruptionBudget", "all", {"match_labels": {}}))),
+    ),
+    Case(
+        "has_pod_disruption_budget", F, "wrong-labels",
+        chain(drop_objects("PodDisruptionBudget"), add_objects(obj("PodDisruptionBudget", "x", {"match_labels": {"app": "other"}}))),
+        detail=("no PDB selects payments-api",), snippet=("kind: PodDisruptionBudget", "namespace: payments"),
+    ),
+    Case(
+        "has_pod_disruption_budget", F, "other-namespace",
+        chain(drop_objects("PodDisruptionBudget"), add_objects(obj("PodDisruptionBudget", "x", {"match_labels": {"app.kubernetes.io/name": "payments-api"}}, namespace="default"))),
+    ),
+    Case("has_pod_disruption_budget", U, "no-workloads", NO_WORKLOADS),
+    Case("has_autoscaler", P, "default", same, detail=("HorizontalPodAutoscaler payments-api",)),
+    Case(
+        "has_autoscaler", F, "none", drop_objects("HorizontalPodAutoscaler"),
+        detail=("is not autoscaled: payments-api",), snippet=("scaleTargetRef:", "name: payments-api"),
+    ),
+    Case(
+        "has_autoscaler", F, "targets-other",
+        chain(drop_objects("HorizontalPodAutoscaler"), add_objects(obj("HorizontalPodAutoscaler", "h", {"target_kind": "Deployment", "target_name": "search", "min": 2}))),
+    ),
+    Case("has_autoscaler", U, "no-workloads", NO_WORKLOADS),
+    Case("no_latest_image_tags", P, "default", same),
+    Case("no_latest_image_tags", P, "digest", app(image="ghcr.io/acme/payments-api@sha256:" + "a" * 64)),
+    Case("no_latest_image_tags", P, "registry-port", app(image="localhost:5000/payments:1.0")),
+    Case(
+        "no_latest_image_tags", F, "latest", app(image="ghcr.io/acme/payments-api:latest"),
+        detail=("app (ghcr.io/acme/payments-api:latest)",), remedy=("app",),
+    ),
+    Case("no_latest_image_tags", F, "untagged", app(image="localhost:5000/payments"), detail=("localhost:5000/payments",)),
+    Case("no_latest_image_tags", U, "no-workloads", NO_WORKLOADS),
+    # --------------------------------------------------------------- security
+    Case("no_literal_secrets", P, "default", same),
+    Case(
+        "no_literal_secrets", F, "env-value", app(literal_secret_env=["DB_PASSWORD", "API_TOKEN"]),
+        detail=("payments-api/app DB_PASSWORD in prod-eu", "API_TOKEN"), remedy=("Rotate", "DB_PASSWORD, API_TOKEN"),
+        snippet=("secretKeyRef",),
+    ),
+    Case(
+        "no_literal_secrets", F, "only-in-git",
+        lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", True, True, literal_secret_env=["STRIPE_KEY"])])]), ctx),
+        detail=("STRIPE_KEY in chart/rendered.yaml",),
+    ),
+    Case("no_literal_secrets", U, "no-workloads", NO_WORKLOADS),
+    Case("uses_external_secrets", P, "default", same, detail=("payments-db",)),
+    Case("uses_external_secrets", P, "vault", chain(drop_objects("ExternalSecret"), prod(annotations={"vault.hashicorp.com/agent-inject": "true"}))),
+    Case("uses_external_secrets", F, "vault-disabled", chain(drop_objects("ExternalSecret"), prod(annotations={"vault.hashicorp.com/agent-inject": "false"}))),
+    Case("uses_external_secrets", P, "default-target-name", chain(drop_objects("ExternalSecret"), add_objects(obj("ExternalSecret", "payments-db", {})))),
+    Case(
+        "uses_external_secrets", F, "hand-made-secret", drop_objects("ExternalSecret"),
+        detail=("1 of 1 Secret is not managed by an ExternalSecret: payments-db",), remedy=("payments-db",),
+        snippet=("kind: ExternalSecret", "name: payments-db", "namespace: payments"),
+    ),
+    Case("uses_external_secrets", NA, "no-secrets", app(secret_refs=[])),
+    Case("uses_external_secrets", U, "no-workloads", NO_WORKLOADS),
+    Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot",)),
+    Case(
+        "has_dependency_update_bot", F, "none", ev_(dependency_bot=None),
+        detail=("no Dependabot or Renovate",),
+        snippet=('package-ecosystem: "pip"', 'package-ecosystem: "github-actions"', 'package-ecosystem: "docker"', 'package-ecosystem: "terraform"'),
+    ),
+    Case("has_dependency_update_bot", U, "repo-down", REPO_DOWN),
+    Case("has_security_policy", P, "root", same, detail=("SECURITY.md",)),
+    Case("has_security_policy", P, "github-dir", files(drop=["SECURITY.md"], add=[".github/SECURITY.md"])),
+    Case("has_security_policy", F, "none", files(drop=["SECURITY.md"]), detail=("no SECURITY.md",), snippet=("Reporting a vulnerability",)),
+    Case("has_security_policy", F, "wrong-place", files(drop=["SECURITY.md"], add=["src/SECURITY.md"])),
+    Case("has_security_policy", U, "repo-down", REPO_DOWN),
+    Case("default_branch_protected", P, "protected", same),
+    Case("default_branch_protected", F, "unprotected", ev_(branch_protected=False), detail=("not protected",), remedy=("payments",)),
+    Case("default_branch_protected", U, "not-known", ev_(branch_protected=None), detail=("GitHub API",)),
+    Case("runs_as_non_root", P, "default", same),
+    Case("runs_as_non_root", P, "pod-level-user", chain(prod(pod_run_as_non_root=None, pod_run_as_user=1000), app(run_as_non_root=None, run_as_user=None))),
+    Case(
+        "runs_as_non_root", F, "unset", chain(prod(pod_run_as_non_root=None), app(run_as_non_root=None, run_as_user=None)),
+        detail=("app (no runAsNonRoot / runAsUser)",), remedy=("app",), snippet=("runAsNonRoot: true",),
+    ),
+    Case("runs_as_non_root", F, "root-uid", app(run_as_user=0), detail=("runAsUser: 0",)),
+    Case("runs_as_non_root", F, "container-overrides-pod", app(run_as_non_root=False, run_as_user=None), detail=("runAsNonRoot: false",)),
+    Case("runs_as_non_root", U, "no-workloads", NO_WORKLOADS),
+]
+
+
+def _run(case: Case):
+    ev, ctx = case.mutate(make_evidence(), make_context())
+    return evaluate(CATALOGUE[case.check_id], ev, ctx)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_check_outcome(case: Case) -> None:
+    finding = _run(case)
+    assert finding.status == case.status, finding.detail
+    assert finding.detail
+    for text in case.detail:
+        assert text in finding.detail
+    for text in case.remedy:
+        assert text in (finding.remediation or "")
+    for text in case.snippet:
+        assert text in (finding.snippet or "")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.status not in (P, NA)], ids=lambda c: c.id)
+def test_findings_that_need_a_fix_read_as_finished_sentences(case: Case) -> None:
+    finding = _run(case)
+    assert finding.remediation
+    # An unfilled `{placeholder}` means the outcome forgot a param the text needs.
+    assert not re.search(r"\{[a-z_]+\}", finding.remediation), finding.remediation
+
+
+def test_every_check_has_a_passing_case() -> None:
+    assert {c.check_id for c in CASES if c.status == P} == {c.id for c in all_checks()}
+
+
+def test_every_check_has_a_failing_case() -> None:
+    assert {c.check_id for c in CASES if c.status == F} == {c.id for c in all_checks()}
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
