@@ -133,7 +133,7 @@ class ScorecardConfig(_Model):
     teams: list[Team] = Field(default_factory=list)
     services: list[ServiceEntry] = Field(default_factory=list)
     scorecards: list[Scorecard] = Field(default_factory=lambda: [Scorecard(name="default")])
-    thresholds: dict[str, float] = Field(default_factory=dict)
+    thresholds: dict[str, float | str] = Field(default_factory=dict)  # numbers, or a tier name for dora_target_tier
     waivers: list[Waiver] = Field(default_factory=list)
     warehouse: Warehouse = Field(default_factory=Warehouse)
     # where the file was read from; relative paths resolve against it

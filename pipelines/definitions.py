@@ -1,0 +1,30 @@
+"""Dagster entry point: wiring only (assets, checks, job, schedule, resources)."""
+
+import dagster as dg
+
+from pipelines import assets
+from pipelines.resources import Progress, ScorecardSettings
+
+CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
+
+
+def build_definitions(progress: Progress | None = None) -> dg.Definitions:
+    """The code location; the CLI builds its own with a terminal progress reporter."""
+    job = dg.define_asset_job(
+        name=CRAWL_AND_SCORE_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Crawl every source, run the check library, score services and publish the snapshot.",
+    )
+    schedule = dg.ScheduleDefinition(
+        name="daily_crawl_schedule", job=job, cron_schedule="0 5 * * *", execution_timezone="UTC"
+    )
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([assets]),
+        asset_checks=dg.load_asset_checks_from_modules([assets]),
+        jobs=[job],
+        schedules=[schedule],
+        resources={"settings": ScorecardSettings(), "progress": progress or Progress()},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,135 @@
+"""`scorecard explain`: why a service has its level, and what to fix first.
+
+Reads the published snapshot only (like the dashboard), so it works while a
+run is writing the warehouse.
+"""
+
+from __future__ import annotations
+
+import difflib
+import textwrap
+from pathlib import Path
+
+from pipelines import warehouse
+
+STATUS_MARK = {
+    "pass": "✓", "fail": "✗", "warn": "!", "unknown": "?", "error": "E", "waived": "~", "not_applicable": "-",
+}
+_BLOCKING = ("fail", "unknown", "error")
+
+
+class ExplainError(Exception):
+    pass
+
+
+def explain(serving: Path, service: str, scorecard: str = "default", snapshot: str | None = None) -> dict:
+    if not serving.exists():
+        raise ExplainError(f"no snapshot published yet at {serving}: run `scorecard run` (or `scorecard demo`)")
+    with warehouse.read_only(serving) as con:
+        snap = con.execute(
+            "SELECT max(snapshot) FROM runs WHERE status = 'complete' AND (? IS NULL OR snapshot = CAST(? AS DATE))",
+            [snapshot, snapshot],
+        ).fetchone()[0]
+        if snap is None:
+            raise ExplainError(f"no complete snapshot{' for ' + snapshot if snapshot else ''} in {serving}")
+        row = con.execute(
+            """SELECT s.service, s.team, s.repo, s.path, s.identity_rule, s.owner_source, s.repo_error,
+                      sc.level, sc.level_rank, sc.score_pct, sc.next_level, sc.checks_to_next_level
+               FROM services s JOIN service_scores sc USING (snapshot, service)
+               WHERE s.snapshot = ? AND s.service = ? AND sc.scorecard = ?""",
+            [snap, service, scorecard],
+        ).fetchone()
+        if row is None:
+            names = [r[0] for r in con.execute("SELECT service FROM services WHERE snapshot = ?", [snap]).fetchall()]
+            cards = [r[0] for r in con.execute("SELECT DISTINCT scorecard FROM service_scores WHERE snapshot = ?", [snap]).fetchall()]
+            if service in names and scorecard not in cards:
+                raise ExplainError(f"unknown scorecard {scorecard!r}; scorecards: {', '.join(sorted(cards))}")
+            close = difflib.get_close_matches(service, names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} services in the snapshot of {snap})"
+            raise ExplainError(f"no service named {service!r}{hint}")
+        (name, team, repo, path, rule, owner_source, repo_error, level, rank, score, next_level, to_next) = row
+        checks = con.execute(
+            """SELECT cr.check_id, c.title, c.category, sc.level, sc.level_rank, sc.weight, cr.status,
+                      cr.detail, cr.remediation, cr.snippet, c.doc_url, cr.waiver_reason
+               FROM check_results cr
+               JOIN scorecard_checks sc ON sc.snapshot = cr.snapshot AND sc.check_id = cr.check_id AND sc.scorecard = ?
+               JOIN checks c ON c.snapshot = cr.snapshot AND c.check_id = cr.check_id
+               WHERE cr.snapshot = ? AND cr.service = ?""",
+            [scorecard, snap, service],
+        ).fetchall()
+        dora = con.execute(
+            """SELECT deployments_30d, lead_time_p50_hours, lead_time_p90_hours, deploy_days_per_week,
+                      change_failure_rate, time_to_restore_hours, lead_time_tier, deploy_frequency_tier,
+                      change_failure_tier, restore_tier
+               FROM dora WHERE snapshot = ? AND service = ?""",
+            [snap, service],
+        ).fetchone()
+
+    def order(c):
+        blocking = c[6] in _BLOCKING
+        # Checks that stand between the service and its next level come first,
+        # then higher levels, then advisory findings; heavier checks first.
+        return (0 if blocking else (1 if c[6] == "warn" else 2), c[4], -c[5], c[0])
+
+    items = []
+    for c in sorted(checks, key=order):
+        items.append({
+            "id": c[0], "title": c[1], "category": c[2], "level": c[3], "weight": c[5], "status": c[6],
+            "detail": c[7], "remediation": c[8], "snippet": c[9], "doc_url": c[10], "waiver": c[11],
+            "unlocks_next_level": c[6] in _BLOCKING and c[4] == rank + 1,
+        })
+    return {
+        "service": name, "team": team, "repo": repo, "path": path or "", "identity_rule": rule,
+        "owner_source": owner_source, "repo_error": repo_error, "snapshot": snap.isoformat(), "scorecard": scorecard,
+        "level": level, "score": score, "next_level": next_level, "checks_to_next_level": to_next,
+        "dora": None if dora is None else dict(zip(
+            ["deployments_30d", "lead_time_p50_hours", "lead_time_p90_hours", "deploy_days_per_week",
+             "change_failure_rate", "time_to_restore_hours", "lead_time_tier", "deploy_frequency_tier",
+             "change_failure_tier", "restore_tier"], dora, strict=True)),
+        "checks": items,
+    }
+
+
+def render_text(report: dict, width: int = 100) -> str:
+    lines = []
+    level = report["level"] if report["level"] != "none" else "no level yet"
+    lines.append(f"{report['service']}  ·  team {report['team'] or '(no owner)'}  ·  {report['scorecard']} scorecard, snapshot {report['snapshot']}")
+    lines.append(f"Level: {level}    Score: {report['score']:.1f} %" if report["score"] is not None else f"Level: {level}")
+    where = f"{report['repo']}/{report['path']}" if report["path"] else report["repo"]
+    lines.append(f"Repo: {where}   (identity from {report['identity_rule']}; owner from {report['owner_source'] or 'nowhere'})")
+    if report["repo_error"]:
+        lines.append(f"Repository could not be crawled: {report['repo_error']}")
+    blocking = [c for c in report["checks"] if c["status"] in _BLOCKING]
+    nxt = [c for c in blocking if c["unlocks_next_level"]]
+    if report["next_level"]:
+        lines.append(f"To reach {report['next_level']}: fix {len(nxt)} check{'s' if len(nxt) != 1 else ''}.")
+    else:
+        lines.append("Top level reached.")
+    lines.append("")
+    shown = [c for c in report["checks"] if c["status"] in (*_BLOCKING, "warn")]
+    if not shown:
+        lines.append("Nothing to fix: every applicable check passes.")
+    for c in shown:
+        tag = " [next level]" if c["unlocks_next_level"] else ""
+        lines.append(f"{STATUS_MARK.get(c['status'], '?')} {c['id']} ({c['level']}, weight {c['weight']}){tag}")
+        lines.append(textwrap.indent(textwrap.fill(c["detail"] or "", width - 4), "    "))
+        if c["remediation"]:
+            lines.append(textwrap.indent(textwrap.fill("Fix: " + c["remediation"], width - 4), "    "))
+        if c["doc_url"]:
+            lines.append(f"    Docs: {c['doc_url']}")
+        lines.append("")
+    passing = sum(1 for c in report["checks"] if c["status"] in ("pass", "waived"))
+    lines.append(f"{passing} checks pass, {len(blocking)} block a level, "
+                 f"{sum(1 for c in report['checks'] if c['status'] == 'not_applicable')} do not apply.")
+    d = report.get("dora")
+    if d:
+        def h(v):
+            return "n/a" if v is None else (f"{v / 24:.1f} d" if v >= 48 else f"{v:.1f} h")
+        cfr = "n/a" if d["change_failure_rate"] is None else f"{100 * d['change_failure_rate']:.0f} %"
+        lines.append(
+            f"DORA: lead time p50 {h(d['lead_time_p50_hours'])} ({d['lead_time_tier'] or 'n/a'}), "
+            f"deploy-days/week {d['deploy_days_per_week'] if d['deploy_days_per_week'] is not None else 'n/a'} ({d['deploy_frequency_tier'] or 'n/a'}), "
+            f"change failure rate {cfr} ({d['change_failure_tier'] or 'n/a'}), "
+            f"time to restore {h(d['time_to_restore_hours'])} ({d['restore_tier'] or 'n/a'})"
+        )
+    return "\n".join(lines)

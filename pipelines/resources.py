@@ -1,0 +1,55 @@
+"""Dagster resources: the run's settings, the warehouse and progress reporting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import ScorecardConfig, load_config
+
+DEFAULT_CONFIG = "scorecard.yaml"
+
+
+class ScorecardSettings(dg.ConfigurableResource):
+    """Which config file to use and which snapshot (as-of date) to compute."""
+
+    config_path: str = ""  # empty: $SCORECARD_CONFIG, else ./scorecard.yaml (read at run time)
+    as_of: str = ""  # YYYY-MM-DD; empty: today (UTC)
+    kind: str = "run"  # "run" | "backfill"
+
+    def path(self) -> Path:
+        return Path(self.config_path or os.environ.get("SCORECARD_CONFIG") or DEFAULT_CONFIG)
+
+    def load(self) -> ScorecardConfig:
+        return load_config(self.path())
+
+    def as_of_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
+
+    def historical(self) -> bool:
+        """A snapshot of a past day: state that only exists now (clusters) is unknown."""
+        return self.as_of_date() < dt.datetime.now(dt.UTC).date()
+
+    def crawl_point(self) -> dt.datetime | None:
+        """The moment repos are read as of: None for "now" (the branch head)."""
+        if not self.historical():
+            return None
+        return dt.datetime.combine(self.as_of_date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+
+class Progress:
+    """Reports progress of long stages; the CLI swaps in a terminal reporter."""
+
+    def __init__(self, log=None) -> None:
+        self._log = log
+        self._last: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        # Log roughly every 10 % so a 1,000-repo crawl stays readable in the UI.
+        step = max(1, total // 10)
+        if done in (0, total) or done - self._last.get(stage, 0) >= step:
+            self._last[stage] = done
+            (self._log or dg.get_dagster_logger()).info(f"{stage}: {done}/{total}")

@@ -1,0 +1,265 @@
+"""Local clones: a directory whose sub-directories are git repositories.
+
+Files are read from the committed tree of the default branch with
+``git ls-tree`` / ``git cat-file --batch`` (never the working tree, which may
+hold uncommitted or ignored files), so a crawl sees what was pushed. Every git
+call has a timeout; a repo that cannot be read gets ``facts.error`` and the
+crawl of the others goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import os
+import pickle
+import subprocess
+from pathlib import Path
+
+from checks.evidence import Commit, RepoFacts, Tag
+from pipelines.sources.base import RepoCrawl
+from pipelines.sources.repo_files import TreeEntry, extract_facts
+
+GIT_TIMEOUT_S = 60
+HISTORY_DAYS = 200  # enough for the 12-week deploy-frequency window plus long lead times
+# Bump when extraction changes so cached facts from an older crawler are not reused.
+CACHE_VERSION = 1
+
+
+class GitError(Exception):
+    pass
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    # Never prompt, never read the user's or system's config (hooks, fsmonitor,
+    # credential helpers): a crawl must behave the same on every machine.
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return env
+
+
+def git(repo: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    cmd = ["git", "-C", str(repo), "-c", "core.quotePath=false", *args]
+    try:
+        proc = subprocess.run(
+            cmd, input=input, capture_output=True, timeout=GIT_TIMEOUT_S, env=_git_env(), check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {GIT_TIMEOUT_S} s") from None
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {msg[-1] if msg else f'exit {proc.returncode}'}")
+    return proc.stdout
+
+
+def _ts(value: str) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(value), dt.UTC)
+
+
+def default_branch(repo: Path) -> tuple[str, str]:
+    """(branch name, ref to read) for the repo's default branch, or GitError saying why not."""
+    remote_head = git(repo, "symbolic-ref", "-q", "refs/remotes/origin/HEAD", check=False).decode().strip()
+    if remote_head:
+        return remote_head.removeprefix("refs/remotes/origin/"), remote_head
+    heads = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads").decode().split()
+    if not heads:
+        raise GitError("empty repository: no commits on any branch")
+    head = git(repo, "symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+    if head in heads:
+        return head.removeprefix("refs/heads/"), head
+    for name in ("main", "master"):
+        if f"refs/heads/{name}" in heads:
+            return name, f"refs/heads/{name}"
+    names = ", ".join(h.removeprefix("refs/heads/") for h in heads[:5])
+    raise GitError(f"no default branch: HEAD points to {head or 'nothing'} and there is no main or master (branches: {names})")
+
+
+def _tree(repo: Path, sha: str) -> list[TreeEntry]:
+    out = git(repo, "ls-tree", "-r", "-z", "--long", sha)
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, oid, size = meta.split()
+        entries.append(
+            TreeEntry(
+                path=path.decode("utf-8", "surrogateescape"),
+                mode=mode.decode(),
+                oid=oid.decode(),
+                size=int(size) if size != b"-" else 0,
+            )
+        )
+    return entries
+
+
+def _reader(repo: Path):
+    def read(entries: list[TreeEntry]) -> dict[str, bytes]:
+        if not entries:
+            return {}
+        out = git(repo, "cat-file", "--batch", input="".join(f"{e.oid}\n" for e in entries).encode())
+        result: dict[str, bytes] = {}
+        pos = 0
+        for entry in entries:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].split()
+            if len(header) < 3 or header[1] == b"missing":
+                pos = nl + 1
+                continue
+            size = int(header[2])
+            result[entry.path] = out[nl + 1 : nl + 1 + size]
+            pos = nl + 1 + size + 1
+        return result
+
+    return read
+
+
+def _commits(repo: Path, sha: str, since: dt.datetime) -> list[Commit]:
+    out = git(
+        repo,
+        "log",
+        "--no-renames",
+        f"--since={int(since.timestamp())}",
+        "--format=%x1e%H%x1f%P%x1f%at%x1f%ct",
+        "--name-only",
+        sha,
+    ).decode("utf-8", "surrogateescape")
+    commits = []
+    for record in out.split("\x1e"):
+        if not record.strip():
+            continue
+        header, _, rest = record.partition("\n")
+        sha_, parents, at, ct = header.split("\x1f")
+        commits.append(
+            Commit(
+                sha=sha_,
+                author_time=_ts(at),
+                committer_time=_ts(ct),
+                paths=[p for p in rest.splitlines() if p],
+                parents=parents.split(),
+            )
+        )
+    return commits
+
+
+def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
+    fmt = "%1f".join(
+        [
+            "%(refname:strip=2)",
+            "%(objecttype)",
+            "%(objectname)",
+            "%(*objectname)",
+            "%(taggerdate:unix)",
+            "%(committerdate:unix)",
+            "%(*committerdate:unix)",
+        ]
+    )
+    out = git(repo, "for-each-ref", f"--format={fmt}", "refs/tags").decode("utf-8", "replace")
+    tags = []
+    for line in out.splitlines():
+        name, otype, oid, peeled, tagger, committer, peeled_committer = line.split("\x1f")
+        if otype == "tag":  # annotated: its own date (DESIGN.md "Deployment")
+            if not peeled or not tagger:
+                continue
+            tag = Tag(name, peeled, _ts(tagger))
+        elif otype == "commit":
+            tag = Tag(name, oid, _ts(committer))
+        else:
+            continue
+        if as_of is None or tag.time <= as_of:
+            tags.append(tag)
+    return tags
+
+
+class LocalGitSource:
+    """Repositories under `root` (each sub-directory holding a `.git` or a bare repo)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.name = f"git:{self.root}"
+        self.include = include or []
+        self.exclude = exclude or []
+        self.cache_dir = cache_dir
+
+    def repo_names(self) -> list[str]:
+        if not self.root.is_dir():
+            raise GitError(f"repository root {self.root} does not exist or is not a directory")
+        names = []
+        for child in sorted(self.root.iterdir()):
+            if not child.is_dir() or child.name.startswith("."):
+                continue
+            if not ((child / ".git").exists() or (child / "HEAD").is_file()):
+                continue
+            if self.include and not any(fnmatch.fnmatch(child.name, p) for p in self.include):
+                continue
+            if any(fnmatch.fnmatch(child.name, p) for p in self.exclude):
+                continue
+            names.append(child.name)
+        return names
+
+    def crawl(self, repo: str, as_of: dt.datetime | None = None) -> RepoCrawl:
+        path = self.root / repo
+        facts = RepoFacts(repo=repo, location=str(path))
+        now = dt.datetime.now(dt.UTC)
+        try:
+            branch, ref = default_branch(path)
+            facts.default_branch = branch
+            if as_of is None:
+                sha = git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").decode().strip()
+            else:
+                sha = git(path, "rev-list", "-1", f"--before={int(as_of.timestamp())}", ref).decode().strip()
+                if not sha:
+                    facts.error = f"no commits on {branch} as of {as_of.date().isoformat()}"
+                    return RepoCrawl(facts, crawled_at=now)
+            facts.head_sha = sha
+            cached = self._cached(repo, sha)
+            if cached is not None:
+                facts = cached
+                reused = True
+            else:
+                ct = git(path, "show", "-s", "--format=%ct", sha).decode().strip()
+                facts.head_time = _ts(ct)
+                extract_facts(facts, _tree(path, sha), _reader(path))
+                self._store(repo, sha, facts)
+                reused = False
+            since = (as_of or now) - dt.timedelta(days=HISTORY_DAYS)
+            return RepoCrawl(facts, _commits(path, sha, since), _tags(path, as_of), now, reused)
+        except GitError as exc:
+            facts.error = str(exc)
+        except OSError as exc:
+            facts.error = f"cannot run git: {exc.strerror or exc}"
+        return RepoCrawl(facts, crawled_at=now)
+
+    # Incremental crawl: a repo whose default-branch head has not moved keeps
+    # its facts; only history (cheap) is re-read for the new time window.
+    def _cache_file(self, repo: str, sha: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / f"v{CACHE_VERSION}" / repo / f"{sha}.pickle"
+
+    def _cached(self, repo: str, sha: str) -> RepoFacts | None:
+        file = self._cache_file(repo, sha)
+        if file is None or not file.is_file():
+            return None
+        try:
+            with file.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a corrupt cache entry is only a cache miss
+            return None
+
+    def _store(self, repo: str, sha: str, facts: RepoFacts) -> None:
+        file = self._cache_file(repo, sha)
+        if file is None:
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(facts, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)

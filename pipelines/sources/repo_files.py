@@ -1,0 +1,200 @@
+"""Turn a repository tree into `RepoFacts`, whichever source produced the tree.
+
+A source lists the tree (paths, modes, sizes) and knows how to read blobs; this
+module decides which files matter, reads only those in one batch, guards
+against hostile content (huge, binary, invalid UTF-8, symlinks leaving the
+repo) and routes each file to its parser. The local-clone and GitHub sources
+share it, so they produce the same evidence for the same tree.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from checks.evidence import Problem, RepoFacts
+from pipelines import parsers
+from pipelines.parsers import ParseError
+
+MAX_FILE_BYTES = 1_000_000  # config files beyond this are not config files
+
+CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's precedence
+DEPENDABOT = {".github/dependabot.yml", ".github/dependabot.yaml"}
+RENOVATE = {
+    "renovate.json",
+    "renovate.json5",
+    ".renovaterc",
+    ".renovaterc.json",
+    ".github/renovate.json",
+    ".github/renovate.json5",
+    ".gitlab/renovate.json",
+}
+_WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
+_CATALOG = re.compile(r"(^|/)catalog-info\.ya?ml$")
+_COOKIECUTTER = re.compile(r"(^|/)(\.cookiecutter\.json|\.cookiecutter_replay/[^/]+\.json)$")
+# YAML that may hold Kubernetes objects: manifests, alert rules, SLO specs.
+_K8S_DIRS = re.compile(r"(^|/)(k8s|kube|kubernetes|manifests?|deploy(ment)?s?|alerts?|monitoring|slos?)(/|$)")
+_K8S_NAMES = re.compile(r"(^|/)[^/]*(slo|alert|rules?|servicemonitor|pdb|hpa)[^/]*\.ya?ml$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    path: str
+    mode: str  # git file mode: 100644, 100755, 120000 (symlink), 160000 (submodule)
+    oid: str  # blob id
+    size: int
+
+
+Reader = Callable[[list[TreeEntry]], dict[str, bytes]]
+
+
+def kind_of(path: str) -> str | None:
+    """Which parser a path goes to, or None when the crawl does not read it."""
+    base = posixpath.basename(path)
+    if _CATALOG.search(path):
+        return "catalog"
+    if path in CODEOWNERS_LOCATIONS:
+        return "codeowners"
+    if base == ".copier-answers.yml" or base == ".copier-answers.yaml":
+        return "copier"
+    if _COOKIECUTTER.search(path):
+        return "cookiecutter"
+    if _WORKFLOW.match(path):
+        return "workflow"
+    if base == "Chart.yaml":
+        return "chart"
+    if path.endswith(".tf") or path.endswith(".tf.json"):
+        return "terraform"
+    if parsers.is_dependency_manifest(path):
+        return "dependencies"
+    if base in ("requirements.yaml",) and "/templates/" not in f"/{path}":
+        return "helm_requirements"
+    if (path.endswith(".yaml") or path.endswith(".yml") or path.endswith(".json")) and not path.startswith(".github/"):
+        if "/templates/" in f"/{path}":  # Helm templates are Go templates, not YAML
+            return None
+        if _K8S_DIRS.search(posixpath.dirname(path)) or _K8S_NAMES.search(path):
+            return "k8s"
+    return None
+
+
+def _decode(entry: TreeEntry, raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise ParseError(entry.path, "binary file (contains NUL bytes); expected text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            entry.path, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def _symlink_target(entry: TreeEntry, raw: bytes) -> str | None:
+    """Resolve a symlink inside the tree; None when it leaves the repository."""
+    target = raw.decode("utf-8", "replace")
+    if target.startswith("/"):
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
+    if resolved.startswith("../") or resolved == "..":
+        return None
+    return resolved
+
+
+def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) -> RepoFacts:
+    """Fill `facts` from a tree listing; `read` fetches blob contents by entry."""
+    entries = [e for e in entries if e.mode != "160000"]  # submodules are other repos
+    by_path = {e.path: e for e in entries}
+    facts.files = sorted(by_path)
+    wanted: dict[str, tuple[str, TreeEntry]] = {}
+    for entry in entries:
+        kind = kind_of(entry.path)
+        if kind is None:
+            continue
+        if entry.size > MAX_FILE_BYTES and entry.mode != "120000":
+            facts.problems.append(
+                Problem(entry.path, f"file is {entry.size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 1_000_000} MB limit for config files; skipped")
+            )
+            continue
+        wanted[entry.path] = (kind, entry)
+
+    # Symlinks are read as their target path (git stores it as the blob), never
+    # followed on disk: a link to /etc/passwd or ../other-repo must not leak.
+    links = [e for _, e in wanted.values() if e.mode == "120000"]
+    if links:
+        raw_links = read(links)
+        for link in links:
+            target = _symlink_target(link, raw_links.get(link.path, b""))
+            real = by_path.get(target) if target else None
+            if real is None or real.mode == "120000":
+                why = "points outside the repository" if target is None else f"points to {target}, which is not a file in the repository"
+                facts.problems.append(Problem(link.path, f"symlink {why}; not followed"))
+                del wanted[link.path]
+            elif real.size > MAX_FILE_BYTES:
+                facts.problems.append(Problem(link.path, f"symlink target {target} is over the size limit; skipped"))
+                del wanted[link.path]
+            else:
+                wanted[link.path] = (wanted[link.path][0], TreeEntry(link.path, real.mode, real.oid, real.size))
+
+    contents = read([e for _, e in wanted.values()]) if wanted else {}
+    texts: dict[str, str] = {}
+    for path, (kind, entry) in wanted.items():
+        raw = contents.get(path)
+        if raw is None:
+            facts.problems.append(Problem(path, "could not be read from the repository"))
+            continue
+        try:
+            texts[path] = _decode(entry, raw)
+        except ParseError as exc:
+            facts.problems.append(Problem(path, exc.reason))
+
+    _route(facts, {p: (wanted[p][0], t) for p, t in texts.items()})
+    return facts
+
+
+def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
+    inventories = []
+    codeowners_done = False
+    # Deterministic order so evidence is identical across sources and runs.
+    for path in sorted(files, key=lambda p: (CODEOWNERS_LOCATIONS.index(p) if p in CODEOWNERS_LOCATIONS else 9, p)):
+        kind, text = files[path]
+        try:
+            if kind == "catalog":
+                facts.catalog.extend(parsers.parse_catalog(text, path))
+            elif kind == "codeowners":
+                if not codeowners_done:  # GitHub uses the first file found, in this order
+                    facts.codeowners = parsers.parse_codeowners(text, path)
+                    codeowners_done = True
+            elif kind == "copier":
+                facts.templates.append(parsers.parse_copier_answers(text, path))
+            elif kind == "cookiecutter":
+                facts.templates.append(parsers.parse_cookiecutter_replay(text, path))
+            elif kind == "workflow":
+                facts.workflows.append(parsers.parse_workflow(text, path))
+            elif kind == "chart":
+                facts.helm_charts.append(parsers.parse_chart(text, path))
+            elif kind == "helm_requirements":
+                chart_dir = posixpath.dirname(path)
+                for chart in facts.helm_charts:
+                    if posixpath.dirname(chart.file) == chart_dir:
+                        chart.dependencies.extend(parsers.parse_requirements(text, path))
+            elif kind == "terraform":
+                facts.terraform_modules.extend(parsers.parse_terraform(text, path))
+            elif kind == "dependencies":
+                facts.dependencies.append(parsers.parse_dependency_manifest(text, path))
+            elif kind == "k8s":
+                if "apiVersion" not in text or "kind" not in text:
+                    continue  # some other YAML that happens to live in a deploy folder
+                inventories.append(parsers.parse_k8s_text(text, path))
+        except ParseError as exc:
+            facts.problems.append(Problem(path, exc.reason))
+        except RecursionError:
+            facts.problems.append(Problem(path, "nesting too deep to parse"))
+    if inventories:
+        facts.manifests = parsers.merge_inventories(inventories)
+        facts.problems.extend(facts.manifests.problems)
+    paths = set(facts.files)
+    if paths & DEPENDABOT:
+        facts.dependency_bot = "dependabot"
+    elif paths & RENOVATE:
+        facts.dependency_bot = "renovate"
