@@ -33,7 +33,6 @@ RENOVATE = {
 }
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _CATALOG = re.compile(r"(^|/)catalog-info\.ya?ml$")
-_COOKIECUTTER = re.compile(r"(^|/)(\.cookiecutter\.json|\.cookiecutter_replay/[^/]+\.json)$")
 # YAML that may hold Kubernetes objects: manifests, alert rules, SLO specs.
 _K8S_DIRS = re.compile(r"(^|/)(k8s|kube|kubernetes|manifests?|deploy(ment)?s?|alerts?|monitoring|slos?)(/|$)")
 _K8S_NAMES = re.compile(r"(^|/)[^/]*(slo|alert|rules?|servicemonitor|pdb|hpa)[^/]*\.ya?ml$", re.I)
@@ -57,10 +56,8 @@ def kind_of(path: str) -> str | None:
         return "catalog"
     if path in CODEOWNERS_LOCATIONS:
         return "codeowners"
-    if base == ".copier-answers.yml" or base == ".copier-answers.yaml":
-        return "copier"
-    if _COOKIECUTTER.search(path):
-        return "cookiecutter"
+    if parsers.is_template_file(path):
+        return "template"
     if _WORKFLOW.match(path):
         return "workflow"
     if base == "Chart.yaml":
@@ -165,10 +162,8 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
                 if not codeowners_done:  # GitHub uses the first file found, in this order
                     facts.codeowners = parsers.parse_codeowners(text, path)
                     codeowners_done = True
-            elif kind == "copier":
-                facts.templates.append(parsers.parse_copier_answers(text, path))
-            elif kind == "cookiecutter":
-                facts.templates.append(parsers.parse_cookiecutter_replay(text, path))
+            elif kind == "template":
+                facts.templates.append(parsers.parse_template_file(text, path))
             elif kind == "workflow":
                 facts.workflows.append(parsers.parse_workflow(text, path))
             elif kind == "chart":

@@ -1,0 +1,408 @@
+"""Kubernetes objects, from manifests in a repository or from a cluster snapshot.
+
+Each object is read on its own: one malformed object (``containers`` not a
+list, ``replicas: "three"``) becomes a Problem in ``inventory.problems`` and
+the other objects of the file are still used. Objects of kinds no check needs
+are ignored. A YAML/JSON syntax error is a ParseError for the whole file.
+
+Conventions:
+
+* ``namespace`` is ``""`` when a manifest does not set one: the namespace is
+  then chosen at apply time, and guessing "default" would mislead joins.
+* Native sidecars (init containers with ``restartPolicy: Always``, Kubernetes
+  1.28+) run for the life of the pod like ordinary containers, so they are
+  reported with ``init=False`` and the probe/resource checks apply to them.
+* Env vars are flagged by *name* (PASSWORD, TOKEN, API_KEY, ...) when they
+  carry a non-empty literal ``value``; only the name is kept, never the value.
+* HPA ``min`` is Kubernetes' default of 1 when ``minReplicas`` is unset.
+* Every K8sObject ``spec`` also carries ``api_version`` so checks can tell,
+  e.g., a deprecated ``autoscaling/v2beta2`` HPA or a non-Prometheus-Operator
+  ``PodMonitor`` group apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checks.evidence import Container, K8sInventory, K8sObject, Problem, Workload
+from pipelines.parsers._text import check_text, load_json, scalar_str
+from pipelines.parsers.errors import ParseError
+from pipelines.parsers.yamlsafe import load_yaml_documents
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+_OBJECT_KINDS = {
+    "Service",
+    "PodDisruptionBudget",
+    "ServiceMonitor",
+    "PodMonitor",
+    "HorizontalPodAutoscaler",
+    "ExternalSecret",
+    "PrometheusRule",
+    "PrometheusServiceLevel",
+}
+_REVISION = "deployment.kubernetes.io/revision"
+
+_SECRET_WORDS = {
+    "PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY",
+}  # fmt: skip
+_SECRET_PAIRS = {
+    ("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("SIGNING", "KEY"), ("ENCRYPTION", "KEY"),
+}  # fmt: skip
+# A name ending like these holds a pointer to a secret or a setting about it, not the secret.
+_NOT_SECRET_SUFFIXES = {
+    "FILE", "PATH", "DIR", "NAME", "HEADER", "TTL", "EXPIRY", "EXPIRES", "LENGTH", "TYPE", "ENABLED",
+    "URL", "URI", "ENDPOINT", "REF", "KEYS",
+}  # fmt: skip
+# Switch values, as in MYSQL_ALLOW_EMPTY_PASSWORD=1 or MYSQL_RANDOM_ROOT_PASSWORD=yes.
+_FLAG_VALUES = {"0", "1", "true", "false", "yes", "no", "on", "off", "y", "n"}
+_REFERENCE_ONLY = re.compile(r"^\s*(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]*\}|\{\{[^}]*\}\})\s*$")
+
+
+class _Malformed(Exception):
+    """One object cannot be read; becomes a Problem, never leaves this module."""
+
+
+def parse_k8s_text(
+    text: str,
+    file: str,
+    *,
+    cluster: str | None = None,
+    environment: str | None = None,
+    max_bytes: int = 50_000_000,
+    max_nodes: int = 2_000_000,
+) -> K8sInventory:
+    """A manifest or snapshot file: multi-document YAML, or JSON as ``kubectl get -o json`` writes it."""
+    check_text(text, file, max_bytes)
+    documents: list | None = None
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = load_json(text, file, max_bytes=max_bytes)
+        except ParseError:  # flow-style YAML also starts with a brace; let YAML decide
+            parsed = None
+        else:
+            documents = parsed if isinstance(parsed, list) else [parsed]
+    if documents is None:
+        documents = load_yaml_documents(text, file, max_bytes=max_bytes, max_nodes=max_nodes)
+    return parse_k8s_documents(documents, file, cluster=cluster, environment=environment)
+
+
+def parse_k8s_documents(
+    docs: list, file: str, *, cluster: str | None = None, environment: str | None = None
+) -> K8sInventory:
+    """Objects already decoded (YAML documents, API responses); ``List`` wrappers are unpacked."""
+    inventory = K8sInventory()
+    context = _Context(file=file, cluster=cluster, environment=environment)
+    # A stack rather than recursion: `kind: List` items are unpacked in place, in order.
+    pending: list[tuple[object, str, str | None]] = [
+        (doc, f"document {index}", None) for index, doc in reversed(list(enumerate(docs, 1)))
+    ]
+    while pending:
+        document, where, implied_kind = pending.pop()
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            reason = f"{where}: not a Kubernetes object (a {type(document).__name__})"
+            inventory.problems.append(Problem(file, reason))
+            continue
+        kind = document.get("kind") or implied_kind
+        if not isinstance(kind, str):
+            continue  # not a Kubernetes object: some other YAML living next to the manifests
+        items = document.get("items")
+        if kind.endswith("List") and isinstance(items, list):
+            # API list responses (DeploymentList) omit kind on their items.
+            item_kind = kind.removesuffix("List") or None
+            unpacked = [(item, f"{where} items[{i}]", item_kind) for i, item in enumerate(items)]
+            pending.extend(reversed(unpacked))
+            continue
+        try:
+            _read_object(kind, document, context, inventory)
+        except _Malformed as exc:
+            inventory.problems.append(Problem(file, f"{_describe(kind, document)}: {exc}"))
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            inventory.problems.append(Problem(file, f"{_describe(kind, document)}: malformed object ({exc})"))
+    return inventory
+
+
+def merge_inventories(inventories: list[K8sInventory]) -> K8sInventory:
+    merged = K8sInventory()
+    for inventory in inventories:
+        merged.workloads.extend(inventory.workloads)
+        merged.objects.extend(inventory.objects)
+        merged.replica_sets.extend(inventory.replica_sets)
+        merged.problems.extend(inventory.problems)
+    return merged
+
+
+def looks_like_secret_name(name: str) -> bool:
+    """Whether an env var *name* suggests its value is a credential."""
+    tokens = [token for token in re.split(r"[^A-Z0-9]+", name.upper()) if token]
+    if not tokens or tokens[-1] in _NOT_SECRET_SUFFIXES:
+        return False
+    if any(token in _SECRET_WORDS for token in tokens):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in zip(tokens, tokens[1:]))
+
+
+# --------------------------------------------------------------------------
+
+
+class _Context:
+    def __init__(self, *, file: str, cluster: str | None, environment: str | None) -> None:
+        self.file = file
+        self.cluster = cluster
+        self.environment = environment
+
+    @property
+    def manifest_file(self) -> str | None:
+        return None if self.cluster else self.file
+
+
+def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInventory) -> None:
+    if kind in WORKLOAD_KINDS:
+        inventory.workloads.append(_workload(kind, document, context))
+    elif kind == "ReplicaSet":
+        inventory.replica_sets.append(_replica_set(document))
+    elif kind in _OBJECT_KINDS:
+        inventory.objects.append(_object(kind, document, context))
+
+
+def _workload(kind: str, document: dict, context: _Context) -> Workload:
+    metadata = _mapping(document, "metadata")
+    name = _name(metadata)
+    spec = _mapping(document, "spec")
+    template = _mapping(spec, "template", where="spec.template")
+    pod_metadata = _mapping(template, "metadata", where="spec.template.metadata")
+    pod_spec = _mapping(template, "spec", where="spec.template.spec")
+    if "containers" not in pod_spec:
+        raise _Malformed("spec.template.spec.containers missing")
+    annotations = _string_map(metadata.get("annotations"), "metadata.annotations")
+    annotations.update(_string_map(pod_metadata.get("annotations"), "spec.template.metadata.annotations"))
+    replicas = None if kind == "DaemonSet" else _optional_int(spec.get("replicas"), "spec.replicas")
+    pod_security = _mapping(pod_spec, "securityContext", where="spec.template.spec.securityContext")
+    return Workload(
+        kind=kind,
+        name=name,
+        namespace=scalar_str(metadata.get("namespace")) or "",
+        labels=_string_map(metadata.get("labels"), "metadata.labels"),
+        pod_labels=_string_map(pod_metadata.get("labels"), "spec.template.metadata.labels"),
+        annotations=annotations,
+        replicas=replicas,
+        containers=_containers(pod_spec),
+        pod_run_as_non_root=_optional_bool(pod_security.get("runAsNonRoot"), "securityContext.runAsNonRoot"),
+        pod_run_as_user=_optional_int(pod_security.get("runAsUser"), "securityContext.runAsUser"),
+        file=context.manifest_file,
+        cluster=context.cluster,
+        environment=context.environment,
+        created_at=scalar_str(metadata.get("creationTimestamp")),
+        uid=scalar_str(metadata.get("uid")),
+    )
+
+
+def _containers(pod_spec: dict) -> list[Container]:
+    containers = [
+        _container(raw, "containers", index, init=False) for index, raw in enumerate(_list(pod_spec, "containers"))
+    ]
+    for index, raw in enumerate(_list(pod_spec, "initContainers")):
+        sidecar = isinstance(raw, dict) and raw.get("restartPolicy") == "Always"
+        containers.append(_container(raw, "initContainers", index, init=not sidecar))
+    return containers
+
+
+def _container(raw: object, field: str, index: int, *, init: bool) -> Container:
+    where = f"{field}[{index}]"
+    if not isinstance(raw, dict):
+        raise _Malformed(f"{where} is not a mapping")
+    name = scalar_str(raw.get("name"))
+    if name is None:
+        raise _Malformed(f"{where} has no name")
+    resources = _mapping(raw, "resources", where=f"{where}.resources")
+    requests = _mapping(resources, "requests", where=f"{where}.resources.requests")
+    limits = _mapping(resources, "limits", where=f"{where}.resources.limits")
+    security = _mapping(raw, "securityContext", where=f"{where}.securityContext")
+    literal_secrets, secret_refs = _env_secrets(raw, where)
+    return Container(
+        name=name,
+        image=scalar_str(raw.get("image")),
+        readiness_probe=isinstance(raw.get("readinessProbe"), dict) and bool(raw["readinessProbe"]),
+        liveness_probe=isinstance(raw.get("livenessProbe"), dict) and bool(raw["livenessProbe"]),
+        cpu_request=scalar_str(requests.get("cpu")),
+        memory_request=scalar_str(requests.get("memory")),
+        cpu_limit=scalar_str(limits.get("cpu")),
+        memory_limit=scalar_str(limits.get("memory")),
+        run_as_non_root=_optional_bool(security.get("runAsNonRoot"), f"{where}.securityContext.runAsNonRoot"),
+        run_as_user=_optional_int(security.get("runAsUser"), f"{where}.securityContext.runAsUser"),
+        literal_secret_env=literal_secrets,
+        secret_refs=secret_refs,
+        init=init,
+    )
+
+
+def _env_secrets(container: dict, where: str) -> tuple[list[str], list[str]]:
+    literal: list[str] = []
+    refs: list[str] = []
+    for entry in _list(container, "env", where=f"{where}.env"):
+        if not isinstance(entry, dict):
+            continue
+        name = scalar_str(entry.get("name"))
+        value = entry.get("value")
+        if name and _is_literal(value) and looks_like_secret_name(name):
+            literal.append(name)
+        value_from = entry.get("valueFrom")
+        if isinstance(value_from, dict):
+            secret = value_from.get("secretKeyRef")
+            if isinstance(secret, dict) and scalar_str(secret.get("name")):
+                refs.append(scalar_str(secret.get("name")) or "")
+    for entry in _list(container, "envFrom", where=f"{where}.envFrom"):
+        if isinstance(entry, dict) and isinstance(entry.get("secretRef"), dict):
+            secret_name = scalar_str(entry["secretRef"].get("name"))
+            if secret_name:
+                refs.append(secret_name)
+    return list(dict.fromkeys(literal)), list(dict.fromkeys(refs))
+
+
+def _is_literal(value: object) -> bool:
+    if value is None or isinstance(value, (bool, dict, list)):
+        return False
+    text = str(value).strip()
+    return bool(text) and text.lower() not in _FLAG_VALUES and not _REFERENCE_ONLY.match(text)
+
+
+def _replica_set(document: dict) -> dict:
+    metadata = _mapping(document, "metadata")
+    spec = _mapping(document, "spec")
+    template = _mapping(spec, "template", where="spec.template")
+    pod_metadata = _mapping(template, "metadata", where="spec.template.metadata")
+    pod_spec = _mapping(template, "spec", where="spec.template.spec")
+    annotations = _string_map(metadata.get("annotations"), "metadata.annotations")
+    owner = None
+    for reference in _list(metadata, "ownerReferences", where="metadata.ownerReferences"):
+        if isinstance(reference, dict) and reference.get("kind") == "Deployment":
+            owner = scalar_str(reference.get("name"))
+            break
+    try:
+        revision: int | None = int(annotations.get(_REVISION, ""))
+    except ValueError:
+        revision = None
+    images = [
+        image
+        for field in ("containers", "initContainers")
+        for container in _list(pod_spec, field)
+        if isinstance(container, dict) and (image := scalar_str(container.get("image")))
+    ]
+    return {
+        "namespace": scalar_str(metadata.get("namespace")) or "",
+        "name": _name(metadata),
+        "owner": owner,
+        "revision": revision,
+        "created_at": scalar_str(metadata.get("creationTimestamp")),
+        "images": images,
+        "annotations": annotations,
+        "labels": _string_map(metadata.get("labels"), "metadata.labels"),
+        "pod_labels": _string_map(pod_metadata.get("labels"), "spec.template.metadata.labels"),
+    }
+
+
+def _object(kind: str, document: dict, context: _Context) -> K8sObject:
+    metadata = _mapping(document, "metadata")
+    name = _name(metadata)
+    spec = _mapping(document, "spec")
+    normalised: dict = {"api_version": scalar_str(document.get("apiVersion"))}
+    if kind == "Service":
+        normalised["selector"] = _string_map(spec.get("selector"), "spec.selector")
+    elif kind in ("PodDisruptionBudget", "ServiceMonitor", "PodMonitor"):
+        selector = _mapping(spec, "selector", where="spec.selector")
+        normalised["match_labels"] = _string_map(selector.get("matchLabels"), "spec.selector.matchLabels")
+        if kind == "PodDisruptionBudget":
+            normalised["min_available"] = spec.get("minAvailable")
+            normalised["max_unavailable"] = spec.get("maxUnavailable")
+        elif isinstance(spec.get("namespaceSelector"), dict):
+            normalised["namespace_selector"] = spec["namespaceSelector"]
+    elif kind == "HorizontalPodAutoscaler":
+        target = _mapping(spec, "scaleTargetRef", where="spec.scaleTargetRef")
+        minimum = _optional_int(spec.get("minReplicas"), "spec.minReplicas")
+        normalised.update(
+            target_kind=scalar_str(target.get("kind")),
+            target_name=scalar_str(target.get("name")),
+            min=1 if minimum is None else minimum,
+            max=_optional_int(spec.get("maxReplicas"), "spec.maxReplicas"),
+        )
+    elif kind == "ExternalSecret":
+        target = _mapping(spec, "target", where="spec.target")
+        # External Secrets Operator names the Secret after the ExternalSecret unless told otherwise.
+        normalised["target"] = scalar_str(target.get("name")) or name
+    return K8sObject(
+        kind=kind,
+        name=name,
+        namespace=scalar_str(metadata.get("namespace")) or "",
+        labels=_string_map(metadata.get("labels"), "metadata.labels"),
+        annotations=_string_map(metadata.get("annotations"), "metadata.annotations"),
+        spec=normalised,
+        file=context.manifest_file,
+        cluster=context.cluster,
+        environment=context.environment,
+    )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _mapping(parent: dict, key: str, *, where: str | None = None) -> dict:
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Malformed(f"{where or key} must be a mapping, not a {type(value).__name__}")
+    return value
+
+
+def _list(parent: dict, key: str, *, where: str | None = None) -> list:
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Malformed(f"{where or key} must be a list, not a {type(value).__name__}")
+    return value
+
+
+def _name(metadata: dict) -> str:
+    name = scalar_str(metadata.get("name"))
+    if name is None:
+        raise _Malformed("metadata.name missing")
+    return name
+
+
+def _string_map(value: object, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Malformed(f"{where} must be a mapping, not a {type(value).__name__}")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, (dict, list)):
+            raise _Malformed(f"{where}.{key} must be a string")
+        result[str(key)] = "" if item is None else scalar_str(item) or ""
+    return result
+
+
+def _optional_int(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(f"{where} must be an integer, not {value!r}"[:200])
+    return value
+
+
+def _optional_bool(value: object, where: str) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise _Malformed(f"{where} must be true or false, not {value!r}"[:200])
+    return value
+
+
+def _describe(kind: str, document: dict) -> str:
+    metadata = document.get("metadata")
+    name = scalar_str(metadata.get("name")) if isinstance(metadata, dict) else None
+    namespace = scalar_str(metadata.get("namespace")) if isinstance(metadata, dict) else None
+    qualified = f"{namespace}/{name}" if namespace and name else name or "<unnamed>"
+    return f"{kind} {qualified}"

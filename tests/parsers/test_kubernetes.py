@@ -1,0 +1,237 @@
+import json
+
+from pipelines.parsers import merge_inventories, parse_k8s_documents, parse_k8s_text
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: payments
+  labels: {app.kubernetes.io/name: api}
+  annotations: {team: payments, shared: from-deployment}
+spec:
+  replicas: 3
+  template:
+    metadata:
+      labels: {app: api, version: "1.0"}
+      annotations: {prometheus.io/scrape: "true", shared: from-pod}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1000}
+      initContainers:
+        - name: migrate
+          image: acme/migrate:1
+        - name: proxy
+          image: envoy:1.30
+          restartPolicy: Always
+      containers:
+        - name: api
+          image: acme/api:2.1.0
+          readinessProbe: {httpGet: {path: /ready, port: 8080}}
+          livenessProbe: {httpGet: {path: /live, port: 8080}}
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {cpu: 1, memory: 256Mi}
+          securityContext: {runAsNonRoot: false, runAsUser: 0}
+          env:
+            - {name: DB_PASSWORD, value: hunter2}
+            - {name: API_KEY, value: "abc123"}
+            - {name: STRIPE_TOKEN, valueFrom: {secretKeyRef: {name: stripe, key: token}}}
+            - {name: PASSWORD_FILE, value: /run/secrets/db}
+            - {name: ALLOW_EMPTY_PASSWORD, value: "yes"}
+            - {name: TOKEN_FROM_ENV, value: "$(OTHER_TOKEN)"}
+            - {name: LOG_LEVEL, value: debug}
+            - {name: EMPTY_SECRET, value: ""}
+          envFrom:
+            - secretRef: {name: api-env}
+            - configMapRef: {name: api-config}
+"""
+
+
+def test_deployment_becomes_a_workload():
+    inventory = parse_k8s_text(DEPLOYMENT, "deploy/api.yaml", environment="production")
+    [workload] = inventory.workloads
+    assert (workload.kind, workload.name, workload.namespace, workload.replicas) == ("Deployment", "api", "payments", 3)
+    assert workload.labels == {"app.kubernetes.io/name": "api"}
+    assert workload.pod_labels == {"app": "api", "version": "1.0"}
+    assert workload.annotations["shared"] == "from-pod"
+    assert workload.annotations["team"] == "payments"
+    assert (workload.pod_run_as_non_root, workload.pod_run_as_user) == (True, 1000)
+    assert (workload.file, workload.environment, workload.cluster) == ("deploy/api.yaml", "production", None)
+    assert inventory.problems == []
+
+
+def test_containers_init_containers_and_native_sidecars():
+    [workload] = parse_k8s_text(DEPLOYMENT, "d.yaml").workloads
+    assert [(c.name, c.init) for c in workload.containers] == [("api", False), ("migrate", True), ("proxy", False)]
+    api = workload.containers[0]
+    assert (api.readiness_probe, api.liveness_probe) == (True, True)
+    assert (api.cpu_request, api.memory_request, api.cpu_limit, api.memory_limit) == ("100m", "128Mi", "1", "256Mi")
+    assert (api.run_as_non_root, api.run_as_user) == (False, 0)
+    assert workload.containers[1].readiness_probe is False
+
+
+def test_literal_secrets_are_flagged_by_name_and_never_keep_the_value():
+    [workload] = parse_k8s_text(DEPLOYMENT, "d.yaml").workloads
+    api = workload.containers[0]
+    assert api.literal_secret_env == ["DB_PASSWORD", "API_KEY"]
+    assert api.secret_refs == ["stripe", "api-env"]
+    assert "hunter2" not in repr(workload)
+
+
+def test_other_objects_are_normalised():
+    text = """
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: payments}
+spec: {selector: {app: api}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api}
+spec: {minAvailable: 1, selector: {matchLabels: {app: api}}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: api}
+spec:
+  selector: {matchLabels: {app: api}}
+  namespaceSelector: {matchNames: [payments]}
+---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: api}
+spec: {scaleTargetRef: {kind: Deployment, name: api}, maxReplicas: 5, targetCPUUtilizationPercentage: 80}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api2}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api2}, minReplicas: 2, maxReplicas: 4}
+---
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata: {name: db}
+spec: {target: {name: db-credentials}}
+---
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata: {name: defaulted}
+spec: {}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: alerts}
+spec: {groups: []}
+---
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata: {name: slo}
+spec: {service: api}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ignored}
+"""
+    objects = {(o.kind, o.name): o for o in parse_k8s_text(text, "all.yaml").objects}
+    assert objects[("Service", "api")].spec["selector"] == {"app": "api"}
+    assert objects[("Service", "api")].namespace == "payments"
+    assert objects[("PodDisruptionBudget", "api")].spec["match_labels"] == {"app": "api"}
+    assert objects[("ServiceMonitor", "api")].spec["namespace_selector"] == {"matchNames": ["payments"]}
+    hpa = objects[("HorizontalPodAutoscaler", "api")].spec
+    assert (hpa["target_kind"], hpa["target_name"], hpa["min"], hpa["max"]) == ("Deployment", "api", 1, 5)
+    assert objects[("HorizontalPodAutoscaler", "api2")].spec["min"] == 2
+    assert objects[("ExternalSecret", "db")].spec["target"] == "db-credentials"
+    assert objects[("ExternalSecret", "defaulted")].spec["target"] == "defaulted"
+    assert ("PrometheusRule", "alerts") in objects
+    assert ("PrometheusServiceLevel", "slo") in objects
+    assert ("ConfigMap", "ignored") not in objects
+    assert objects[("Service", "api")].namespace == "payments"
+    assert objects[("PodDisruptionBudget", "api")].namespace == ""  # unset in the manifest
+
+
+def test_malformed_object_is_a_problem_and_the_rest_of_the_file_is_used():
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken}
+spec: {template: {spec: {containers: {name: not-a-list}}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec: {replicas: "three", template: {spec: {containers: []}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec: {template: {spec: {containers: [{name: agent, image: agent:1}]}}}
+"""
+    inventory = parse_k8s_text(text, "mixed.yaml")
+    assert [(w.kind, w.name, w.replicas) for w in inventory.workloads] == [("DaemonSet", "agent", None)]
+    reasons = [problem.reason for problem in inventory.problems]
+    assert any("Deployment broken" in r and "containers must be a list" in r for r in reasons)
+    assert any("StatefulSet db" in r and "spec.replicas must be an integer" in r for r in reasons)
+    assert all(problem.path == "mixed.yaml" for problem in inventory.problems)
+
+
+def test_kubectl_json_list_with_replica_sets():
+    snapshot = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "metadata": {
+                    "name": "api-7d9f",
+                    "namespace": "payments",
+                    "creationTimestamp": "2024-05-01T10:00:00Z",
+                    "annotations": {"deployment.kubernetes.io/revision": "7"},
+                    "labels": {"app": "api"},
+                    "ownerReferences": [{"kind": "Deployment", "name": "api"}],
+                },
+                "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "api", "image": "acme/api:2"}]}}},
+            }
+        ],
+    }
+    inventory = parse_k8s_text(json.dumps(snapshot), "snapshot.json", cluster="prod-eu", environment="production")
+    assert inventory.replica_sets == [
+        {
+            "namespace": "payments",
+            "name": "api-7d9f",
+            "owner": "api",
+            "revision": 7,
+            "created_at": "2024-05-01T10:00:00Z",
+            "images": ["acme/api:2"],
+            "annotations": {"deployment.kubernetes.io/revision": "7"},
+            "labels": {"app": "api"},
+            "pod_labels": {"app": "api"},
+        }
+    ]
+
+
+def test_api_list_items_without_kind_take_it_from_the_list():
+    docs = [{"kind": "DeploymentList", "items": [{"metadata": {"name": "a", "namespace": "n", "uid": "u-1"}, "spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}}]}]
+    inventory = parse_k8s_documents(docs, "api", cluster="c1")
+    [workload] = inventory.workloads
+    assert (workload.kind, workload.name, workload.uid, workload.cluster, workload.file) == ("Deployment", "a", "u-1", "c1", None)
+
+
+def test_non_kubernetes_documents_are_ignored_or_reported():
+    inventory = parse_k8s_documents([{"replicaCount": 2}, "text", None], "values.yaml")
+    assert inventory.workloads == [] and inventory.objects == []
+    assert [p.reason for p in inventory.problems] == ["document 2: not a Kubernetes object (a str)"]
+
+
+def test_flow_style_yaml_starting_with_a_brace_is_not_json():
+    text = '{apiVersion: v1, kind: Service, metadata: {name: s,}, spec: {selector: {app: a,},},}'
+    [service] = parse_k8s_text(text, "svc.yaml").objects
+    assert service.spec["selector"] == {"app": "a"}
+
+
+def test_merge_inventories():
+    first = parse_k8s_text(DEPLOYMENT, "a.yaml")
+    second = parse_k8s_documents([{"kind": "Deployment", "metadata": {"name": "x"}, "spec": {}}], "b.yaml")
+    merged = merge_inventories([first, second])
+    assert [w.name for w in merged.workloads] == ["api"]
+    assert len(merged.problems) == 1

@@ -1,0 +1,140 @@
+"""The local-clone source on real repositories, including hostile ones."""
+
+import datetime as dt
+
+import pytest
+
+from pipelines.sources.local_git import LocalGitSource
+from tests.gitrepo import commit, git, init
+
+CATALOG = """apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: service
+  owner: payments
+  lifecycle: production
+"""
+
+
+@pytest.fixture
+def root(tmp_path):
+    return tmp_path / "repos"
+
+
+def crawl(root, name, as_of=None):
+    return LocalGitSource(root).crawl(name, as_of)
+
+
+def reasons(crawl_result):
+    return {p.path: p.reason for p in crawl_result.facts.problems}
+
+
+def test_reads_the_committed_tree_not_the_working_tree(root):
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": CATALOG.format(name="svc"), "README.md": "# svc"})
+    (repo / "SECURITY.md").write_text("uncommitted")
+    (repo / "catalog-info.yaml").write_text("kind: [broken")
+    result = crawl(root, "svc")
+    assert result.facts.error is None
+    assert [e.name for e in result.facts.catalog] == ["svc"]
+    assert "SECURITY.md" not in result.facts.files
+    assert result.facts.default_branch == "main"
+
+
+def test_malformed_yaml_is_a_problem_for_that_file_only(root):
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": "kind: Component\nmetadata: {name: x\n", "chart/Chart.yaml": "apiVersion: v2\nname: svc\nversion: 1.0.0\n"})
+    result = crawl(root, "svc")
+    assert "catalog-info.yaml" in reasons(result)
+    assert [c.name for c in result.facts.helm_charts] == ["svc"]
+
+
+def test_alias_bomb_is_refused(root):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": bomb})
+    assert "alias" in reasons(crawl(root, "svc"))["catalog-info.yaml"].lower()
+
+
+def test_huge_file_is_skipped_without_reading_it(root):
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": "# padding\n" * 5_000_000})  # 50 MB
+    reason = reasons(crawl(root, "svc"))["catalog-info.yaml"]
+    assert "50.0 MB" in reason and "limit" in reason
+
+
+def test_binary_and_invalid_utf8_files_get_a_readable_reason(root):
+    repo = init(root / "svc")
+    commit(repo, {"chart/Chart.yaml": b"\x89PNG\r\n\x1a\n\x00\x00", ".github/workflows/ci.yml": b"name: ci\non: push # caf\xe9\n"})
+    got = reasons(crawl(root, "svc"))
+    assert "binary" in got["chart/Chart.yaml"]
+    assert "UTF-8" in got[".github/workflows/ci.yml"]
+
+
+def test_symlink_outside_the_repo_is_not_followed(root, tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("kind: Component\nmetadata: {name: stolen}\nspec: {owner: evil}\n")
+    repo = init(root / "svc")
+    commit(repo, {}, symlinks={"catalog-info.yaml": str(secret), "k8s/deploy.yaml": "../../../etc/passwd"})
+    result = crawl(root, "svc")
+    got = reasons(result)
+    assert "outside the repository" in got["catalog-info.yaml"]
+    assert "outside the repository" in got["k8s/deploy.yaml"]
+    assert result.facts.catalog == []
+
+
+def test_symlink_inside_the_repo_is_read_as_its_target(root):
+    repo = init(root / "svc")
+    commit(repo, {"meta/catalog.yaml": CATALOG.format(name="linked")}, symlinks={"catalog-info.yaml": "meta/catalog.yaml"})
+    assert [e.name for e in crawl(root, "svc").facts.catalog] == ["linked"]
+
+
+def test_empty_repo_is_an_error_not_a_crash(root):
+    init(root / "empty")
+    result = crawl(root, "empty")
+    assert "empty repository" in result.facts.error
+
+
+def test_repo_without_default_branch(root):
+    repo = init(root / "odd", branch="feature-x")
+    commit(repo, {"README.md": "x"})
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/gone")
+    result = crawl(root, "odd")
+    assert "no default branch" in result.facts.error
+    assert "feature-x" in result.facts.error
+
+
+def test_as_of_reads_the_tree_at_that_date(root):
+    repo = init(root / "svc")
+    commit(repo, {"README.md": "x"}, when=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    commit(repo, {"SECURITY.md": "y"}, when=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    before = crawl(root, "svc", dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    assert "SECURITY.md" not in before.facts.files and "README.md" in before.facts.files
+    too_early = crawl(root, "svc", dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert too_early.facts.error.startswith("no commits on main")
+
+
+def test_tags_use_tagger_date_when_annotated(root):
+    repo = init(root / "svc")
+    sha = commit(repo, {"README.md": "x"}, when=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    git(repo, "tag", "v1.0.0")
+    git(repo, "tag", "-a", "v1.0.1", "-m", "release", when=dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
+    tags = {t.name: t for t in crawl(root, "svc").tags}
+    assert tags["v1.0.0"].time == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert tags["v1.0.1"].time == dt.datetime(2026, 1, 3, tzinfo=dt.UTC)
+    assert tags["v1.0.1"].sha == sha
+
+
+def test_unchanged_head_reuses_cached_facts(root, tmp_path):
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": CATALOG.format(name="svc")})
+    source = LocalGitSource(root, cache_dir=tmp_path / "cache")
+    assert source.crawl("svc").reused is False
+    again = source.crawl("svc")
+    assert again.reused is True and [e.name for e in again.facts.catalog] == ["svc"]
+    commit(repo, {"README.md": "new"})
+    assert source.crawl("svc").reused is False
