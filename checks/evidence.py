@@ -232,6 +232,9 @@ class RepoFacts:
     # Set when the repo could not be crawled at all (empty, no default branch,
     # git failure, API error). Every repo-based check is then `unknown`.
     error: str | None = None
+    # Which kind of source read the repo: "local-git" can never see host
+    # settings (branch protection, CI runs); an API source can but may be denied.
+    source: str = "local-git"
     # Facts only an API knows (GitHub source); None = not known for this source.
     archived: bool | None = None
     branch_protected: bool | None = None
@@ -271,6 +274,7 @@ class ServiceEvidence:
     annotations: dict[str, str] = field(default_factory=dict)
     catalog: CatalogEntity | None = None  # None: no catalog entity describes this service
     repo_error: str | None = None  # repo-level crawl failure: repo-based checks are unknown
+    repo_source: str | None = None  # RepoFacts.source: "local-git", "github"
     default_branch: str | None = None
     repo_problems: list[Problem] = field(default_factory=list)
     files: frozenset[str] = frozenset()  # paths relative to the repo root

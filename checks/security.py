@@ -248,7 +248,11 @@ def default_branch_protected(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     if ev.branch_protected is None:
         if ev.repo_error:
             return unknown(f"repository not crawled: {ev.repo_error}")
-        return unknown("branch protection is not known for this source (needs the GitHub API)")
+        if ev.repo_source == "local-git":
+            # Protection lives in the Git host, which a clone cannot show; a
+            # check nobody can ever pass must not hold every service below Bronze.
+            return not_applicable("branch protection is a Git host setting; local clones cannot show it (crawl with the GitHub source)")
+        return unknown("the Git host did not say whether the default branch is protected (the token may lack permission)")
     if ev.branch_protected:
         return passed("default branch protected")
     return failed("default branch is not protected")

@@ -6,7 +6,6 @@ transaction, so a run killed midway leaves neither a partial snapshot nor a
 changed serving file.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 
@@ -14,7 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import stages, warehouse
-from pipelines.resources import ScorecardSettings
+from pipelines.resources import Progress, ScorecardSettings
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
@@ -24,23 +23,23 @@ ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is brok
 # ------------------------------------------------------------------ sources
 
 
-@dg.asset(group_name="sources", required_resource_keys={"progress"})
-def repo_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> stages.RepoCrawlResult:
+@dg.asset(group_name="sources")
+def repo_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]) -> stages.RepoCrawlResult:
     """Every repository's files, history and tags, as of the snapshot date."""
     config = settings.load()
-    result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), context.resources.progress)
+    result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), progress)
     errors = sum(1 for s in result.source_status if s["status"] == "error")
     context.add_output_metadata({"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems)})
     return result
 
 
-@dg.asset(group_name="sources", required_resource_keys={"progress"})
-def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> list | None:
+@dg.asset(group_name="sources")
+def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]) -> list | None:
     """Workloads and related objects per cluster; None for a past snapshot (state unknown then)."""
     if settings.historical():
         context.add_output_metadata({"clusters": 0, "note": "historical snapshot: cluster state unknown"})
         return None
-    crawls = stages.crawl_clusters(settings.load(), context.resources.progress)
+    crawls = stages.crawl_clusters(settings.load(), progress)
     context.add_output_metadata({"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)})
     return crawls
 
@@ -120,12 +119,14 @@ def service_evidence(
 # ------------------------------------------------------------------- checks
 
 
-@dg.asset(group_name="checks", required_resource_keys={"progress"})
-def check_results(context: dg.AssetExecutionContext, settings: ScorecardSettings, service_evidence: list) -> pd.DataFrame:
+@dg.asset(group_name="checks")
+def check_results(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress], service_evidence: list
+) -> pd.DataFrame:
     """One finding per service and check, with waivers applied."""
     config = settings.load()
     as_of = settings.as_of_date()
-    results = stages.evaluate_checks(service_evidence, config.check_context(as_of), context.resources.progress)
+    results = stages.evaluate_checks(service_evidence, config.check_context(as_of), progress)
     results = apply_waivers(results, config, as_of)
     counts = results["status"].value_counts().to_dict() if len(results) else {}
     context.add_output_metadata({f"{k}": int(v) for k, v in counts.items()})
@@ -214,9 +215,11 @@ def _fill_last_success(con, status: pd.DataFrame) -> None:
         "SELECT source, target, max(last_success_at) FROM source_status WHERE last_success_at IS NOT NULL GROUP BY ALL"
     ).fetchall()
     last = {(s, t): at for s, t, at in prev}
-    status.loc[failed, "last_success_at"] = [
-        last.get((s, t)) for s, t in zip(status.loc[failed, "source"], status.loc[failed, "target"], strict=True)
+    filled = [
+        at if not pd.isna(at) else last.get((s, t))
+        for s, t, at in zip(status["source"], status["target"], status["last_success_at"], strict=True)
     ]
+    status["last_success_at"] = pd.to_datetime(pd.Series(filled, index=status.index, dtype=object), utc=True)
 
 
 @dg.asset(group_name="publish", deps=[warehouse_snapshot])

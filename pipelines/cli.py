@@ -78,7 +78,7 @@ def run_job(config_path: Path, as_of: dt.date | None = None, kind: str = "run", 
                 }
             }
         },
-        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     return job.execute_in_process(run_config=run_config, instance=instance or _instance(), raise_on_error=False)
 
@@ -89,7 +89,11 @@ def _failure_summary(result) -> str:
             data = event.event_specific_data
             err = getattr(data, "error", None)
             if err is not None:
-                return f"step {event.step_key} failed: {err.message.strip().splitlines()[-1]}"
+                # The step error wraps the real one; its cause says what went wrong.
+                root = err
+                while root.cause is not None:
+                    root = root.cause
+                return f"step {event.step_key} failed: {root.message.strip().splitlines()[-1]}"
             evaluation = getattr(data, "passed", None)
             if evaluation is False:
                 return f"data invariant {data.check_name} failed"

@@ -146,6 +146,7 @@ def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope) -> Non
         f for f in facts.files if scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
     )
     ev.default_branch = facts.default_branch
+    ev.repo_source = facts.source
     ev.repo_problems = [p for p in facts.problems if scope.owns(p.path) or not scope.path]
     ev.codeowners = facts.codeowners
     if facts.codeowners is not None:

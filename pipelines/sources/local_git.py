@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import os
 import pickle
 import subprocess
@@ -24,6 +25,23 @@ GIT_TIMEOUT_S = 60
 HISTORY_DAYS = 200  # enough for the 12-week deploy-frequency window plus long lead times
 # Bump when extraction changes so cached facts from an older crawler are not reused.
 CACHE_VERSION = 1
+
+
+@functools.cache
+def _schema_tag() -> str:
+    """Changes whenever an evidence dataclass gains or loses a field, so a
+    cache written by an older build is never unpickled into the new types."""
+    import hashlib
+    from dataclasses import fields
+
+    from checks import evidence
+
+    names = [
+        f"{cls.__name__}:{','.join(f.name for f in fields(cls))}"
+        for cls in vars(evidence).values()
+        if isinstance(cls, type) and hasattr(cls, "__dataclass_fields__")
+    ]
+    return hashlib.sha1("|".join(sorted(names)).encode()).hexdigest()[:10]
 
 
 class GitError(Exception):
@@ -242,7 +260,7 @@ class LocalGitSource:
     def _cache_file(self, repo: str, sha: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        return self.cache_dir / f"v{CACHE_VERSION}" / repo / f"{sha}.pickle"
+        return self.cache_dir / f"v{CACHE_VERSION}-{_schema_tag()}" / repo / f"{sha}.pickle"
 
     def _cached(self, repo: str, sha: str) -> RepoFacts | None:
         file = self._cache_file(repo, sha)

@@ -576,7 +576,8 @@ CASES = [
     Case("has_security_policy", U, "repo-down", REPO_DOWN),
     Case("default_branch_protected", P, "protected", same),
     Case("default_branch_protected", F, "unprotected", ev_(branch_protected=False), detail=("not protected",), remedy=("payments",)),
-    Case("default_branch_protected", U, "not-known", ev_(branch_protected=None), detail=("GitHub API",)),
+    Case("default_branch_protected", U, "not-known", ev_(branch_protected=None, repo_source="github"), detail=("did not say",)),
+    Case("default_branch_protected", NA, "local-clone", ev_(branch_protected=None, repo_source="local-git"), detail=("GitHub source",)),
     Case("runs_as_non_root", P, "default", same),
     Case("runs_as_non_root", P, "pod-level-user", chain(prod(pod_run_as_non_root=None, pod_run_as_user=1000), app(run_as_non_root=None, run_as_user=None))),
     Case(
