@@ -185,7 +185,7 @@ def warehouse_snapshot(
     }
     now = dt.datetime.now(dt.UTC)
     run = pd.DataFrame([{
-        "run_id": context.run_id, "kind": settings.kind, "started_at": now, "finished_at": now,
+        "run_id": context.run.run_id, "kind": settings.kind, "started_at": now, "finished_at": now,
         "status": "complete", "config_file": str(settings.path()), "services": len(records),
         "repos": len(repo_crawl.crawls), "message": None,
     }])

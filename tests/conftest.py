@@ -1,0 +1,55 @@
+"""Shared fixtures: a small generated organisation, scored once per test session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@dataclass
+class ScoredOrg:
+    root: Path
+    config: Path
+    summary: object
+    result: object
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving" / "scorecard.duckdb"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "scorecard.duckdb"
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@pytest.fixture(scope="session")
+def small_org_files(tmp_path_factory) -> tuple[Path, object]:
+    """A 16-repo, 4-team demo organisation with 60 days of history, ending today."""
+    from pipelines.demo.generate import generate_demo
+
+    root = tmp_path_factory.mktemp("org")
+    summary = generate_demo(root / "demo", repos=16, teams=4, days=60, end=today())
+    return root, summary
+
+
+@pytest.fixture(scope="session")
+def scored_org(small_org_files) -> ScoredOrg:
+    """The small organisation after one in-process run of the Dagster job."""
+    from pipelines.cli import run_job
+
+    root, summary = small_org_files
+    config = root / "demo" / "scorecard.yaml"
+    os.environ.pop("DAGSTER_HOME", None)  # an ephemeral instance: tests leave nothing behind
+    result = run_job(config)
+    assert result.success, "the crawl-and-score job failed on the small demo org"
+    return ScoredOrg(root, config, summary, result)
