@@ -51,9 +51,9 @@ def ingest(config: ScorecardConfig, kind: str, file: Path) -> IngestReport:
         con.register("_incoming", frame)
         # `table` and `key` come from the two fixed choices above.
         match = " AND ".join(f"t.{k} = i.{k}" for k in key)
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         con.execute(f"INSERT INTO {table} SELECT * FROM _incoming i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         con.unregister("_incoming")
     report.added = after - before
     report.duplicates = len(frame) - report.added
