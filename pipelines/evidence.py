@@ -57,10 +57,15 @@ class ClusterIndex:
     by_key: dict[str, list[tuple[Workload, str]]]
     objects: dict[tuple[str | None, str], list[K8sObject]]
     # Prometheus-operator monitors often live in a central namespace and select
-    # across namespaces, so they are offered to every service of their cluster.
+    # other namespaces (namespaceSelector): only those are offered across namespaces.
     monitors: dict[str | None, list[K8sObject]]
     errors: list[str]
     known: bool  # at least one cluster was crawled successfully
+
+
+def _reaches(monitor: K8sObject, namespace: str) -> bool:
+    selector = monitor.spec.get("namespace_selector") or {}
+    return selector.get("any") is True or namespace in (selector.get("matchNames") or ())
 
 
 def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
@@ -80,7 +85,8 @@ def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
                 by_key[key[1]].append((wl, key[0]))
         for obj in crawl.inventory.objects:
             objects[(obj.cluster, obj.namespace)].append(obj)
-            if obj.kind in MONITOR_KINDS:
+            selector = obj.spec.get("namespace_selector") or {} if obj.kind in MONITOR_KINDS else {}
+            if selector.get("any") is True or selector.get("matchNames"):
                 monitors[obj.cluster].append(obj)
     return ClusterIndex(by_key, objects, monitors, errors, known)
 
@@ -132,9 +138,10 @@ def build_evidence(
                     if ns not in seen:
                         seen.add(ns)
                         ev.cluster_objects.extend(clusters.objects.get(ns, []))
-                for cluster in {c for c, _ in seen}:
+                for cluster, namespace in seen:
                     ev.cluster_objects.extend(
-                        m for m in clusters.monitors.get(cluster, []) if (cluster, m.namespace) not in seen
+                        m for m in clusters.monitors.get(cluster, [])
+                        if (cluster, m.namespace) not in seen and _reaches(m, namespace)
                     )
         out.append(ev)
     return out

@@ -1,0 +1,76 @@
+"""Evidence assembly: path scoping in monorepos and joining cluster workloads by label."""
+
+import datetime as dt
+
+from checks.evidence import K8sInventory, K8sObject, RepoFacts, Workload
+from pipelines.evidence import build_evidence, index_clusters, orphan_workloads
+from pipelines.identity import ServiceRecord
+from pipelines.sources.base import ClusterCrawl
+
+
+def wl(name, ns, labels):
+    return Workload("Deployment", name, ns, {}, labels, {}, 2, [], cluster="prod", environment="production")
+
+
+def monitor(name, ns, selector=None):
+    spec = {"match_labels": {}}
+    if selector:
+        spec["namespace_selector"] = selector
+    return K8sObject("ServiceMonitor", name, ns, {}, {}, spec, cluster="prod")
+
+
+def record(service, annotations=None):
+    return ServiceRecord(service, None, "", "config", "team", "config", annotations=annotations or {})
+
+
+def test_workloads_join_by_label_precedence_and_orphans_are_kept():
+    workloads = [
+        wl("a", "team-a", {"backstage.io/kubernetes-id": "svc-a", "app": "other"}),
+        wl("b", "team-b", {"app.kubernetes.io/name": "svc-b"}),
+        wl("c", "team-b", {"app": "svc-c"}),
+        wl("stray", "team-b", {"app": "nobody"}),
+    ]
+    crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=workloads))
+    records = [record("svc-a"), record("svc-b"), record("svc-c")]
+    evidence = build_evidence(records, {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    assert [[w.name for w in e.cluster_workloads] for e in evidence] == [["a"], ["b"], ["c"]]
+    assert [w.name for w, _ in orphan_workloads([crawl], records)] == ["stray"]
+
+
+def test_kubernetes_id_annotation_overrides_the_service_name():
+    crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=[wl("x", "ns", {"backstage.io/kubernetes-id": "legacy-name"})]))
+    [ev] = build_evidence([record("new-name", {"backstage.io/kubernetes-id": "legacy-name"})], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    assert [w.name for w in ev.cluster_workloads] == ["x"]
+
+
+def test_central_monitors_reach_only_the_namespaces_they_select():
+    inv = K8sInventory(
+        workloads=[wl("a", "team-a", {"app": "svc-a"}), wl("b", "team-b", {"app": "svc-b"})],
+        objects=[
+            monitor("central-a", "monitoring", {"matchNames": ["team-a"]}),
+            monitor("central-any", "monitoring", {"any": True}),
+            monitor("local-other", "monitoring"),
+            monitor("own-ns", "team-b"),
+        ],
+    )
+    crawl = ClusterCrawl("prod", "production", inv)
+    a, b = build_evidence([record("svc-a"), record("svc-b")], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    assert sorted(o.name for o in a.cluster_objects) == ["central-a", "central-any"]
+    assert sorted(o.name for o in b.cluster_objects) == ["central-any", "own-ns"]
+
+
+def test_a_failed_cluster_leaves_workloads_unknown_not_empty():
+    crawl = ClusterCrawl("prod", "production", K8sInventory(), error="connection refused")
+    [ev] = build_evidence([record("svc")], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    assert ev.cluster_workloads is None
+    assert ev.cluster_errors == ["prod: connection refused"]
+
+
+def test_monorepo_component_owns_its_subtree_but_not_a_deeper_component():
+    facts = RepoFacts("mono", "mono", files=["README.md", "services/a/README.md", "services/a/sub/README.md", "services/b/x.py"])
+    records = [ServiceRecord("a", "mono", "services/a", "catalog", "t", "c"),
+               ServiceRecord("sub", "mono", "services/a/sub", "catalog", "t", "c")]
+    a, sub = build_evidence(records, {"mono": facts}, None, {}, dt.date(2026, 1, 1))
+    assert "services/a/README.md" in a.files and "services/a/sub/README.md" not in a.files
+    assert "services/b/x.py" not in a.files and "README.md" in a.files
+    assert "services/a/sub/README.md" in sub.files
