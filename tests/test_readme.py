@@ -1,0 +1,23 @@
+"""The README stays true to the code: quick-start commands and the check catalogue."""
+
+from pathlib import Path
+
+from checks.catalogue import catalogue_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_catalogue_section_is_generated_from_the_checks():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("<!-- catalogue:start -->\n", 1)[1].split("<!-- catalogue:end -->", 1)[0]
+    assert section.strip() == catalogue_markdown().strip(), (
+        "README check catalogue is stale: regenerate it with `scorecard checks --format markdown`"
+    )
+
+
+def test_quick_start_commands_exist_and_ci_runs_the_test_command():
+    text = (ROOT / "README.md").read_text()
+    assert "make demo" in text and "make test" in text
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ndemo:" in makefile and "\ntest:" in makefile
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
