@@ -808,7 +808,7 @@ def generate_demo(
     """
     started = time.monotonic()
     say = progress or (lambda _msg: None)
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).absolute()  # git -C changes directory: relative paths would break
     plan = plan_org(repos=repos, teams=teams, days=days, seed=seed)
     _prepare(out_dir)
     say(f"planned {len(plan.repos)} repos for {len(plan.teams)} teams")

@@ -96,7 +96,7 @@ def init_repo(path: Path, branch: str) -> None:
 
 def run_fast_import(path: Path, stream: FastImportStream, *, checkout: bool = True) -> dict[int, str]:
     """Import the stream into the (fresh) repository at `path`; return mark -> commit sha."""
-    marks = path / ".git" / "demo-marks"
+    marks = path.absolute() / ".git" / "demo-marks"  # git -C would resolve a relative path inside the repo
     proc = subprocess.run(
         ["git", "-C", str(path), "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
         input=stream.getvalue(),

@@ -354,3 +354,15 @@ def test_scaled_org_spreads_services_over_generated_teams(tmp_path):
 def test_rejects_impossible_sizes(tmp_path, kwargs):
     with pytest.raises(ValueError):
         generate_demo(tmp_path / "x", end=END, **{**SMALL, **kwargs})
+
+
+def test_a_relative_output_directory_works(tmp_path, monkeypatch):
+    # `scorecard demo` passes data/demo, relative to the current directory
+    import datetime as _dt
+
+    from pipelines.demo.generate import generate_demo as _generate
+
+    monkeypatch.chdir(tmp_path)
+    summary = _generate(Path("rel/demo"), repos=12, teams=3, days=20, end=_dt.date(2026, 6, 1))
+    assert (tmp_path / "rel" / "demo" / "scorecard.yaml").is_file()
+    assert summary.repos == 12
