@@ -38,7 +38,7 @@ class TerminalProgress:
         text = f"{self.prefix}{stage}: {done}/{total} {pct}"
         if self.tty:
             self.stream.write("\r\033[K" + text + ("\n" if final else ""))
-        elif final or done == 0:
+        elif final:
             self.stream.write(text + "\n")
         self.stream.flush()
 
