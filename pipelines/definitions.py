@@ -14,6 +14,10 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
         name=CRAWL_AND_SCORE_JOB,
         selection=dg.AssetSelection.all(),
         description="Crawl every source, run the check library, score services and publish the snapshot.",
+        # Steps hand large in-memory results to each other and the crawl is
+        # already concurrent; a process per step costs ~4 s each on 2 cores
+        # (97 s vs 6 s for the demo). Distributed runs swap the executor.
+        executor_def=dg.in_process_executor,
     )
     schedule = dg.ScheduleDefinition(
         name="daily_crawl_schedule", job=job, cron_schedule="0 5 * * *", execution_timezone="UTC"
