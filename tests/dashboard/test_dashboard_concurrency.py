@@ -1,0 +1,68 @@
+"""The app keeps serving while the pipeline publishes new snapshots underneath it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from tests.dashboard.conftest import APP, PAGES
+from tests.dashboard.snapshot_fixture import build_snapshot
+from streamlit.testing.v1 import AppTest
+
+from pipelines import warehouse
+
+
+def sidebar_caption(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.sidebar.caption)
+
+
+def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = build_snapshot(tmp_path / "small", n_services=8)
+    large = build_snapshot(tmp_path / "large", n_services=12)
+    serving = tmp_path / "serving" / "scorecard.duckdb"
+    warehouse.publish(small.warehouse, serving)
+    monkeypatch.setenv("SCORECARD_SNAPSHOT", str(serving))
+
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    publishes = 0
+
+    def keep_publishing() -> None:
+        nonlocal publishes
+        try:
+            while not stop.is_set():
+                for wh in (large.warehouse, small.warehouse):
+                    warehouse.publish(wh, serving)
+                    publishes += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            failures.append(exc)
+
+    publisher = threading.Thread(target=keep_publishing, daemon=True)
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params.update(team="payments", service="checkout-api")
+    at.run()
+    publisher.start()
+    renders = 0
+    try:
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline or renders < len(PAGES):
+            at.switch_page(f"views/{PAGES[renders % len(PAGES)]}.py").run()
+            assert not at.exception, [e.value for e in at.exception]
+            assert at.title
+            renders += 1
+    finally:
+        stop.set()
+        publisher.join(timeout=30)
+    assert not failures, failures
+    assert publishes >= 4, "the publisher should have swapped the file several times"
+
+    warehouse.publish(small.warehouse, serving)
+    at.switch_page("views/adoption.py").run()
+    assert "8 services" in sidebar_caption(at)
+
+    warehouse.publish(large.warehouse, serving)
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert "12 services" in sidebar_caption(at)

@@ -1,0 +1,101 @@
+"""The data module on its own: where it reads from, and the set-based answers pages rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from tests.dashboard.snapshot_fixture import KNOWN_CHECK, KNOWN_SERVICE, build_snapshot
+
+from dashboard import data
+from pipelines import warehouse
+
+
+def test_snapshot_path_is_read_when_called_not_at_import(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SCORECARD_SNAPSHOT", raising=False)
+    assert data.snapshot_path() == Path("data/serving/scorecard.duckdb")
+    monkeypatch.setenv("SCORECARD_SNAPSHOT", str(tmp_path / "x.duckdb"))
+    assert data.snapshot_path() == tmp_path / "x.duckdb"
+    assert data.current_source() is None
+
+
+def test_a_publish_changes_the_cache_key(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCORECARD_SNAPSHOT", str(built.serving))
+    before = data.current_source()
+    warehouse.publish(built.warehouse, built.serving)
+    after = data.current_source()
+    assert before.path == after.path
+    assert before != after
+
+
+def test_values_are_parameters_not_sql(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCORECARD_SNAPSHOT", str(built.serving))
+    src = data.current_source()
+    hostile = "x' OR '1'='1"
+    assert data.team_services(src, built.latest, "default", hostile).empty
+    assert data.service_profile(src, built.latest, "default", hostile) is None
+
+
+def test_pass_rates_fall_back_to_check_results_when_the_pipeline_wrote_none(built, tmp_path: Path) -> None:
+    partial = build_snapshot(tmp_path, published=False)
+    with warehouse.connect(partial.warehouse) as con:
+        con.execute("DELETE FROM check_pass_rates")
+    warehouse.publish(partial.warehouse, partial.serving)
+
+    src_full = data.Source(str(built.serving), (0, 0))
+    src_partial = data.Source(str(partial.serving), (0, 0))
+    cols = ["snapshot", "check_id", "passing", "failing", "unknown", "applicable", "pass_rate"]
+    for team in (None, "payments"):
+        stored = data.check_pass_rates(src_full, "default", team, None)[cols]
+        derived = data.check_pass_rates(src_partial, "default", team, None)[cols]
+        pd.testing.assert_frame_equal(
+            stored.sort_values(cols[:2]).reset_index(drop=True),
+            derived.sort_values(cols[:2]).reset_index(drop=True),
+            check_dtype=False,
+        )
+
+
+def test_next_level_blockers_are_the_failing_checks_of_the_next_level_only(built) -> None:
+    src = data.Source(str(built.serving), (0, 0))
+    blockers = data.next_level_blockers(src, built.latest, "default", "payments")
+    mine = blockers[blockers["service"] == KNOWN_SERVICE]
+    assert mine["check_id"].tolist() == [KNOWN_CHECK]
+    assert set(mine["next_level"]) == {"bronze"}
+    scores = built.frames["service_scores"]
+    latest = scores[
+        (scores["snapshot"] == built.latest) & (scores["scorecard"] == "default") & (scores["team"] == "payments")
+    ]
+    expected = latest.set_index("service")["checks_to_next_level"]
+    got = blockers.groupby("service").size()
+    assert got.to_dict() == expected[expected > 0].to_dict()
+
+
+def test_rank_blockers_counts_services_lifted_cumulatively() -> None:
+    blockers = pd.DataFrame(
+        [
+            ("a", "none", "bronze", "x", "X", 1),
+            ("b", "none", "bronze", "x", "X", 1),
+            ("b", "none", "bronze", "y", "Y", 1),
+            ("c", "none", "bronze", "y", "Y", 1),
+            ("d", "bronze", "silver", "z", "Z", 1),
+        ],
+        columns=["service", "level", "next_level", "check_id", "title", "weight"],
+    )
+    ranked = data.rank_blockers(blockers)
+    assert ranked["check_id"].tolist() == ["x", "y", "z"]
+    assert ranked["services_blocked"].tolist() == [2, 2, 1]
+    # Fixing x lifts a; x and y lift a, b and c; all three lift d too.
+    assert ranked["services_lifted"].tolist() == [1, 3, 4]
+    close = data.close_to_next_level(blockers, max_missing=1)
+    assert close["service"].tolist() == ["a", "c", "d"]
+
+
+def test_queries_leave_no_connection_open(built) -> None:
+    src = data.Source(str(built.serving), (0, 0))
+    data.overview(src)
+    data.service_profile(src, built.latest, "default", KNOWN_SERVICE)
+    # DuckDB refuses a read-write connection to a file this process still
+    # holds read-only, so this only succeeds if every reader was closed.
+    duckdb.connect(str(built.serving)).close()
