@@ -66,3 +66,47 @@ def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monke
     at.sidebar.button[0].click().run()
     assert not at.exception
     assert "12 services" in sidebar_caption(at)
+
+
+def test_dashboard_serves_while_scorecard_run_publishes(scored_org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real pipeline, in another process, publishing under a serving app."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SCORECARD_SNAPSHOT", str(scored_org.serving))
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params.update(service="payments-api")
+    at.run()
+    before = _published_at(scored_org.serving)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", "--config", str(scored_org.config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "DAGSTER_HOME": ""},
+    )
+    renders = 0
+    try:
+        while proc.poll() is None or renders < len(PAGES):
+            at.switch_page(f"views/{PAGES[renders % len(PAGES)]}.py").run()
+            assert not at.exception, [e.value for e in at.exception]
+            renders += 1
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert b"Published snapshot" in out
+    assert _published_at(scored_org.serving) != before
+    at.sidebar.button[0].click().run()  # Refresh
+    at.switch_page("views/service.py").run()
+    assert not at.exception
+    assert any("team **payments** · `payments-api`" in c.value for c in at.caption)
+
+
+def _published_at(path: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT value FROM meta WHERE key = 'published_at'").fetchall()[0][0]
+    finally:
+        con.close()
