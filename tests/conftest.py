@@ -53,3 +53,19 @@ def scored_org(small_org_files) -> ScoredOrg:
     result = run_job(config)
     assert result.success, "the crawl-and-score job failed on the small demo org"
     return ScoredOrg(root, config, summary, result)
+
+
+@pytest.fixture
+def private_org(small_org_files, tmp_path) -> ScoredOrg:
+    """A copy of the small organisation, scored once, for tests that add snapshots or events."""
+    import shutil
+
+    from pipelines.cli import run_job
+
+    root, summary = small_org_files
+    shutil.copytree(root / "demo", tmp_path / "demo", symlinks=True)
+    config = tmp_path / "demo" / "scorecard.yaml"
+    os.environ.pop("DAGSTER_HOME", None)
+    result = run_job(config)
+    assert result.success
+    return ScoredOrg(tmp_path, config, summary, result)

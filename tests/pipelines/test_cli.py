@@ -87,7 +87,8 @@ def test_ingest_appends_validated_events_and_skips_duplicates(tmp_path, capsys):
     con.close()
 
 
-def test_ingested_deployments_feed_delivery_metrics(scored_org, tmp_path, capsys):
+def test_ingested_deployments_feed_delivery_metrics(private_org, tmp_path, capsys):
+    scored_org = private_org
     from pipelines.cli import run_job
 
     # a service with no deploy data gains a deployment by ingestion
@@ -120,7 +121,8 @@ def test_backfill_dates_step_back_from_today():
         backfill_dates(10, 0, today)
 
 
-def test_backfill_builds_a_history_with_a_trend(scored_org, capsys):
+def test_backfill_builds_a_history_with_a_trend(private_org, capsys):
+    scored_org = private_org
     code, out, err = run_cli(capsys, "backfill", "--since", "28d", "--every", "14d", "--config", str(scored_org.config))
     assert code == 0 and "Backfilled 2/2 snapshots" in out
     con = duckdb.connect(str(scored_org.serving), read_only=True)
