@@ -94,6 +94,12 @@ def workload_scope(ev: ServiceEvidence, ctx: CheckContext) -> WorkloadScope | Ou
         clusters = sorted({w.cluster for w in workloads if w.cluster})
         where = f"in {', '.join(clusters)}" if clusters else "in cluster"
         objects = ev.cluster_objects
+    elif ev.cluster_workloads is not None and ev.cluster_errors and not is_non_deployable(ev):
+        # A cluster it may run on could not be read: the repo's manifests are no
+        # stand-in for what runs there, so the finding waits for a good crawl.
+        return unknown(
+            f"cluster state unknown: clusters failed: {summarise_names(ev.cluster_errors)}", **_NO_WORKLOAD_PARAMS
+        )
     elif ev.repo_workloads:
         workloads, objects, where = ev.repo_workloads, ev.repo_objects, "in repo manifests"
     else:

@@ -29,7 +29,8 @@ def repo_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, p
     config = settings.load()
     result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), progress)
     errors = sum(1 for s in result.source_status if s["status"] == "error")
-    context.add_output_metadata({"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems)})
+    context.add_output_metadata({"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems),
+                                 **stages.report_metadata(result)})
     return result
 
 
@@ -94,10 +95,14 @@ def delivery_metrics(
     service_registry,
     repo_crawl: stages.RepoCrawlResult,
     delivery_events: stages.Events,
+    cluster_crawl,
 ) -> pd.DataFrame:
     """DORA metrics per service with tiers (DESIGN.md "Metric definitions")."""
     records, _ = service_registry
-    df = stages.delivery_metrics(records, repo_crawl.crawls, delivery_events, settings.load(), settings.as_of_date())
+    # cluster_crawl: ReplicaSet revisions of production workloads are deploys too.
+    df = stages.delivery_metrics(
+        records, repo_crawl.crawls, delivery_events, settings.load(), settings.as_of_date(), cluster_crawl
+    )
     context.add_output_metadata({"services_with_deployments": len(df)})
     return df
 
@@ -113,7 +118,11 @@ def service_evidence(
 ) -> list:
     """All facts per service, scoped to its path, with its workloads joined by label."""
     records, _ = service_registry
-    return stages.assemble_evidence(records, repo_crawl.crawls, cluster_crawl, delivery_metrics, settings.as_of_date())
+    # A failed cluster's services are named from the warehouse's record of its last good crawl.
+    last_good = stages.last_good_crawls(settings.load().warehouse_path, cluster_crawl) if cluster_crawl else {}
+    return stages.assemble_evidence(
+        records, repo_crawl.crawls, cluster_crawl, delivery_metrics, settings.as_of_date(), last_good
+    )
 
 
 # ------------------------------------------------------------------- checks
@@ -121,12 +130,14 @@ def service_evidence(
 
 @dg.asset(group_name="checks")
 def check_results(
-    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress], service_evidence: list
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress], service_evidence: list,
+    repo_crawl: stages.RepoCrawlResult,
 ) -> pd.DataFrame:
     """One finding per service and check, with waivers applied."""
     config = settings.load()
     as_of = settings.as_of_date()
-    results = stages.evaluate_checks(service_evidence, config.check_context(as_of), progress)
+    # Known teams: the config's plus the GitHub organisation's teams the crawl found.
+    results = stages.evaluate_checks(service_evidence, stages.check_context(config, as_of, repo_crawl), progress)
     results = apply_waivers(results, config, as_of)
     counts = results["status"].value_counts().to_dict() if len(results) else {}
     context.add_output_metadata({f"{k}": int(v) for k, v in counts.items()})

@@ -11,9 +11,12 @@ Two steps:
 
 Deployments of a service come from deploy events for a production
 environment with status ``success``; a service without such events falls back
-to release tags matching the configured pattern (a tag's time is its tagger
-date if annotated, else its commit's committer date). Using both would count
-one release twice.
+to the ReplicaSet revisions of its production workloads (a cluster's rollout
+history, see ``pipelines.sources.rollouts``), and a service with neither to
+release tags matching the configured pattern (a tag's time is its tagger date
+if annotated, else its commit's committer date). Using more than one would
+count one release twice; the order is most to least direct evidence of a
+production deploy.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def production_deploys(
     tag_pattern: str | None,
     production: frozenset[str],
     until: dt.datetime,
+    rollouts: Iterable[Deploy] = (),
 ) -> list[Deploy]:
     deploys: list[Deploy] = []
     with_events: set[str] = set()
@@ -64,6 +68,12 @@ def production_deploys(
         if ev.service in service_repo and ev.status == "success" and ev.environment.lower() in production and at < until:
             deploys.append(Deploy(ev.service, ev.sha, at, "event"))
             with_events.add(ev.service)
+    with_rollouts: set[str] = set()
+    for d in rollouts:
+        if d.service in service_repo and d.service not in with_events and d.deployed_at < until:
+            deploys.append(d)
+            with_rollouts.add(d.service)
+    with_events |= with_rollouts
     if tag_pattern:
         pattern = re.compile(tag_pattern)
         for service, repo in service_repo.items():

@@ -6,6 +6,7 @@ drive exactly the same code, and each stage is testable on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -16,18 +17,22 @@ from pathlib import Path
 import pandas as pd
 
 from checks.catalogue import all_checks
-from checks.evidence import Problem, RepoFacts, ServiceEvidence
+from checks.evidence import K8sInventory, Problem, RepoFacts, ServiceEvidence
 from checks.model import CheckContext, Status, evaluate
 from checks.golden_path import current_version
 from checks.versions import releases_behind
 from pipelines import delivery as dlv
+from pipelines import warehouse
 from pipelines.config import ScorecardConfig
 from pipelines.evidence import ClusterIndex, build_evidence, index_clusters, join_key, orphan_workloads
 from pipelines.identity import ServiceRecord, resolve_services
-from pipelines.sources.base import ClusterCrawl, RepoCrawl, RepoSource
+from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent, read_events
+from pipelines.sources.github_state import GitHubRepoCrawl
+from pipelines.sources.kubernetes import KubernetesSource
 from pipelines.sources.local_git import LocalGitSource
+from pipelines.sources.rollouts import rollout_deploys
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -50,14 +55,30 @@ class RepoCrawlResult:
     crawls: list[RepoCrawl]
     source_status: list[dict]
     problems: list[dict]
+    reports: list[dict] = field(default_factory=list)  # per API source: requests, 304s, retries, deferred
+    known_teams: list[str] = field(default_factory=list)  # teams the sources know (GitHub org teams)
 
 
 def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
     cache = config.warehouse_path.parent / "crawl-cache"
-    return [
+    sources: list[RepoSource] = [
         LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache)
         for r in config.sources.repos
     ]
+    if config.sources.github:
+        from pipelines.sources.github import GitHubSource  # late: PyGithub only loads when configured
+
+        default_state = config.warehouse_path.parent / "github-state"
+        sources += [
+            GitHubSource(
+                gh,
+                state_dir=config.resolve(gh.state_dir) if gh.state_dir else default_state,
+                production_environments=config.sources.delivery.production_environments,
+                base_dir=config.base_dir,
+            )
+            for gh in config.sources.github
+        ]
+    return sources
 
 
 def crawl_repos(
@@ -68,11 +89,14 @@ def crawl_repos(
     status: list[dict] = []
     problems: list[dict] = []
     jobs: list[tuple[RepoSource, str]] = []
+    kinds: dict[int, str] = {}  # id(crawl) -> source kind, for the status rows
+    failed: set[int] = set()
     for source in sources:
         try:
             jobs.extend((source, name) for name in source.repo_names())
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
-            status.append(_status("git", source.name, "error", f"cannot list repositories: {exc}", None, 0))
+            status.append(_status(_kind(source), source.name, "error", f"cannot list repositories: {exc}", None, 0))
+            failed.add(id(source))
     total = len(jobs)
     progress("crawl repos", 0, total)
     with ThreadPoolExecutor(max_workers=crawl_workers()) as pool:
@@ -84,6 +108,7 @@ def crawl_repos(
             except Exception as exc:  # noqa: BLE001 - a crawler bug on one repo is that repo's error
                 crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=f"crawler failed: {type(exc).__name__}: {exc}"))
             crawls.append(crawl)
+            kinds[id(crawl)] = _kind(source)
             progress("crawl repos", done, total)
     crawls.sort(key=lambda c: c.facts.repo)
     for crawl in crawls:
@@ -91,11 +116,54 @@ def crawl_repos(
         absent = as_of is not None and f.error is not None and f.error.startswith("no commits on")
         if absent:
             continue  # the repo did not exist yet at this date: not a failure
-        status.append(
-            _status("git", f.repo, "error" if f.error else "ok", f.error, crawl.crawled_at, len(f.files))
-        )
-        problems.extend({"source": "git", "target": f.repo, "path": p.path, "reason": p.reason} for p in f.problems)
-    return RepoCrawlResult(crawls, status, problems)
+        kind = kinds.get(id(crawl), "git")
+        state = "deferred" if f.error and f.error.startswith("deferred:") else ("error" if f.error else "ok")
+        status.append(_status(kind, f.repo, state, f.error, crawl.crawled_at, len(f.files)))
+        problems.extend({"source": kind, "target": f.repo, "path": p.path, "reason": p.reason} for p in f.problems)
+    reports, teams = _finish_sources(sources, failed, status)
+    return RepoCrawlResult(crawls, status, problems, reports, teams)
+
+
+def _kind(source: RepoSource) -> str:
+    return getattr(source, "kind", "git")
+
+
+def _finish_sources(sources: list[RepoSource], failed: set[int], status: list[dict]) -> tuple[list[dict], list[str]]:
+    """Run reports of API sources (GitHub): one source_status row each, and their known teams."""
+    reports: list[dict] = []
+    teams: set[str] = set()
+    now = dt.datetime.now(dt.UTC)
+    for source in sources:
+        finish = getattr(source, "finish", None)
+        if finish is None:
+            continue
+        report = finish()
+        if id(source) in failed:
+            continue
+        reports.append(report)
+        teams.update(source.known_teams())  # type: ignore[attr-defined]
+        state = "partial" if report.get("deferred") or report.get("notes") else "ok"
+        status.append(_status(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
+    return reports, sorted(teams)
+
+
+def check_context(config: ScorecardConfig, as_of: dt.date, repo_crawl: RepoCrawlResult | None = None) -> CheckContext:
+    """The config's check context, with the teams the sources found (GitHub org teams) as known teams."""
+    ctx = config.check_context(as_of)
+    if repo_crawl is not None and repo_crawl.known_teams:
+        ctx = dataclasses.replace(ctx, known_teams=ctx.known_teams | frozenset(repo_crawl.known_teams))
+    return ctx
+
+
+def report_metadata(result: RepoCrawlResult) -> dict:
+    """Dagster metadata for each API source's run report."""
+    out: dict = {}
+    for report in result.reports:
+        prefix = report["source"]
+        for key in ("requests", "counted", "not_modified", "retries", "waited_s", "per_repo_counted", "git_fetches"):
+            out[f"{prefix} {key}"] = report[key]
+        out[f"{prefix} deferred repos"] = len(report["deferred"])
+    return out
 
 
 def _status(source: str, target: str, status: str, reason: str | None, at: dt.datetime | None, items: int) -> dict:
@@ -105,21 +173,51 @@ def _status(source: str, target: str, status: str, reason: str | None, at: dt.da
     }
 
 
-def crawl_clusters(config: ScorecardConfig, progress: Progress = _no_progress) -> list[ClusterCrawl]:
-    out = []
-    clusters = config.sources.clusters
-    for i, snap in enumerate(clusters, start=1):
-        source = ClusterSnapshotSource(config.resolve(snap.path), snap.cluster, snap.environment)
-        out.append(source.crawl())
-        progress("crawl clusters", i, len(clusters))
-    return out
+def cluster_sources(config: ScorecardConfig) -> list[ClusterSource]:
+    """Snapshot files and live clusters (`sources.kubernetes`), in config order."""
+    snapshots: list[ClusterSource] = [
+        ClusterSnapshotSource(config.resolve(snap.path), snap.cluster, snap.environment)
+        for snap in config.sources.clusters
+    ]
+    live: list[ClusterSource] = [KubernetesSource.from_config(c, config.resolve) for c in config.sources.kubernetes]
+    return snapshots + live
+
+
+def crawl_clusters(
+    config: ScorecardConfig, progress: Progress = _no_progress, sources: list[ClusterSource] | None = None
+) -> list[ClusterCrawl]:
+    """Every cluster concurrently (each waits on its own API server); one failing is its own error."""
+    sources = cluster_sources(config) if sources is None else sources
+    out: list[ClusterCrawl | None] = [None] * len(sources)
+    progress("crawl clusters", 0, len(sources))
+    if not sources:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(sources))) as pool:
+        futures = {pool.submit(source.crawl): i for i, source in enumerate(sources)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i = futures[future]
+            try:
+                out[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crawler bug on one cluster is that cluster's error
+                # The type only: an unexpected exception's text is not known to be free of credentials.
+                source = sources[i]
+                out[i] = ClusterCrawl(
+                    source.cluster, source.environment, K8sInventory(), f"crawler failed: {type(exc).__name__}"
+                )
+            progress("crawl clusters", done, len(sources))
+    return [c for c in out if c is not None]
 
 
 def cluster_status(crawls: list[ClusterCrawl]) -> tuple[list[dict], list[dict]]:
     status, problems = [], []
     for c in crawls:
         n = len(c.inventory.workloads)
-        status.append(_status("cluster", c.cluster, "error" if c.error else "ok", c.error, c.crawled_at, n))
+        if c.partial and not c.error:
+            # The workloads were read, so this counts as a success for staleness.
+            row = _status("cluster", c.cluster, "ok", "; ".join(c.partial), c.crawled_at, n)
+            status.append({**row, "status": "partial"})
+        else:
+            status.append(_status("cluster", c.cluster, "error" if c.error else "ok", c.error, c.crawled_at, n))
         problems.extend(
             {"source": "cluster", "target": c.cluster, "path": p.path, "reason": p.reason} for p in c.inventory.problems
         )
@@ -160,17 +258,26 @@ def load_events(config: ScorecardConfig, ingested: tuple[list[DeploymentEvent], 
 
 
 def delivery_metrics(
-    records: list[ServiceRecord], crawls: list[RepoCrawl], events: Events, config: ScorecardConfig, as_of: dt.date
+    records: list[ServiceRecord], crawls: list[RepoCrawl], events: Events, config: ScorecardConfig, as_of: dt.date,
+    clusters: list[ClusterCrawl] | None = None,
 ) -> pd.DataFrame:
     by_repo = {c.facts.repo: c for c in crawls}
     until = dlv.window_end(as_of)
+    production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
+    kubernetes_ids: dict[str, str] = {}
+    for r in records:
+        kubernetes_ids.setdefault(r.kubernetes_id, r.service)
+    # Rollout history of production clusters: deploys for services without CI events (issue 5).
+    rollouts = rollout_deploys(clusters or [], kubernetes_ids, config.sources.delivery.rollouts, production, until)
+    repo_deploys, repo_incidents = repo_events(records, crawls)
     deploys = dlv.production_deploys(
         {r.service: r.repo for r in records},
-        events.deployments,
+        [*events.deployments, *repo_deploys],
         {name: c.tags for name, c in by_repo.items()},
         config.sources.delivery.release_tag_pattern,
-        frozenset(e.lower() for e in config.sources.delivery.production_environments),
+        production,
         until,
+        rollouts,
     )
     by_service: dict[str, list[dlv.Deploy]] = {}
     for d in deploys:
@@ -182,8 +289,36 @@ def delivery_metrics(
             continue
         for sha, committed, deploy in dlv.attribute_changes(crawl.commits, by_service[rec.service], rec.path):
             changes.append((rec.service, sha, committed, deploy.deployed_at))
-    incidents = [i for i in events.incidents if i.opened_at.astimezone(dt.UTC) < until]
+    incidents = [i for i in [*events.incidents, *repo_incidents] if i.opened_at.astimezone(dt.UTC) < until]
     return dlv.compute_metrics(deploys, changes, incidents, as_of)
+
+
+def repo_events(records: list[ServiceRecord], crawls: list[RepoCrawl]) -> tuple[list[DeploymentEvent], list[IncidentEvent]]:
+    """Deployments and incident issues a source recorded per repository (GitHub), for each service it holds.
+
+    GitHub records deploys per repository, so every service of a monorepo gets
+    them; lead time still only counts commits touching the service's path.
+    """
+    services: dict[str, list[str]] = {}
+    for rec in records:
+        if rec.repo:
+            services.setdefault(rec.repo, []).append(rec.service)
+    deploys: list[DeploymentEvent] = []
+    incidents: list[IncidentEvent] = []
+    for crawl in crawls:
+        if not isinstance(crawl, GitHubRepoCrawl):
+            continue
+        for service in services.get(crawl.facts.repo, []):
+            deploys.extend(
+                DeploymentEvent(service=service, environment=d.environment, sha=d.sha, deployed_at=d.deployed_at,
+                                status=d.status)
+                for d in crawl.deployments or []
+            )
+            incidents.extend(
+                IncidentEvent(service=service, opened_at=i.opened_at, resolved_at=i.resolved_at)
+                for i in crawl.incidents or []
+            )
+    return deploys, incidents
 
 
 def assemble_evidence(
@@ -192,11 +327,84 @@ def assemble_evidence(
     clusters: list[ClusterCrawl] | None,
     metrics: pd.DataFrame,
     as_of: dt.date,
+    last_good: dict[str, LastGoodCrawl] | None = None,
 ) -> list[ServiceEvidence]:
     index: ClusterIndex | None = index_clusters(clusters) if clusters is not None else None
-    return build_evidence(
+    evidence = build_evidence(
         records, {c.facts.repo: c.facts for c in crawls}, index, dlv.metrics_by_service(metrics), as_of
     )
+    if clusters is not None:
+        mark_failed_clusters(evidence, clusters, last_good or {})
+    return evidence
+
+
+# ------------------------------------------------------- failed clusters (issue 5)
+
+
+@dataclass(frozen=True)
+class LastGoodCrawl:
+    """What the warehouse remembers of a cluster's last successful crawl."""
+
+    at: dt.datetime | None
+    services: frozenset[str] | None  # services with workloads there then; None: never crawled well
+
+
+def last_good_crawls(warehouse_path: Path, clusters: list[ClusterCrawl]) -> dict[str, LastGoodCrawl]:
+    """For each failed cluster: when it last crawled well and which services ran on it then."""
+    failed = [c.cluster for c in clusters if c.error]
+    if not failed or not warehouse_path.exists():
+        return {}
+    out: dict[str, LastGoodCrawl] = {}
+    with warehouse.read_only(warehouse_path) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"source_status", "workloads"} <= tables:
+            return {}
+        for name in failed:
+            at, snapshot = con.execute(
+                """SELECT max(last_success_at), max(snapshot) FILTER (WHERE status IN ('ok', 'partial'))
+                   FROM source_status WHERE source = 'cluster' AND target = ?""",
+                [name],
+            ).fetchone()
+            services = None
+            if snapshot is not None:
+                rows = con.execute(
+                    """SELECT DISTINCT service FROM workloads
+                       WHERE snapshot = ? AND source = 'cluster' AND cluster = ? AND service IS NOT NULL""",
+                    [snapshot, name],
+                ).fetchall()
+                services = frozenset(r[0] for r in rows)
+            out[name] = LastGoodCrawl(at, services)
+    return out
+
+
+def mark_failed_clusters(
+    evidence: list[ServiceEvidence], clusters: list[ClusterCrawl], last_good: dict[str, LastGoodCrawl]
+) -> None:
+    """Name, on each service, the failed clusters it may run on, with the time of their last good crawl.
+
+    A service that ran on a failed cluster at its last good crawl has an
+    unknown cluster state, not an empty one, so its workload checks are
+    `unknown` rather than judged on its repo manifests or on nothing. A
+    cluster never crawled well may run anything: it is named on every service
+    no healthy cluster accounts for.
+    """
+    failed = [c for c in clusters if c.error]
+    if not failed:
+        return
+    for ev in evidence:
+        errors = []
+        for crawl in failed:
+            known = last_good.get(crawl.cluster)
+            if known is not None and known.services is not None:
+                if ev.service not in known.services:
+                    continue
+            elif ev.cluster_workloads:
+                continue
+            when = f"last good crawl {known.at:%Y-%m-%d %H:%M} UTC" if known and known.at else "never crawled successfully"
+            errors.append(f"{crawl.cluster} ({crawl.error}; {when})")
+        ev.cluster_errors = errors
+        if errors and ev.cluster_workloads is None:
+            ev.cluster_workloads = []
 
 
 # ------------------------------------------------------------------- checks

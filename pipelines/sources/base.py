@@ -39,6 +39,9 @@ class ClusterCrawl:
     inventory: K8sInventory
     error: str | None = None  # the cluster could not be read at all
     crawled_at: dt.datetime | None = None
+    # Resources that could not be read while the workloads could ("horizontalpodautoscalers.autoscaling:
+    # forbidden (403)"): the crawl is used, and reported as partial.
+    partial: list[str] = field(default_factory=list)
 
 
 class ClusterSource(Protocol):
