@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import stages, warehouse
-from pipelines.resources import Progress, ScorecardSettings
+from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
@@ -46,10 +46,10 @@ def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings
 
 
 @dg.asset(group_name="sources")
-def delivery_events(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> stages.Events:
+def delivery_events(context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB) -> stages.Events:
     """Deployments and incidents from the configured files and from `scorecard ingest`."""
     config = settings.load()
-    events = stages.load_events(config, _ingested(config.warehouse_path))
+    events = stages.load_events(config, _ingested(warehouse_db.warehouse(config)))
     context.add_output_metadata({"deployments": len(events.deployments), "incidents": len(events.incidents)})
     return events
 
@@ -111,6 +111,7 @@ def delivery_metrics(
 def service_evidence(
     context: dg.AssetExecutionContext,
     settings: ScorecardSettings,
+    warehouse_db: WarehouseDB,
     service_registry,
     repo_crawl: stages.RepoCrawlResult,
     cluster_crawl,
@@ -119,7 +120,7 @@ def service_evidence(
     """All facts per service, scoped to its path, with its workloads joined by label."""
     records, _ = service_registry
     # A failed cluster's services are named from the warehouse's record of its last good crawl.
-    last_good = stages.last_good_crawls(settings.load().warehouse_path, cluster_crawl) if cluster_crawl else {}
+    last_good = stages.last_good_crawls(warehouse_db.warehouse(settings.load()), cluster_crawl) if cluster_crawl else {}
     return stages.assemble_evidence(
         records, repo_crawl.crawls, cluster_crawl, delivery_metrics, settings.as_of_date(), last_good
     )
@@ -163,6 +164,7 @@ def service_scores(context: dg.AssetExecutionContext, settings: ScorecardSetting
 def warehouse_snapshot(
     context: dg.AssetExecutionContext,
     settings: ScorecardSettings,
+    warehouse_db: WarehouseDB,
     repo_crawl: stages.RepoCrawlResult,
     cluster_crawl,
     delivery_events: stages.Events,
@@ -200,7 +202,7 @@ def warehouse_snapshot(
         "status": "complete", "config_file": str(settings.path()), "services": len(records),
         "repos": len(repo_crawl.crawls), "message": None,
     }])
-    with warehouse.connect(config.warehouse_path) as con:
+    with warehouse.connect(warehouse_db.warehouse(config)) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             _fill_last_success(con, frames["source_status"])
@@ -211,7 +213,7 @@ def warehouse_snapshot(
             con.execute("ROLLBACK")
             raise
     return dg.MaterializeResult(
-        metadata={"snapshot": as_of.isoformat(), "warehouse": str(config.warehouse_path), **{f"rows_{k}": v for k, v in rows.items()}}
+        metadata={"snapshot": as_of.isoformat(), "warehouse": str(warehouse_db.warehouse(config)), **{f"rows_{k}": v for k, v in rows.items()}}
     )
 
 
@@ -234,10 +236,12 @@ def _fill_last_success(con, status: pd.DataFrame) -> None:
 
 
 @dg.asset(group_name="publish", deps=[warehouse_snapshot])
-def serving_snapshot(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> dg.MaterializeResult:
+def serving_snapshot(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dg.MaterializeResult:
     """The read-only file the dashboard reads, swapped in atomically."""
     config = settings.load()
-    path = warehouse.publish(config.warehouse_path, config.serving_path)
+    path = warehouse.publish(warehouse_db.warehouse(config), warehouse_db.serving(config))
     return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
 
 
@@ -245,9 +249,9 @@ def serving_snapshot(context: dg.AssetExecutionContext, settings: ScorecardSetti
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def every_service_has_a_score_row(settings: ScorecardSettings) -> dg.AssetCheckResult:
+def every_service_has_a_score_row(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
     config = settings.load()
-    with warehouse.read_only(config.warehouse_path) as con:
+    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
         missing = con.execute(
             """SELECT s.service FROM services s
                WHERE s.snapshot = ? AND NOT EXISTS (
@@ -258,9 +262,9 @@ def every_service_has_a_score_row(settings: ScorecardSettings) -> dg.AssetCheckR
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def error_findings_share_under_limit(settings: ScorecardSettings) -> dg.AssetCheckResult:
+def error_findings_share_under_limit(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
     config = settings.load()
-    with warehouse.read_only(config.warehouse_path) as con:
+    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
         total, errors = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE status = 'error') FROM check_results WHERE snapshot = ?",
             [settings.as_of_date()],
@@ -272,7 +276,7 @@ def error_findings_share_under_limit(settings: ScorecardSettings) -> dg.AssetChe
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def no_duplicate_rows_in_snapshot(settings: ScorecardSettings) -> dg.AssetCheckResult:
+def no_duplicate_rows_in_snapshot(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
     config = settings.load()
     keys = {
         "services": "service",
@@ -281,7 +285,7 @@ def no_duplicate_rows_in_snapshot(settings: ScorecardSettings) -> dg.AssetCheckR
         "dora": "service",
     }
     dupes = {}
-    with warehouse.read_only(config.warehouse_path) as con:
+    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
         for table, cols in keys.items():
             # Table and column names come from the fixed dict above.
             n = con.execute(

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines import assets
-from pipelines.resources import Progress, ScorecardSettings
+from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 
 CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
 
@@ -27,7 +27,7 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_modules([assets]),
         jobs=[job],
         schedules=[schedule],
-        resources={"settings": ScorecardSettings(), "progress": progress or Progress()},
+        resources={"settings": ScorecardSettings(), "warehouse_db": WarehouseDB(), "progress": progress or Progress()},
     )
 
 

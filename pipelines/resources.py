@@ -53,3 +53,21 @@ class Progress:
         if done in (0, total) or done - self._last.get(stage, 0) >= step:
             self._last[stage] = done
             (self._log or dg.get_dagster_logger()).info(f"{stage}: {done}/{total}")
+
+
+class WarehouseDB(dg.ConfigurableResource):
+    """The DuckDB warehouse the job writes and the snapshot it publishes.
+
+    Empty paths use the config file's `warehouse:` section; setting them here
+    (run config, or the Dagster UI's launchpad) points one run elsewhere, e.g.
+    at a shared volume, without editing scorecard.yaml.
+    """
+
+    path: str = ""
+    serving_path: str = ""
+
+    def warehouse(self, config: ScorecardConfig) -> Path:
+        return Path(self.path).resolve() if self.path else config.warehouse_path
+
+    def serving(self, config: ScorecardConfig) -> Path:
+        return Path(self.serving_path).resolve() if self.serving_path else config.serving_path

@@ -132,3 +132,20 @@ def test_minimal_config_with_only_a_repo_root_works(tmp_path):
     assert run_job(cfg).success
     rows = q(tmp_path / "serving" / "scorecard.duckdb", "SELECT service, team, identity_rule, owner_source FROM services")
     assert rows == [("svc", "payments", "repo", "CODEOWNERS")]
+
+
+def test_warehouse_resource_points_one_run_elsewhere(scored_org, tmp_path):
+    import dagster as dg
+
+    from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+
+    job = build_definitions().resolve_job_def(CRAWL_AND_SCORE_JOB)
+    result = job.execute_in_process(
+        run_config={"resources": {
+            "settings": {"config": {"config_path": str(scored_org.config)}},
+            "warehouse_db": {"config": {"path": str(tmp_path / "wh.duckdb"), "serving_path": str(tmp_path / "pub.duckdb")}},
+        }},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert q(tmp_path / "pub.duckdb", "SELECT count(*) FROM services")[0][0] == scored_org.summary.services + 1
