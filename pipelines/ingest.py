@@ -18,6 +18,23 @@ from pipelines.config import ScorecardConfig
 from pipelines.sources.events import read_events
 
 
+# Fixed statements per kind: an event already stored (same key) is skipped.
+_INSERT = {
+    "deployment_events": """
+        INSERT INTO deployment_events SELECT * FROM _incoming i WHERE NOT EXISTS (
+            SELECT 1 FROM deployment_events t
+            WHERE t.service = i.service AND t.environment = i.environment
+              AND t.sha = i.sha AND t.deployed_at = i.deployed_at)""",
+    "incident_events": """
+        INSERT INTO incident_events SELECT * FROM _incoming i WHERE NOT EXISTS (
+            SELECT 1 FROM incident_events t WHERE t.service = i.service AND t.opened_at = i.opened_at)""",
+}
+_COUNT = {
+    "deployment_events": "SELECT count(*) FROM deployment_events",
+    "incident_events": "SELECT count(*) FROM incident_events",
+}
+
+
 @dataclass
 class IngestReport:
     added: int = 0
@@ -49,11 +66,9 @@ def ingest(config: ScorecardConfig, kind: str, file: Path) -> IngestReport:
     frame = frame.drop_duplicates(subset=key)
     with warehouse.connect(config.warehouse_path) as con:
         con.register("_incoming", frame)
-        # `table` and `key` come from the two fixed choices above.
-        match = " AND ".join(f"t.{k} = i.{k}" for k in key)
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        con.execute(f"INSERT INTO {table} SELECT * FROM _incoming i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        before = con.execute(_COUNT[table]).fetchall()[0][0]
+        con.execute(_INSERT[table])
+        after = con.execute(_COUNT[table]).fetchall()[0][0]
         con.unregister("_incoming")
     report.added = after - before
     report.duplicates = len(frame) - report.added
