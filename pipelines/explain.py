@@ -90,6 +90,11 @@ def explain(serving: Path, service: str, scorecard: str = "default", snapshot: s
     }
 
 
+def _wrap(text: str, width: int) -> str:
+    # Service names are hyphenated; breaking "campaign-\napi" makes them unsearchable.
+    return textwrap.indent(textwrap.fill(text, width - 4, break_on_hyphens=False, break_long_words=False), "    ")
+
+
 def render_text(report: dict, width: int = 100) -> str:
     lines = []
     level = report["level"] if report["level"] != "none" else "no level yet"
@@ -112,9 +117,9 @@ def render_text(report: dict, width: int = 100) -> str:
     for c in shown:
         tag = " [next level]" if c["unlocks_next_level"] else ""
         lines.append(f"{STATUS_MARK.get(c['status'], '?')} {c['id']} ({c['level']}, weight {c['weight']}){tag}")
-        lines.append(textwrap.indent(textwrap.fill(c["detail"] or "", width - 4), "    "))
+        lines.append(_wrap(c["detail"] or "", width))
         if c["remediation"]:
-            lines.append(textwrap.indent(textwrap.fill("Fix: " + c["remediation"], width - 4), "    "))
+            lines.append(_wrap("Fix: " + c["remediation"], width))
         if c["doc_url"]:
             lines.append(f"    Docs: {c['doc_url']}")
         lines.append("")
