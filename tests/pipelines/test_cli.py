@@ -156,3 +156,18 @@ def test_dagster_definitions_validate():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_explain_text_never_splits_a_hyphenated_service_name():
+    from pipelines.explain import render_text
+
+    report = {
+        "service": "campaign-api", "team": "growth", "scorecard": "default", "snapshot": "2026-11-26",
+        "level": "none", "score": 37.3, "repo": "campaign-api", "path": "", "identity_rule": "repo",
+        "owner_source": "CODEOWNERS", "repo_error": None, "next_level": "bronze", "dora": None,
+        "checks": [{"id": "has_lifecycle", "status": "fail", "level": "bronze", "weight": 1,
+                    "unlocks_next_level": True, "detail": "no lifecycle set", "doc_url": None,
+                    "remediation": "Set `spec.lifecycle` in campaign-api's catalog entity (`catalog-info.yaml` in campaign-api)."}],
+    }
+    text = render_text(report, width=80)
+    assert "campaign-\n" not in text and "campaign-api)." in text
