@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from checks.evidence import Container, K8sObject, ServiceEvidence, Workload
@@ -74,6 +74,7 @@ class WorkloadScope:
     objects: Sequence[K8sObject]
     where: str  # "in prod-eu", "in prod-eu, prod-us", "in repo manifests"
     single: bool  # one distinct workload (across clusters): name containers alone
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # kind -> "prod-eu: forbidden (403)"
 
     def label(self, w: Workload, c: Container | None = None) -> str:
         if c is None:
@@ -94,6 +95,7 @@ def workload_scope(ev: ServiceEvidence, ctx: CheckContext) -> WorkloadScope | Ou
         clusters = sorted({w.cluster for w in workloads if w.cluster})
         where = f"in {', '.join(clusters)}" if clusters else "in cluster"
         objects = ev.cluster_objects
+        unreadable = ev.cluster_unreadable
     elif ev.cluster_workloads is not None and ev.cluster_errors and not is_non_deployable(ev):
         # A cluster it may run on could not be read: the repo's manifests are no
         # stand-in for what runs there, so the finding waits for a good crawl.
@@ -102,11 +104,24 @@ def workload_scope(ev: ServiceEvidence, ctx: CheckContext) -> WorkloadScope | Ou
         )
     elif ev.repo_workloads:
         workloads, objects, where = ev.repo_workloads, ev.repo_objects, "in repo manifests"
+        unreadable = {}
     else:
         return no_workloads(ev)
     first = workloads[0]
     single = all(w.name == first.name and w.kind == first.kind for w in workloads)
-    return WorkloadScope(workloads, objects, where, single)
+    return WorkloadScope(workloads, objects, where, single, unreadable)
+
+
+def unreadable_kinds(scope: WorkloadScope, *kinds: str) -> Outcome | None:
+    """`unknown` when an object kind a finding depends on could not be read.
+
+    Called only where a check would otherwise fail for want of such objects:
+    a 403 on HPAs must not read as "no autoscaler".
+    """
+    missing = [f"{k} ({scope.unreadable[k]})" for k in kinds if k in scope.unreadable]
+    if not missing:
+        return None
+    return unknown(f"{scope.where}: could not read {'; '.join(missing)}", **_NO_WORKLOAD_PARAMS)
 
 
 # Generic fillers so a workload check's remediation still reads as a sentence

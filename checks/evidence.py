@@ -191,6 +191,9 @@ class K8sInventory:
     # ReplicaSets, for rollout history: (namespace, owner deployment, revision, created_at, images, annotations)
     replica_sets: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Kinds that could not be listed (kind -> reason, e.g. "forbidden (403)"):
+    # checks that need them say `unknown` instead of failing on their absence.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -291,6 +294,8 @@ class ServiceEvidence:
     cluster_workloads: list[Workload] | None = None
     cluster_objects: list[K8sObject] = field(default_factory=list)  # in the workloads' namespaces
     cluster_errors: list[str] = field(default_factory=list)  # clusters that failed this run
+    # Kinds unreadable on the clusters its workloads run on: kind -> "prod-eu: forbidden (403)"
+    cluster_unreadable: dict[str, str] = field(default_factory=dict)
     repo_workloads: list[Workload] = field(default_factory=list)  # manifests kept in the repo
     repo_objects: list[K8sObject] = field(default_factory=list)
     delivery: DeliveryMetrics | None = None  # None: no deploy data source for this service

@@ -15,6 +15,7 @@ from checks._helpers import (
     summarise_names,
     under,
     workload_scope,
+    unreadable_kinds,
 )
 from checks.evidence import DependencyManifest, K8sObject, ServiceEvidence, Workload
 from checks.model import CheckContext, Outcome, check, failed, passed, unknown
@@ -90,6 +91,8 @@ def metrics_scraped(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
             how.setdefault(w.name, found)
     if not missing:
         return passed(f"{scope.where}: " + "; ".join(f"{n} by {h}" for n, h in how.items()))
+    if (blind := unreadable_kinds(scope, "ServiceMonitor", "PodMonitor")) is not None:
+        return blind
     total = len(how.keys() | missing.keys())
     names = list(missing)
     return failed(

@@ -20,6 +20,7 @@ from checks._helpers import (
     summarise_names,
     targets,
     workload_scope,
+    unreadable_kinds,
 )
 from checks.evidence import Container, ServiceEvidence, Workload
 from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
@@ -242,6 +243,8 @@ def runs_multiple_replicas(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
             counts.setdefault(w.name, text)
     if not short:
         return passed(f"{scope.where}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if (blind := unreadable_kinds(scope, "HorizontalPodAutoscaler")) is not None:
+        return blind  # an HPA with minReplicas >= 2 may exist
     names = list(short)
     listed = summarise_names(f"{k} {v}" for k, v in short.items()) if not scope.single else next(iter(short.values()))
     return failed(f"{scope.where}: {listed}", workloads=names, min_replicas=minimum)
@@ -298,6 +301,8 @@ def has_pod_disruption_budget(ev: ServiceEvidence, ctx: CheckContext) -> Outcome
             covered.setdefault(w.name, pdb.name)
     if not missing:
         return passed(f"{scope.where}: " + ", ".join(f"{k} by PDB {v}" for k, v in covered.items()))
+    if (blind := unreadable_kinds(scope, "PodDisruptionBudget")) is not None:
+        return blind
     names = list(missing)
     return failed(
         f"{scope.where}: no PDB selects {summarise_names(names)}",
@@ -362,6 +367,8 @@ def has_autoscaler(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
             scaled.setdefault(w.name, f"{hpa.kind} {hpa.name}")
     if not missing:
         return passed(f"{scope.where}: " + ", ".join(f"{k} by {v}" for k, v in scaled.items()))
+    if (blind := unreadable_kinds(scope, "HorizontalPodAutoscaler")) is not None:
+        return blind
     names = list(missing)
     total = len(scaled.keys() | missing.keys())
     return failed(

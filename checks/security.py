@@ -20,6 +20,7 @@ from checks._helpers import (
     some_of,
     summarise_names,
     workload_scope,
+    unreadable_kinds,
 )
 from checks.evidence import ServiceEvidence
 from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
@@ -136,6 +137,8 @@ def uses_external_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         return not_applicable(f"{scope.where}: no Kubernetes Secrets referenced")
     if not unresolved:
         return passed(f"{scope.where}: {plural(len(resolved), 'Secret')} synced by ExternalSecret: {summarise_names(resolved)}")
+    if (blind := unreadable_kinds(scope, "ExternalSecret")) is not None:
+        return blind
     names = list(unresolved)
     secret, namespace = next(iter(unresolved.items()))
     return failed(

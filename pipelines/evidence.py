@@ -59,6 +59,7 @@ class ClusterIndex:
     # Prometheus-operator monitors often live in a central namespace and select
     # other namespaces (namespaceSelector): only those are offered across namespaces.
     monitors: dict[str | None, list[K8sObject]]
+    unreadable: dict[str | None, dict[str, str]]  # cluster -> kind -> reason
     errors: list[str]
     known: bool  # at least one cluster was crawled successfully
 
@@ -72,6 +73,7 @@ def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
     by_key: dict[str, list[tuple[Workload, str]]] = defaultdict(list)
     objects: dict[tuple[str | None, str], list[K8sObject]] = defaultdict(list)
     monitors: dict[str | None, list[K8sObject]] = defaultdict(list)
+    unreadable: dict[str | None, dict[str, str]] = {}
     errors = []
     known = False
     for crawl in crawls:
@@ -79,6 +81,8 @@ def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
             errors.append(f"{crawl.cluster}: {crawl.error}")
             continue
         known = True
+        if crawl.inventory.unreadable:
+            unreadable[crawl.cluster] = dict(crawl.inventory.unreadable)
         for wl in crawl.inventory.workloads:
             key = join_key(wl)
             if key:
@@ -88,7 +92,7 @@ def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
             selector = obj.spec.get("namespace_selector") or {} if obj.kind in MONITOR_KINDS else {}
             if selector.get("any") is True or selector.get("matchNames"):
                 monitors[obj.cluster].append(obj)
-    return ClusterIndex(by_key, objects, monitors, errors, known)
+    return ClusterIndex(by_key, objects, monitors, unreadable, errors, known)
 
 
 def build_evidence(
@@ -138,6 +142,9 @@ def build_evidence(
                     if ns not in seen:
                         seen.add(ns)
                         ev.cluster_objects.extend(clusters.objects.get(ns, []))
+                for cluster, _ in seen:
+                    for kind, reason in clusters.unreadable.get(cluster, {}).items():
+                        ev.cluster_unreadable.setdefault(kind, f"{cluster}: {reason}")
                 for cluster, namespace in seen:
                     ev.cluster_objects.extend(
                         m for m in clusters.monitors.get(cluster, [])

@@ -261,6 +261,7 @@ class KubernetesSource:
                     raise _ClusterDown(f"{resource.label}: {exc}") from None
                 partial.append(f"{resource.label}: {exc}")
                 inventory.problems.append(Problem(resource.label, f"{exc}; not used this run"))
+                inventory.unreadable[resource.kind] = str(exc)
                 continue
             inventory.workloads.extend(part.workloads)
             inventory.objects.extend(part.objects)

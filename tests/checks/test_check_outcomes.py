@@ -164,6 +164,7 @@ GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-c
 NO_MANIFESTS = ev_(dependencies=[])
 MODULE = "git::https://github.com/acme/terraform-modules.git//x?ref=v1.0.0"
 
+FORBIDDEN_HPA = {"HorizontalPodAutoscaler": "prod-eu: forbidden (403)"}
 P, F, W, U, NA = Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.NOT_APPLICABLE
 
 CASES = [
@@ -529,6 +530,19 @@ CASES = [
         chain(drop_objects("HorizontalPodAutoscaler"), add_objects(obj("HorizontalPodAutoscaler", "h", {"target_kind": "Deployment", "target_name": "search", "min": 2}))),
     ),
     Case("has_autoscaler", U, "no-workloads", NO_WORKLOADS),
+    # A kind the crawler was forbidden to list is unknown, never an absence (a 403 on HPAs is not "no HPA").
+    Case("has_autoscaler", U, "hpas-forbidden", chain(drop_objects("HorizontalPodAutoscaler"), ev_(cluster_unreadable=FORBIDDEN_HPA)),
+         detail=("could not read HorizontalPodAutoscaler", "forbidden (403)")),
+    Case("has_autoscaler", P, "hpas-forbidden-elsewhere", ev_(cluster_unreadable={"PodDisruptionBudget": "prod-eu: forbidden (403)"})),
+    Case("runs_multiple_replicas", U, "single-hpas-forbidden",
+         chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=1), ev_(cluster_unreadable=FORBIDDEN_HPA))),
+    Case("has_pod_disruption_budget", U, "pdbs-forbidden",
+         chain(drop_objects("PodDisruptionBudget"), ev_(cluster_unreadable={"PodDisruptionBudget": "prod-eu: forbidden (403)"})),
+         detail=("could not read PodDisruptionBudget",)),
+    Case("metrics_scraped", U, "monitors-forbidden",
+         chain(drop_objects("ServiceMonitor"), ev_(cluster_unreadable={"ServiceMonitor": "prod-eu: forbidden (403)"}))),
+    Case("uses_external_secrets", U, "externalsecrets-forbidden",
+         chain(drop_objects("ExternalSecret"), ev_(cluster_unreadable={"ExternalSecret": "prod-eu: forbidden (403)"}))),
     Case("no_latest_image_tags", P, "default", same),
     Case("no_latest_image_tags", P, "digest", app(image="ghcr.io/acme/payments-api@sha256:" + "a" * 64)),
     Case("no_latest_image_tags", P, "registry-port", app(image="localhost:5000/payments:1.0")),

@@ -74,3 +74,12 @@ def test_monorepo_component_owns_its_subtree_but_not_a_deeper_component():
     assert "services/a/README.md" in a.files and "services/a/sub/README.md" not in a.files
     assert "services/b/x.py" not in a.files and "README.md" in a.files
     assert "services/a/sub/README.md" in sub.files
+
+
+def test_kinds_a_cluster_could_not_list_reach_the_services_running_there():
+    prod = K8sInventory(workloads=[wl("a", "team-a", {"app": "svc-a"})], unreadable={"HorizontalPodAutoscaler": "forbidden (403)"})
+    other = K8sInventory(workloads=[Workload("Deployment", "b", "ns", {}, {"app": "svc-b"}, {}, 2, [], cluster="dev")])
+    crawls = [ClusterCrawl("prod", "production", prod), ClusterCrawl("dev", "development", other)]
+    a, b = build_evidence([record("svc-a"), record("svc-b")], {}, index_clusters(crawls), {}, dt.date(2026, 1, 1))
+    assert a.cluster_unreadable == {"HorizontalPodAutoscaler": "prod: forbidden (403)"}
+    assert b.cluster_unreadable == {}

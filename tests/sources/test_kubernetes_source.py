@@ -171,6 +171,9 @@ def test_a_forbidden_optional_resource_makes_the_crawl_partial(k8s):
     assert status[0]["status"] == "partial" and status[0]["last_success_at"] is not None
     assert problems[0]["path"] == "horizontalpodautoscalers.autoscaling"
     assert problems[0]["reason"].endswith("; not used this run")
+    # ...and the kind is marked unreadable, so has_autoscaler says unknown rather than "no HPA"
+    assert list(live.inventory.unreadable) == ["HorizontalPodAutoscaler"]
+    assert live.inventory.unreadable["HorizontalPodAutoscaler"].startswith("forbidden (403)")
 
 
 def test_forbidden_workloads_fail_the_cluster(k8s):
