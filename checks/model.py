@@ -74,6 +74,7 @@ class CheckContext:
 
     as_of: dt.date
     known_teams: frozenset[str] = frozenset()
+    organisation: str | None = None  # fills snippets such as `github.com/project-slug: <org>/<repo>`
     template: GoldenPath | None = None
     ci_workflow: GoldenPath | None = None
     helm_chart: GoldenPath | None = None

@@ -102,14 +102,14 @@ def _suggestion(ev: ServiceEvidence, ctx: CheckContext) -> str:
     return ""
 
 
-def _catalog_snippet(ev: ServiceEvidence) -> str:
+def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
     lines = [
         "apiVersion: backstage.io/v1alpha1",
         "kind: Component",
         "metadata:",
         f"  name: {ev.service}",
         "  annotations:",
-        f"    github.com/project-slug: <org>/{ev.repo or ev.service}",
+        f"    github.com/project-slug: {ctx.organisation or '<org>'}/{ev.repo or ev.service}",
         "spec:",
         f"  type: {ev.type or 'service'}",
         f"  lifecycle: {ev.lifecycle or 'production'}",
@@ -142,7 +142,7 @@ def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
             return missing
         return failed(
             f"no catalog entity describes {ev.service} (identified by {ev.identity_rule} rule)",
-            snippet=_catalog_snippet(ev),
+            snippet=_catalog_snippet(ev, ctx),
             catalog_file=catalog_file,
             problems="",
         )
@@ -150,7 +150,7 @@ def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         problems = summarise_names(ev.catalog.errors)
         return failed(
             f"{ev.catalog.file}: {len(ev.catalog.errors)} problem(s): {problems}",
-            snippet=_catalog_snippet(ev),
+            snippet=_catalog_snippet(ev, ctx),
             catalog_file=catalog_file,
             problems=f": fix {problems}",
         )

@@ -305,7 +305,7 @@ class Warehouse(_Model):
 
 
 class ScorecardConfig(_Model):
-    organisation: str = "my-org"
+    organisation: str | None = None  # e.g. your GitHub organisation; "@<org>/<team>" owners map to teams
     doc_base_url: str = "https://platform.example.com/scorecard/checks"
     sources: Sources = Field(default_factory=Sources)
     golden_paths: GoldenPaths = Field(default_factory=GoldenPaths)
@@ -361,7 +361,8 @@ class ScorecardConfig(_Model):
         """Map every spelling of a team (name, aliases, "@org/name") to its name."""
         out: dict[str, str] = {}
         for team in self.teams:
-            for alias in [team.name, *team.aliases, f"@{self.organisation}/{team.name}"]:
+            org_alias = [f"@{self.organisation}/{team.name}"] if self.organisation else []
+            for alias in [team.name, *team.aliases, *org_alias]:
                 out[alias.lower()] = team.name
         return out
 
@@ -370,6 +371,7 @@ class ScorecardConfig(_Model):
         return CheckContext(
             as_of=as_of,
             known_teams=self.known_teams(),
+            organisation=self.organisation,
             template=gp.template.to_check() if gp.template else None,
             ci_workflow=gp.ci_workflow.to_check() if gp.ci_workflow else None,
             helm_chart=gp.helm_chart.to_check() if gp.helm_chart else None,

@@ -641,3 +641,16 @@ def test_every_check_has_a_failing_case() -> None:
 def test_case_ids_are_unique() -> None:
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
+
+
+def test_catalog_snippet_names_the_configured_organisation(evidence, ctx):
+    import dataclasses
+
+    from checks.catalogue import CATALOGUE
+    from checks.model import evaluate
+
+    ev = dataclasses.replace(evidence, catalog=None)
+    with_org = evaluate(CATALOGUE["has_catalog_entity"], ev, dataclasses.replace(ctx, organisation="acme"))
+    assert f"github.com/project-slug: acme/{ev.repo}" in with_org.snippet
+    without = evaluate(CATALOGUE["has_catalog_entity"], ev, ctx)
+    assert f"github.com/project-slug: <org>/{ev.repo}" in without.snippet
