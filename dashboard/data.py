@@ -31,9 +31,10 @@ DEFAULT_SNAPSHOT = "data/serving/scorecard.duckdb"
 TTL_SECONDS = 60
 MAX_ENTRIES = 128
 
-# The SQL below groups check_results.status (checks.model.Status) the way
-# scoring reads it (DESIGN "Scoring"): pass and waived pass, not_applicable
-# is skipped, unknown neither passes nor fails, fail/warn/error fail.
+# Pass rates come from the pipeline's check_pass_rates (pipelines/scoring.py:
+# pass, waived and the advisory warn pass; not_applicable is skipped). The
+# snapshot comparison is stricter on purpose: a check that starts to warn
+# (e.g. one release behind) is worth a line in the weekly review.
 
 _cached = functools.partial(st.cache_data, ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
 
@@ -250,34 +251,16 @@ def check_pass_rates(
 ) -> pd.DataFrame:
     """Pass rate per check (and snapshot), with the check's level in the scorecard.
 
-    The pipeline's ``check_pass_rates`` rows are used where they exist (team
-    ``'*'`` is the org); a check or snapshot without them is aggregated from
-    ``check_results`` with the same status groups, so a partly written table
-    never hides a check.
+    From the pipeline's ``check_pass_rates`` (team ``'*'`` is the org), so the
+    dashboard and the scores never disagree on what counts as passing.
     """
     return _frame(
         src,
-        """WITH stored AS (
+        """WITH rates AS (
                SELECT snapshot, check_id, passing, failing, unknown, applicable, pass_rate
                FROM check_pass_rates
                WHERE scorecard = $scorecard AND team = coalesce($team::VARCHAR, '*')
                  AND ($snapshot::DATE IS NULL OR snapshot = $snapshot)
-           ), derived AS (
-               SELECT snapshot, check_id,
-                      count(*) FILTER (WHERE status IN ('pass', 'waived')) AS passing,
-                      count(*) FILTER (WHERE status IN ('fail', 'warn', 'error')) AS failing,
-                      count(*) FILTER (WHERE status = 'unknown') AS unknown,
-                      count(*) FILTER (WHERE status <> 'not_applicable') AS applicable,
-                      passing / nullif(applicable, 0) AS pass_rate
-               FROM check_results
-               WHERE ($team::VARCHAR IS NULL OR team = $team)
-                 AND ($snapshot::DATE IS NULL OR snapshot = $snapshot)
-               GROUP BY snapshot, check_id
-           ), rates AS (
-               SELECT * FROM stored
-               UNION ALL
-               SELECT d.* FROM derived d
-               WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.snapshot = d.snapshot AND s.check_id = d.check_id)
            )
            SELECT r.snapshot, r.check_id, c.title, c.category, sc.level, sc.level_rank, sc.weight,
                   r.passing, r.failing, r.unknown, r.applicable, r.pass_rate

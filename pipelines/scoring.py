@@ -135,8 +135,8 @@ SELECT scorecard, team, check_id,
        count(*) FILTER (WHERE status IN ('fail', 'error'))::INTEGER AS failing,
        count(*) FILTER (WHERE status = 'unknown')::INTEGER AS unknown,
        count(*) FILTER (WHERE status <> 'not_applicable')::INTEGER AS applicable,
-       round(100.0 * count(*) FILTER (WHERE status IN ('pass', 'waived', 'warn'))
-             / nullif(count(*) FILTER (WHERE status <> 'not_applicable'), 0), 1) AS pass_rate
+       round(count(*) FILTER (WHERE status IN ('pass', 'waived', 'warn'))
+             / nullif(count(*) FILTER (WHERE status <> 'not_applicable'), 0), 4) AS pass_rate  -- 0..1
 FROM both_levels GROUP BY ALL ORDER BY scorecard, team, check_id
 """
 

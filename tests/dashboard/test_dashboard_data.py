@@ -38,25 +38,6 @@ def test_values_are_parameters_not_sql(built, monkeypatch: pytest.MonkeyPatch) -
     assert data.service_profile(src, built.latest, "default", hostile) is None
 
 
-def test_pass_rates_fall_back_to_check_results_when_the_pipeline_wrote_none(built, tmp_path: Path) -> None:
-    partial = build_snapshot(tmp_path, published=False)
-    with warehouse.connect(partial.warehouse) as con:
-        con.execute("DELETE FROM check_pass_rates")
-    warehouse.publish(partial.warehouse, partial.serving)
-
-    src_full = data.Source(str(built.serving), (0, 0))
-    src_partial = data.Source(str(partial.serving), (0, 0))
-    cols = ["snapshot", "check_id", "passing", "failing", "unknown", "applicable", "pass_rate"]
-    for team in (None, "payments"):
-        stored = data.check_pass_rates(src_full, "default", team, None)[cols]
-        derived = data.check_pass_rates(src_partial, "default", team, None)[cols]
-        pd.testing.assert_frame_equal(
-            stored.sort_values(cols[:2]).reset_index(drop=True),
-            derived.sort_values(cols[:2]).reset_index(drop=True),
-            check_dtype=False,
-        )
-
-
 def test_next_level_blockers_are_the_failing_checks_of_the_next_level_only(built) -> None:
     src = data.Source(str(built.serving), (0, 0))
     blockers = data.next_level_blockers(src, built.latest, "default", "payments")
