@@ -1,5 +1,7 @@
 """Checks: the catalogue with pass rates and trends, and who fails a given check."""
 
+import re
+
 import plotly.express as px
 import streamlit as st
 
@@ -35,7 +37,11 @@ table["change_pp"] = (now["pass_rate"] - before["pass_rate"]) * 100 if not befor
 table["trend"] = history
 table["failing"] = now["failing"]
 table["unknown"] = now["unknown"]
-table = table.reset_index().sort_values(["pass_rate", "check_id"], na_position="last")
+# Most failing services first: a check that is only unknown (no data) or
+# applies to one service must not top the list with a 0 % pass rate.
+table = table.reset_index().sort_values(
+    ["failing", "pass_rate", "check_id"], ascending=[False, True, True], na_position="last"
+)
 ui.table(
     table[
         ["check_id", "level", "pass_rate", "change_pp", "trend", "failing", "unknown"]
@@ -63,7 +69,7 @@ check_id = ui.url_selectbox(
     param="check",
     default=check_ids[0],
     format_func=lambda c: f"{c} — {dict(zip(table['check_id'], table['title'], strict=True)).get(c) or ''}",
-    help="Lowest pass rate first.",
+    help="Most failing services first.",
 )
 info = catalogue[catalogue["check_id"] == check_id].iloc[0]
 st.markdown(
@@ -72,7 +78,9 @@ st.markdown(
 if ui.present(info["rationale"]):
     st.markdown(f"**Why:** {info['rationale']}")
 if ui.present(info["remediation"]):
-    st.markdown(f"**How to fix:** {info['remediation']}")
+    # The catalogue shows the template; on a service page the placeholders are filled in.
+    template = re.sub(r"\{(\w+)\}", r"‹\1›", info["remediation"])
+    st.markdown(f"**How to fix:** {template}")
 if ui.present(info["doc_url"]):
     st.markdown(f"[Documentation]({info['doc_url']})")
 

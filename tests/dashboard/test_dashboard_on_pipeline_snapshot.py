@@ -38,3 +38,20 @@ def test_pass_rates_are_fractions_the_pages_can_format(scored_org, monkeypatch):
     rates = data.check_pass_rates(data.current_source(), "default", None, None)
     assert len(rates) > 0
     assert rates["pass_rate"].dropna().between(0, 1).all()
+
+
+def test_checks_page_opens_on_the_check_failing_most_services(app, scored_org):
+    import duckdb
+
+    con = duckdb.connect(str(scored_org.serving), read_only=True)
+    worst = con.execute(
+        """SELECT check_id FROM check_pass_rates WHERE scorecard = 'default' AND team = 'payments'
+           ORDER BY failing DESC, pass_rate, check_id LIMIT 1"""
+    ).fetchall()[0][0]
+    con.close()
+    app.switch_page("views/checks.py").run()
+    assert not app.exception
+    assert app.selectbox(key="check").value == worst
+    # the catalogue shows the remediation template without raw {placeholders}
+    how = [m.value for m in app.markdown if m.value.startswith("**How to fix:**")]
+    assert how and "{" not in how[0]
