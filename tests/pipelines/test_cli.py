@@ -171,3 +171,19 @@ def test_explain_text_never_splits_a_hyphenated_service_name():
     }
     text = render_text(report, width=80)
     assert "campaign-\n" not in text and "campaign-api)." in text
+
+
+def test_demo_no_serve_generates_scores_backfills_and_exits(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    code, out, err = run_cli(capsys, "demo", "--no-serve", "--weeks", "1", "--data-dir", str(tmp_path))
+    assert code == 0, err[-2000:]
+    assert "all teams" in out and "payments" in out  # the services-per-level-per-team table
+    assert "Published snapshot" in out and "Dashboard:" not in out
+    serving = tmp_path / "serving" / "scorecard.duckdb"
+    con = duckdb.connect(str(serving), read_only=True)
+    snapshots = con.execute("SELECT count(DISTINCT snapshot) FROM service_scores").fetchall()[0][0]
+    con.close()
+    assert snapshots == 2  # today and one week back
+    # a second demo reuses the generated organisation
+    code, out, err = run_cli(capsys, "demo", "--no-serve", "--weeks", "1", "--data-dir", str(tmp_path))
+    assert code == 0 and "Generating" not in err
