@@ -129,6 +129,8 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     if missing:
         raise ValueError(f"{table}: missing columns {missing}")
     frame = frame[cols]
+    # `table` was checked against SNAPSHOT_TABLES above: an identifier from a
+    # fixed list (identifiers cannot be bound parameters); the value is bound.
     con.execute(f"DELETE FROM {table} WHERE snapshot = ?", [snapshot])
     if len(frame):
         con.register("_frame", frame)
