@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from checks.model import LEVELS, CheckContext, GoldenPath
 from pipelines.parsers.errors import ParseError
@@ -20,6 +22,18 @@ from pipelines.parsers.yamlsafe import load_yaml
 
 class ConfigError(Exception):
     """The configuration is invalid; the message says where and what was expected."""
+
+
+def _valid_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+# Every pattern key of the config: it compiles, or the error says why.
+Regex = Annotated[str, AfterValidator(_valid_regex)]
 
 
 class _Model(BaseModel):
@@ -128,19 +142,10 @@ class DeliverySources(_Model):
     deployments: list[Path] = Field(default_factory=list)  # JSON lines
     incidents: list[Path] = Field(default_factory=list)  # JSON lines
     # Release tags that count as production deploys (DESIGN.md "Deployment").
-    release_tag_pattern: str | None = r"^v?\d+\.\d+\.\d+$"
+    release_tag_pattern: Regex | None = r"^v?\d+\.\d+\.\d+$"
     production_environments: list[str] = Field(default_factory=lambda: ["production", "prod"])
     rollouts: RolloutDeploys = Field(default_factory=RolloutDeploys)
 
-    @field_validator("release_tag_pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
 
 
 # ------------------------------------------------------------ GitHub source (issue 4)
@@ -174,7 +179,7 @@ class GitHubSourceConfig(_Model):
     skip_forks: bool = False
     # Workflow runs on the default branch whose name matches count as production
     # deploys when the repo records no GitHub Deployments (as Apache DevLake does).
-    deploy_workflow_pattern: str | None = None
+    deploy_workflow_pattern: Regex | None = None
     incident_label: str | None = None  # issues with this label are incidents (opened -> closed)
     history_days: int = Field(default=400, ge=30)  # shallow-fetch depth and deployment window
     max_concurrency: int = Field(default=2, ge=1, le=8)  # API requests in flight per token
@@ -198,15 +203,6 @@ class GitHubSourceConfig(_Model):
             raise ValueError("expected the name of an environment variable, like GITHUB_TOKEN")
         return value
 
-    @field_validator("deploy_workflow_pattern")
-    @classmethod
-    def _pattern_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
 
     @field_validator("base_url")
     @classmethod

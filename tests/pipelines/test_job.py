@@ -149,3 +149,12 @@ def test_warehouse_resource_points_one_run_elsewhere(scored_org, tmp_path):
     )
     assert result.success
     assert q(tmp_path / "pub.duckdb", "SELECT count(*) FROM services")[0][0] == scored_org.summary.services + 1
+
+
+def test_a_bad_release_tag_pattern_is_named(tmp_path):
+    from pipelines.config import ConfigError
+
+    bad = tmp_path / "scorecard.yaml"
+    bad.write_text("sources:\n  delivery:\n    release_tag_pattern: '^v(['\n")
+    with pytest.raises(ConfigError, match=r"sources\.delivery\.release_tag_pattern: .*not a valid regular expression"):
+        load_config(bad)
