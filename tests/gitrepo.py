@@ -49,3 +49,13 @@ def commit(repo: Path, files: dict[str, str | bytes | None], message: str = "cha
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message, when=when)
     return git(repo, "rev-parse", "HEAD")
+
+
+def catalog_info(name: str, owner: str = "payments", lifecycle: str = "production") -> str:
+    """A minimal Backstage Component for `catalog-info.yaml`."""
+    return (
+        "apiVersion: backstage.io/v1alpha1\n"
+        "kind: Component\n"
+        f"metadata:\n  name: {name}\n"
+        f"spec:\n  type: service\n  owner: {owner}\n  lifecycle: {lifecycle}\n"
+    )

@@ -7,13 +7,8 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.cli import run_job
-from tests.gitrepo import commit, git, init
+from tests.gitrepo import catalog_info, commit, git, init
 
-GOOD_CATALOG = """apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: good}
-spec: {type: service, owner: payments, lifecycle: production}
-"""
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
 )
@@ -21,7 +16,7 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 
 def test_hostile_repos_are_reported_per_repo_and_the_run_completes(tmp_path):
     repos = tmp_path / "repos"
-    commit(init(repos / "good"), {"catalog-info.yaml": GOOD_CATALOG, "README.md": "# good\n"})
+    commit(init(repos / "good"), {"catalog-info.yaml": catalog_info("good"), "README.md": "# good\n"})
     commit(init(repos / "malformed"), {"catalog-info.yaml": "kind: Component\nmetadata: {name: x\n"})
     commit(init(repos / "bomb"), {"catalog-info.yaml": BOMB})
     commit(init(repos / "huge"), {"catalog-info.yaml": "# pad\n" * 9_000_000})

@@ -5,17 +5,7 @@ import datetime as dt
 import pytest
 
 from pipelines.sources.local_git import LocalGitSource
-from tests.gitrepo import commit, git, init
-
-CATALOG = """apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  owner: payments
-  lifecycle: production
-"""
+from tests.gitrepo import catalog_info, commit, git, init
 
 
 @pytest.fixture
@@ -33,7 +23,7 @@ def reasons(crawl_result):
 
 def test_reads_the_committed_tree_not_the_working_tree(root):
     repo = init(root / "svc")
-    commit(repo, {"catalog-info.yaml": CATALOG.format(name="svc"), "README.md": "# svc"})
+    commit(repo, {"catalog-info.yaml": catalog_info("svc"), "README.md": "# svc"})
     (repo / "SECURITY.md").write_text("uncommitted")
     (repo / "catalog-info.yaml").write_text("kind: [broken")
     result = crawl(root, "svc")
@@ -89,7 +79,7 @@ def test_symlink_outside_the_repo_is_not_followed(root, tmp_path):
 
 def test_symlink_inside_the_repo_is_read_as_its_target(root):
     repo = init(root / "svc")
-    commit(repo, {"meta/catalog.yaml": CATALOG.format(name="linked")}, symlinks={"catalog-info.yaml": "meta/catalog.yaml"})
+    commit(repo, {"meta/catalog.yaml": catalog_info("linked")}, symlinks={"catalog-info.yaml": "meta/catalog.yaml"})
     assert [e.name for e in crawl(root, "svc").facts.catalog] == ["linked"]
 
 
@@ -131,7 +121,7 @@ def test_tags_use_tagger_date_when_annotated(root):
 
 def test_unchanged_head_reuses_cached_facts(root, tmp_path):
     repo = init(root / "svc")
-    commit(repo, {"catalog-info.yaml": CATALOG.format(name="svc")})
+    commit(repo, {"catalog-info.yaml": catalog_info("svc")})
     source = LocalGitSource(root, cache_dir=tmp_path / "cache")
     assert source.crawl("svc").reused is False
     again = source.crawl("svc")

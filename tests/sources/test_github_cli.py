@@ -11,19 +11,10 @@ import yaml
 
 from pipelines.cli import main
 from tests.fakes.github_server import FakeDeployment, FakeIssue, FakeRun
-from tests.gitrepo import commit, init
+from tests.gitrepo import catalog_info, commit, init
 from tests.sources.github_support import TOKEN, TOKEN_ENV
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-CATALOG = """apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  owner: {owner}
-  lifecycle: production
-"""
 CI = "on:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps: [{run: make test}]\n"
 
 
@@ -31,7 +22,7 @@ def test_scorecard_run_with_a_github_source(github, tmp_path, monkeypatch, capfd
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance
     caplog.set_level(logging.DEBUG)
     repo = init(tmp_path / "repos" / "checkout-api")
-    first = commit(repo, {"catalog-info.yaml": CATALOG.format(name="checkout-api", owner="checkout"),
+    first = commit(repo, {"catalog-info.yaml": catalog_info("checkout-api", owner="checkout"),
                           ".github/workflows/ci.yml": CI, "CODEOWNERS": "* @acme/checkout\n"},
                    when=NOW - dt.timedelta(days=6))
     second = commit(repo, {"app.py": "print('v2')\n"}, when=NOW - dt.timedelta(days=2))

@@ -13,21 +13,12 @@ import yaml
 
 from pipelines.cli import main
 from tests.fakes.k8s_server import PKI, FakeKubernetes, deployment, hpa, pdb, replica_set, service
-from tests.gitrepo import commit, init
+from tests.gitrepo import catalog_info, commit, init
 
 TOKEN = "k8s-bearer-7e1d-must-never-be-stored"
 REJECTED_TOKEN = "k8s-bearer-rejected-3b9a-also-secret"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-CATALOG = """apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: payments
-"""
 # The repo's own manifests disagree with the cluster (3 replicas, probes): the
 # cluster's running state must win, and must not be replaced by them when the
 # cluster cannot be read.
@@ -45,13 +36,13 @@ def org(tmp_path, monkeypatch):
     repos = tmp_path / "repos"
     payments = init(repos / "payments")
     shas = [
-        commit(payments, {"catalog-info.yaml": CATALOG.format(name="payments"), "README.md": "# payments"},
+        commit(payments, {"catalog-info.yaml": catalog_info("payments"), "README.md": "# payments"},
                when=NOW - dt.timedelta(days=10)),
         commit(payments, {"app.py": "v2"}, when=NOW - dt.timedelta(days=5)),
         commit(payments, {"app.py": "v3"}, when=NOW - dt.timedelta(days=2)),
     ]
     checkout = init(repos / "checkout")
-    commit(checkout, {"catalog-info.yaml": CATALOG.format(name="checkout"), "k8s/deployment.yaml": REPO_MANIFEST},
+    commit(checkout, {"catalog-info.yaml": catalog_info("checkout"), "k8s/deployment.yaml": REPO_MANIFEST},
            when=NOW - dt.timedelta(days=3))
 
     pki = PKI(tmp_path / "pki")
