@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import dagster as dg
 from pipelines.config import ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: Path, stamp: int | None) -> ScorecardConfig:
+    return load_config(path)
 
 
 class ScorecardSettings(dg.ConfigurableResource):
@@ -24,7 +30,14 @@ class ScorecardSettings(dg.ConfigurableResource):
         return Path(self.config_path or os.environ.get("SCORECARD_CONFIG") or DEFAULT_CONFIG)
 
     def load(self) -> ScorecardConfig:
-        return load_config(self.path())
+        # Every asset asks for the config; read and validate the file once per
+        # version of it (an edit between runs is still picked up).
+        path = self.path().resolve()
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None  # load_config reports the missing file
+        return _load_cached(path, stamp)
 
     def as_of_date(self) -> dt.date:
         return dt.date.fromisoformat(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
