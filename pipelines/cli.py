@@ -110,7 +110,35 @@ def cmd_run(args) -> int:
     print(f"Published snapshot {(as_of or dt.datetime.now(dt.UTC).date()).isoformat()} to {config.serving_path} "
           f"in {time.monotonic() - started:.1f} s")
     print(summary_table(config))
+    if (why := no_services_reason(config)) is not None:
+        print(why, file=sys.stderr)
     return 0
+
+
+def no_services_reason(config: ScorecardConfig) -> str | None:
+    """Why the latest snapshot scored no service at all, or None when it scored some."""
+    from pipelines import warehouse
+
+    if not config.serving_path.exists():
+        return None
+    with warehouse.read_only(config.serving_path) as con:
+        snap = con.execute("SELECT max(snapshot) FROM runs WHERE status = 'complete'").fetchone()[0]
+        if con.execute("SELECT count(*) FROM services WHERE snapshot = ?", [snap]).fetchone()[0]:
+            return None
+        failed = con.execute(
+            "SELECT source, target, reason FROM source_status WHERE snapshot = ? AND status <> 'ok' ORDER BY ALL",
+            [snap]).fetchall()
+        repos = con.execute(
+            "SELECT count(*) FROM source_status WHERE snapshot = ? AND source NOT IN ('cluster', 'deployments', 'incidents')",
+            [snap]).fetchone()[0]
+    lines = ["No services were found, so nothing was scored."]
+    lines += [f"  {source} {target}: {reason}" for source, target, reason in failed[:10]]
+    if not failed:
+        roots = [str(config.resolve(r.root)) for r in config.sources.repos]
+        where = ", ".join(roots) or "no `sources.repos` or `sources.github` configured"
+        lines.append(f"  {repos} repositories were crawled ({where}); each sub-directory of a root must be a git "
+                     "repository (a clone or a bare mirror) with at least one commit.")
+    return "\n".join(lines)
 
 
 _DURATION = re.compile(r"^(\d+)([dw])$")

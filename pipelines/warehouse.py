@@ -123,6 +123,9 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     if table not in SNAPSHOT_TABLES:
         raise ValueError(f"not a snapshot table: {table}")
     cols = columns(table)
+    if df.empty and not len(df.columns):
+        # A frame built from no rows has no columns either (zero services): nothing to write.
+        df = pd.DataFrame(columns=[c for c in cols if c != "snapshot"])
     frame = df.copy()
     frame["snapshot"] = snapshot
     missing = [c for c in cols if c not in frame.columns]

@@ -205,25 +205,32 @@ class LocalGitSource:
         self.include = include or []
         self.exclude = exclude or []
         self.cache_dir = cache_dir
+        self._dirs: dict[str, Path] = {}
 
     def repo_names(self) -> list[str]:
         if not self.root.is_dir():
             raise GitError(f"repository root {self.root} does not exist or is not a directory")
-        names = []
+        dirs: dict[str, Path] = {}
         for child in sorted(self.root.iterdir()):
             if not child.is_dir() or child.name.startswith("."):
                 continue
             if not ((child / ".git").exists() or (child / "HEAD").is_file()):
                 continue
-            if self.include and not any(fnmatch.fnmatch(child.name, p) for p in self.include):
+            # A bare mirror `payments.git` is the repository `payments`, unless a
+            # clone of that name sits next to it.
+            name = child.name.removesuffix(".git") or child.name
+            if name in dirs or (name != child.name and (self.root / name).is_dir()):
+                name = child.name
+            if self.include and not any(fnmatch.fnmatch(name, p) for p in self.include):
                 continue
-            if any(fnmatch.fnmatch(child.name, p) for p in self.exclude):
+            if any(fnmatch.fnmatch(name, p) for p in self.exclude):
                 continue
-            names.append(child.name)
-        return names
+            dirs[name] = child
+        self._dirs = dirs
+        return sorted(dirs)
 
     def crawl(self, repo: str, as_of: dt.datetime | None = None) -> RepoCrawl:
-        path = self.root / repo
+        path = self._dirs.get(repo) or self.root / repo
         facts = RepoFacts(repo=repo, location=str(path))
         now = dt.datetime.now(dt.UTC)
         try:

@@ -187,3 +187,21 @@ def test_demo_no_serve_generates_scores_backfills_and_exits(tmp_path, capsys, mo
     # a second demo reuses the generated organisation
     code, out, err = run_cli(capsys, "demo", "--no-serve", "--weeks", "1", "--data-dir", str(tmp_path))
     assert code == 0 and "Generating" not in err
+
+
+def test_a_run_with_no_services_completes_and_says_why(tmp_path, capsys):
+    (tmp_path / "repos").mkdir()
+    (tmp_path / "scorecard.yaml").write_text("sources:\n  repos:\n    - root: ./repos\n")
+    assert main(["run", "--config", str(tmp_path / "scorecard.yaml")]) == 0
+    out = capsys.readouterr()
+    assert "all teams" in out.out and "0" in out.out
+    assert "No services were found" in out.err
+    assert str(tmp_path / "repos") in out.err
+
+
+def test_a_missing_repository_root_names_the_directory(tmp_path, capsys):
+    (tmp_path / "scorecard.yaml").write_text("sources:\n  repos:\n    - root: ./nowhere\n")
+    assert main(["run", "--config", str(tmp_path / "scorecard.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "No services were found" in err
+    assert f"repository root {tmp_path / 'nowhere'} does not exist" in err

@@ -128,3 +128,23 @@ def test_unchanged_head_reuses_cached_facts(root, tmp_path):
     assert again.reused is True and [e.name for e in again.facts.catalog] == ["svc"]
     commit(repo, {"README.md": "new"})
     assert source.crawl("svc").reused is False
+
+
+def test_a_bare_mirror_named_x_git_is_the_repository_x(tmp_path):
+    work = init(tmp_path / "work" / "payments")
+    commit(work, {"README.md": "# payments"})
+    root = tmp_path / "mirrors"
+    root.mkdir()
+    git(root, "clone", "-q", "--bare", str(work), "payments.git")
+    source = LocalGitSource(root)
+    assert source.repo_names() == ["payments"]
+    result = source.crawl("payments")
+    assert result.facts.error is None and result.facts.repo == "payments"
+    assert "README.md" in result.facts.files
+
+
+def test_a_bare_mirror_next_to_a_clone_of_the_same_name_keeps_its_suffix(tmp_path):
+    root = tmp_path / "repos"
+    commit(init(root / "payments"), {"README.md": "# clone"})
+    git(root, "clone", "-q", "--bare", str(root / "payments"), "payments.git")
+    assert LocalGitSource(root).repo_names() == ["payments", "payments.git"]
