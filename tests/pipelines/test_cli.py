@@ -78,10 +78,10 @@ def test_ingest_appends_validated_events_and_skips_duplicates(tmp_path, capsys):
     )
     code, out, err = run_cli(capsys, "ingest", "deployments", str(events), "--config", str(cfg))
     assert code == 0
-    assert "Ingested 1 deployments (0 already known, 3 rejected)" in out
+    assert "Ingested 1 deployments, updated 0 (0 already known, 3 rejected)" in out
     assert "line 2: sha" in err and "line 3: not JSON" in err and "line 4: deployed_at" in err
     code, out, _ = run_cli(capsys, "ingest", "deployments", str(events), "--config", str(cfg))
-    assert "Ingested 0 deployments (1 already known" in out
+    assert "Ingested 0 deployments, updated 0 (1 already known" in out
     con = duckdb.connect(str(tmp_path / "warehouse" / "scorecard.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM deployment_events").fetchone()[0] == 1
     con.close()
