@@ -1,9 +1,11 @@
 """Dagster assets, one group per layer: sources -> evidence -> checks -> scores -> publish.
 
 Assets are thin: each calls one stage function from `pipelines.stages` and
-hands the result on. Only `warehouse_snapshot` writes the warehouse, in one
-transaction, so a run killed midway leaves neither a partial snapshot nor a
-changed serving file.
+hands the result on. `warehouse_snapshot` stages the run's snapshot in one
+transaction; the blocking data invariants check it there (and record why when
+they reject it); only if all pass does `serving_snapshot` promote it into
+history and publish. A run killed or rejected midway therefore leaves neither
+a partial snapshot in history nor a changed serving file.
 """
 
 
@@ -15,7 +17,6 @@ import pandas as pd
 from pipelines import stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 from pipelines.scoring import apply_waivers, score
-from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
 
@@ -47,33 +48,12 @@ def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings
 
 @dg.asset(group_name="sources")
 def delivery_events(context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB) -> stages.Events:
-    """Deployments and incidents from the configured files and from `scorecard ingest`."""
+    """Deployments and incidents from the configured files and from `scorecard ingest`, in the metrics' window."""
     config = settings.load()
-    events = stages.load_events(config, _ingested(warehouse_db.warehouse(config)))
-    context.add_output_metadata({"deployments": len(events.deployments), "incidents": len(events.incidents)})
+    events = stages.load_events(config, warehouse_path=warehouse_db.warehouse(config), as_of=settings.as_of_date())
+    context.add_output_metadata({"deployments": len(events.deployments), "incidents": len(events.incidents),
+                                 "rejected_lines": len(events.problems)})
     return events
-
-
-def _ingested(path) -> tuple[list[DeploymentEvent], list[IncidentEvent]] | None:
-    if not path.exists():
-        return None
-    with warehouse.read_only(path) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "deployment_events" not in tables:
-            return None
-        deps = [
-            DeploymentEvent(service=s, environment=e, sha=sha, deployed_at=at, status=st)
-            for s, e, sha, at, st in con.execute(
-                "SELECT service, environment, sha, deployed_at, status FROM deployment_events"
-            ).fetchall()
-        ]
-        incs = [
-            IncidentEvent(service=s, opened_at=o, resolved_at=r, root_cause_sha=c)
-            for s, o, r, c in con.execute(
-                "SELECT service, opened_at, resolved_at, root_cause_sha FROM incident_events"
-            ).fetchall()
-        ]
-    return deps, incs
 
 
 # ----------------------------------------------------------------- evidence
@@ -185,6 +165,10 @@ def warehouse_snapshot(
         c_status, c_problems = stages.cluster_status(cluster_crawl)
         status += c_status
         problems += c_problems
+    unknown_waivers = _unknown_waivers(config, records, settings.path())
+    for w in unknown_waivers:
+        context.log.warning(w["reason"])
+    problems += unknown_waivers
     frames = {
         "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
         "problems": stages.problems_frame(problems),
@@ -196,25 +180,53 @@ def warehouse_snapshot(
         "dora": stages.dora_frame(delivery_metrics, records),
         **service_scores,
     }
-    now = dt.datetime.now(dt.UTC)
-    run = pd.DataFrame([{
-        "run_id": context.run.run_id, "kind": settings.kind, "started_at": now, "finished_at": now,
-        "status": "complete", "config_file": str(settings.path()), "services": len(records),
+    run = {
+        "run_id": context.run.run_id, "snapshot": as_of, "kind": settings.kind, "started_at": _run_started(context),
+        "finished_at": None, "config_file": str(settings.path()), "services": len(records),
         "repos": len(repo_crawl.crawls), "message": None,
-    }])
-    with warehouse.connect(warehouse_db.warehouse(config)) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+    }
+    path = warehouse_db.warehouse(config)
+    try:
+        with warehouse.connect(path, doing="writing the snapshot") as con, \
+                warehouse.transaction(con, path, "writing the snapshot"):
             _fill_last_success(con, frames["source_status"])
-            rows = {name: warehouse.replace_snapshot(con, name, as_of, frame) for name, frame in frames.items()}
-            warehouse.replace_snapshot(con, "runs", as_of, run)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            rows = warehouse.stage_snapshot(con, run, frames)
+    except BaseException as exc:
+        _record_failed_run(path, run, exc)
+        raise
     return dg.MaterializeResult(
-        metadata={"snapshot": as_of.isoformat(), "warehouse": str(warehouse_db.warehouse(config)), **{f"rows_{k}": v for k, v in rows.items()}}
+        metadata={"snapshot": as_of.isoformat(), "warehouse": str(path), "status": "checking",
+                  **{f"rows_{k}": v for k, v in rows.items()}}
     )
+
+
+def _run_started(context: dg.AssetExecutionContext) -> dt.datetime:
+    stats = context.instance.get_run_stats(context.run.run_id)
+    started = stats.start_time or stats.launch_time
+    return dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
+
+
+def _record_failed_run(path, run: dict, exc: BaseException) -> None:
+    """Best effort: leave a `failed` runs row saying why, so operators see the attempt."""
+    reason = str(warehouse.friendly_error(exc, path, "writing the snapshot") or f"{type(exc).__name__}: {exc}")
+    row = pd.DataFrame([{**run, "status": "failed", "finished_at": dt.datetime.now(dt.UTC), "message": reason[:2000]}])
+    try:
+        with warehouse.connect(path, wait_seconds=0, doing="recording the failed run") as con:
+            con.register("_failed", row[warehouse.columns("runs")])
+            con.execute("INSERT INTO runs SELECT * FROM _failed")
+    except Exception:  # noqa: BLE001 - the original error is the one to report; a full disk fails this too
+        return
+
+
+def _unknown_waivers(config, records, config_path) -> list[dict]:
+    """Waivers naming a service this run did not find: a problem row each (services are only known after the crawl)."""
+    known = {r.service for r in records}
+    return [
+        {"source": "config", "target": f"waivers[{i}]", "path": str(config_path),
+         "reason": f"waivers[{i}]: service {w.service!r} (check {w.check}) is not a service of this snapshot; "
+                   "the waiver has no effect: fix the name or remove the waiver"}
+        for i, w in enumerate(config.waivers) if w.service not in known
+    ]
 
 
 def _fill_last_success(con, status: pd.DataFrame) -> None:
@@ -239,45 +251,85 @@ def _fill_last_success(con, status: pd.DataFrame) -> None:
 def serving_snapshot(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
 ) -> dg.MaterializeResult:
-    """The read-only file the dashboard reads, swapped in atomically."""
+    """Promote the checked snapshot into history, then swap the read-only file the dashboard reads.
+
+    Runs only when every blocking invariant on `warehouse_snapshot` passed.
+    """
     config = settings.load()
-    path = warehouse.publish(warehouse_db.warehouse(config), warehouse_db.serving(config))
-    return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
+    path = warehouse_db.warehouse(config)
+    keep_from = dt.datetime.now(dt.UTC) - dt.timedelta(days=config.sources.delivery.event_retention_days)
+    with warehouse.connect(path, doing="promoting the snapshot") as con, \
+            warehouse.transaction(con, path, "promoting the snapshot"):
+        snapshot = warehouse.promote(con, context.run.run_id)
+        pruned = warehouse.prune_events(con, keep_from)
+    served = warehouse.publish(path, warehouse_db.serving(config))
+    return dg.MaterializeResult(metadata={
+        "snapshot": snapshot.isoformat(), "path": str(served), "bytes": served.stat().st_size,
+        "pruned_deployment_events": pruned[0], "pruned_incident_events": pruned[1],
+    })
 
 
 # ------------------------------------------------------- data invariants
+#
+# Each reads the staged snapshot of its own run. A failing invariant records
+# its reason on the run (status `rejected`) before Dagster skips the publish,
+# so operators see why in `scorecard snapshots list`, whoever launched the run.
+
+
+def _staged(con, context) -> None:
+    staged = warehouse.staged_run(con)
+    if staged != context.run.run_id:
+        raise dg.Failure(f"the staged snapshot belongs to run {staged!r}, not to this run")
+
+
+def _verdict(context, settings: ScorecardSettings, warehouse_db: WarehouseDB, invariant: str, passed: bool,
+             reason: str, metadata: dict) -> dg.AssetCheckResult:
+    if not passed:
+        path = warehouse_db.warehouse(settings.load())
+        with warehouse.connect(path, doing="recording the rejected run") as con:
+            warehouse.reject_run(con, context.run.run_id, f"data invariant {invariant} failed: {reason}")
+    return dg.AssetCheckResult(passed=passed, metadata=metadata, description=None if passed else reason)
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def every_service_has_a_score_row(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
-    config = settings.load()
-    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
-        missing = con.execute(
-            """SELECT s.service FROM services s
-               WHERE s.snapshot = ? AND NOT EXISTS (
-                   SELECT 1 FROM service_scores sc WHERE sc.snapshot = s.snapshot AND sc.service = s.service)""",
-            [settings.as_of_date()],
-        ).fetchall()
-    return dg.AssetCheckResult(passed=not missing, metadata={"services_without_score": [m[0] for m in missing[:20]]})
+def every_service_has_a_score_row(
+    context: dg.AssetCheckExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dg.AssetCheckResult:
+    with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:
+        _staged(con, context)
+        missing = [m[0] for m in con.execute(
+            """SELECT s.service FROM staging.services s
+               WHERE NOT EXISTS (SELECT 1 FROM staging.service_scores sc WHERE sc.service = s.service)
+               ORDER BY 1"""
+        ).fetchall()]
+    reason = f"{len(missing)} services have no score row (e.g. {', '.join(missing[:5])})"
+    return _verdict(context, settings, warehouse_db, "every_service_has_a_score_row", not missing, reason, {"services_without_score": missing[:20]})
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def error_findings_share_under_limit(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
-    config = settings.load()
-    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
+def error_findings_share_under_limit(
+    context: dg.AssetCheckExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dg.AssetCheckResult:
+    with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:
+        _staged(con, context)
         total, errors = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'error') FROM check_results WHERE snapshot = ?",
-            [settings.as_of_date()],
+            "SELECT count(*), count(*) FILTER (WHERE status = 'error') FROM staging.check_results"
         ).fetchone()
+        worst = con.execute(
+            """SELECT check_id, count(*) FROM staging.check_results WHERE status = 'error'
+               GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 3"""
+        ).fetchall()
     share = errors / total if total else 0.0
-    return dg.AssetCheckResult(
-        passed=share <= ERROR_SHARE_LIMIT, metadata={"error_share": share, "limit": ERROR_SHARE_LIMIT, "errors": errors}
-    )
+    reason = (f"{share:.1%} of findings are `error` (limit {ERROR_SHARE_LIMIT:.0%}); most from "
+              + ", ".join(f"{c} ({n})" for c, n in worst))
+    return _verdict(context, settings, warehouse_db, "error_findings_share_under_limit", share <= ERROR_SHARE_LIMIT, reason,
+                    {"error_share": share, "limit": ERROR_SHARE_LIMIT, "errors": errors})
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
-def no_duplicate_rows_in_snapshot(settings: ScorecardSettings, warehouse_db: WarehouseDB) -> dg.AssetCheckResult:
-    config = settings.load()
+def no_duplicate_rows_in_snapshot(
+    context: dg.AssetCheckExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dg.AssetCheckResult:
     keys = {
         "services": "service",
         "check_results": "service, check_id",
@@ -285,12 +337,13 @@ def no_duplicate_rows_in_snapshot(settings: ScorecardSettings, warehouse_db: War
         "dora": "service",
     }
     dupes = {}
-    with warehouse.read_only(warehouse_db.warehouse(config)) as con:
+    with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:
+        _staged(con, context)
         for table, cols in keys.items():
             # Table and column names come from the fixed dict above.
-            n = con.execute(
-                f"SELECT count(*) FROM (SELECT {cols} FROM {table} WHERE snapshot = ? GROUP BY ALL HAVING count(*) > 1)",
-                [settings.as_of_date()],
+            dupes[table] = con.execute(
+                f"SELECT count(*) FROM (SELECT {cols} FROM staging.{table} GROUP BY ALL HAVING count(*) > 1)"
             ).fetchone()[0]
-            dupes[table] = n
-    return dg.AssetCheckResult(passed=not any(dupes.values()), metadata={f"duplicates_{k}": v for k, v in dupes.items()})
+    reason = "duplicate keys in " + ", ".join(f"{t} ({n})" for t, n in dupes.items() if n)
+    return _verdict(context, settings, warehouse_db, "no_duplicate_rows_in_snapshot", not any(dupes.values()), reason,
+                    {f"duplicates_{k}": v for k, v in dupes.items()})

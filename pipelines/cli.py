@@ -84,35 +84,87 @@ def run_job(config_path: Path, as_of: dt.date | None = None, kind: str = "run", 
 
 
 def _failure_summary(result) -> str:
+    rejected = [
+        event.event_specific_data for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and event.event_specific_data is not None
+        and getattr(event.event_specific_data, "passed", None) is False
+    ]
+    if rejected:
+        reasons = [f"data invariant {d.check_name} failed"
+                   + (f" ({d.description})" if getattr(d, "description", None) else "") for d in rejected]
+        return "snapshot rejected: " + "; ".join(reasons)
     for event in result.all_events:
-        if event.event_type_value in ("STEP_FAILURE", "ASSET_CHECK_EVALUATION") and event.event_specific_data is not None:
-            data = event.event_specific_data
-            err = getattr(data, "error", None)
-            if err is not None:
-                # The step error wraps the real one; its cause says what went wrong.
-                root = err
-                while root.cause is not None:
-                    root = root.cause
-                return f"step {event.step_key} failed: {root.message.strip().splitlines()[-1]}"
-            evaluation = getattr(data, "passed", None)
-            if evaluation is False:
-                return f"data invariant {data.check_name} failed"
+        data = event.event_specific_data
+        err = getattr(data, "error", None) if data is not None else None
+        if err is None or event.event_type_value not in ("STEP_FAILURE", "RESOURCE_INIT_FAILURE", "RUN_FAILURE",
+                                                         "PIPELINE_FAILURE", "ENGINE_EVENT"):
+            continue
+        # Dagster wraps the real error: the first error that is not Dagster's own says what went wrong.
+        root = err
+        while root.cause is not None and (root.cls_name or "").startswith("Dagster"):
+            root = root.cause
+        lines = root.message.strip().splitlines() or ["(no message)"]
+        # A "ModuleError: text" line: the text is the message for operators.
+        message = lines[-1].split(": ", 1)[1] if ": " in lines[-1] and root.cls_name else lines[-1]
+        where = f"step {event.step_key} failed: " if event.step_key else ""
+        return f"{where}{message}"
     return "the run failed (see the Dagster UI for the step logs)"
 
 
+def _settle_failed_run(config: ScorecardConfig, run_id: str, reason: str) -> None:
+    """A run that failed before its invariants decided leaves `checking`: record it as `failed`, with why."""
+    from pipelines import warehouse
+
+    if not config.warehouse_path.exists():
+        return
+    try:
+        with warehouse.connect(config.warehouse_path, wait_seconds=5, doing="recording the failed run") as con:
+            warehouse.reject_run(con, run_id, reason, status="failed")
+    except Exception:  # noqa: BLE001 - the run's own error is what the operator needs to see
+        return
+
+
+def _waiting(holder: str) -> None:
+    print(f"scorecard: waiting for {holder} to finish ...", file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
+    from pipelines import warehouse
+    from pipelines.resources import parse_as_of
+
     config = _config(args)
-    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    as_of = parse_as_of(args.as_of) if args.as_of else None
     started = time.monotonic()
-    result = run_job(Path(args.config), as_of, progress=TerminalProgress())
-    if not result.success:
-        return _err(_failure_summary(result))
+    with warehouse.run_lock(config.warehouse_path, f"scorecard run --config {args.config}", args.wait, _waiting):
+        result = run_job(Path(args.config), as_of, progress=TerminalProgress())
+        if not result.success:
+            summary = _failure_summary(result)
+            _settle_failed_run(config, result.run_id, summary)
+            return _err(f"{summary}\nThe published snapshot ({config.serving_path}) is unchanged; "
+                        "`scorecard snapshots list` shows every run and why it was not published.")
     print(f"Published snapshot {(as_of or dt.datetime.now(dt.UTC).date()).isoformat()} to {config.serving_path} "
           f"in {time.monotonic() - started:.1f} s")
     print(summary_table(config))
+    for warning in run_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     if (why := no_services_reason(config)) is not None:
         print(why, file=sys.stderr)
     return 0
+
+
+def run_warnings(config: ScorecardConfig) -> list[str]:
+    """Configuration that had no effect in the latest snapshot (waivers naming no service)."""
+    from pipelines import warehouse
+    from pipelines.explain import terminal_safe
+
+    if not config.serving_path.exists():
+        return []
+    with warehouse.read_only(config.serving_path) as con:
+        rows = con.execute(
+            """SELECT reason FROM problems WHERE source = 'config'
+               AND snapshot = (SELECT max(snapshot) FROM runs WHERE status = 'complete') ORDER BY target"""
+        ).fetchall()
+    return [terminal_safe(r[0]) for r in rows]
 
 
 def no_services_reason(config: ScorecardConfig) -> str | None:
@@ -131,8 +183,10 @@ def no_services_reason(config: ScorecardConfig) -> str | None:
         repos = con.execute(
             "SELECT count(*) FROM source_status WHERE snapshot = ? AND source NOT IN ('cluster', 'deployments', 'incidents')",
             [snap]).fetchone()[0]
+    from pipelines.explain import terminal_safe
+
     lines = ["No services were found, so nothing was scored."]
-    lines += [f"  {source} {target}: {reason}" for source, target, reason in failed[:10]]
+    lines += [terminal_safe(f"  {source} {target}: {reason}") for source, target, reason in failed[:10]]
     if not failed:
         roots = [str(config.resolve(r.root)) for r in config.sources.repos]
         where = ", ".join(roots) or "no `sources.repos` or `sources.github` configured"
@@ -151,6 +205,13 @@ def _days(text: str) -> int:
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
 
 
+def _step_days(text: str) -> int:
+    days = _days(text)
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1d (one snapshot a day at most), got {text!r}")
+    return days
+
+
 def backfill_dates(since_days: int, every_days: int, today: dt.date) -> list[dt.date]:
     """Past snapshot dates, oldest first, stepping back from today (today itself excluded)."""
     if every_days <= 0:
@@ -163,23 +224,31 @@ def backfill_dates(since_days: int, every_days: int, today: dt.date) -> list[dt.
     return sorted(dates)
 
 
-def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date | None = None) -> list[tuple[dt.date, bool]]:
+def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date | None = None,
+             wait_seconds: float = 600.0) -> list[tuple[dt.date, bool]]:
+    from pipelines import warehouse
+
+    config = load_config(config_path)
     today = today or dt.datetime.now(dt.UTC).date()
     dates = backfill_dates(since_days, every_days, today)
     out = []
     instance = _instance()
-    for i, day in enumerate(dates, start=1):
-        progress = TerminalProgress(prefix=f"[{i}/{len(dates)} {day.isoformat()}] ")
-        result = run_job(config_path, day, kind="backfill", progress=progress, instance=instance)
-        if not result.success:
-            print(f"scorecard: snapshot {day}: {_failure_summary(result)}", file=sys.stderr)
-        out.append((day, result.success))
+    # One lock for the whole backfill: another run cannot slip in between its snapshots.
+    with warehouse.run_lock(config.warehouse_path, f"scorecard backfill --config {config_path}", wait_seconds, _waiting):
+        for i, day in enumerate(dates, start=1):
+            progress = TerminalProgress(prefix=f"[{i}/{len(dates)} {day.isoformat()}] ")
+            result = run_job(config_path, day, kind="backfill", progress=progress, instance=instance)
+            if not result.success:
+                summary = _failure_summary(result)
+                _settle_failed_run(config, result.run_id, summary)
+                print(f"scorecard: snapshot {day}: {summary}", file=sys.stderr)
+            out.append((day, result.success))
     return out
 
 
 def cmd_backfill(args) -> int:
     _config(args)  # fail fast on a bad config, before the first snapshot
-    results = backfill(Path(args.config), args.since, args.every)
+    results = backfill(Path(args.config), args.since, args.every, wait_seconds=args.wait)
     ok = sum(1 for _, success in results if success)
     print(f"Backfilled {ok}/{len(results)} snapshots")
     return 0 if ok == len(results) else 1
@@ -191,6 +260,8 @@ def summary_table(config: ScorecardConfig, scorecard: str = "default") -> str:
 
     if not config.serving_path.exists():
         return "(no snapshot published)"
+    from pipelines.explain import terminal_safe
+
     with warehouse.read_only(config.serving_path) as con:
         snap = con.execute("SELECT max(snapshot) FROM runs WHERE status = 'complete'").fetchone()[0]
         levels = [r[0] for r in con.execute(
@@ -202,9 +273,12 @@ def summary_table(config: ScorecardConfig, scorecard: str = "default") -> str:
         means = dict(con.execute(
             """SELECT coalesce(team, '(no owner)'), round(avg(score_pct), 1) FROM service_scores
                WHERE snapshot = ? AND scorecard = ? GROUP BY ALL""", [snap, scorecard]).fetchall())
+    # Team and level names may come from repositories (CODEOWNERS, catalog owners): no escapes reach the terminal.
+    levels = [terminal_safe(lv, one_line=True) for lv in levels]
+    means = {terminal_safe(t, one_line=True): m for t, m in means.items()}
     teams: dict[str, dict[str, int]] = {}
     for team, level, n in counts:
-        teams.setdefault(team, {})[level] = n
+        teams.setdefault(terminal_safe(team, one_line=True), {})[terminal_safe(level, one_line=True)] = n
     header = ["team", *levels, "services", "mean score"]
     body = [
         [team, *[str(teams[team].get(lv, 0)) for lv in levels], str(sum(teams[team].values())),
@@ -258,17 +332,56 @@ def cmd_checks(args) -> int:
 
 
 def cmd_ingest(args) -> int:
+    from pipelines.explain import terminal_safe
     from pipelines.ingest import ingest
 
     config = _config(args)
     report = ingest(config, args.kind, Path(args.file))
+    if report.refused:
+        return _err(terminal_safe(report.refused))
     for problem in report.problems[:20]:
-        print(f"  rejected: {problem}", file=sys.stderr)
+        print(f"  rejected: {terminal_safe(problem)}", file=sys.stderr)
     if len(report.problems) > 20:
         print(f"  ... and {len(report.problems) - 20} more", file=sys.stderr)
-    print(f"Ingested {report.added} {args.kind} ({report.duplicates} already known, {len(report.problems)} rejected) "
-          f"into {config.warehouse_path}")
-    return 0 if report.added or not report.problems else 1
+    print(f"Ingested {report.added} {args.kind}, updated {report.updated} ({report.duplicates} already known, "
+          f"{len(report.problems)} rejected) into {config.warehouse_path}")
+    return 0 if report.added or report.updated or not report.problems else 1
+
+
+def cmd_snapshots(args) -> int:
+    from pipelines import warehouse
+    from pipelines.explain import terminal_safe
+    from pipelines.resources import parse_as_of
+
+    config = _config(args)
+    path = config.warehouse_path
+    if not path.exists():
+        return _err(f"no warehouse at {path} yet: run `scorecard run` first")
+    if args.action == "list":
+        with warehouse.read_only(path, doing="listing snapshots") as con:
+            runs = warehouse.list_runs(con)
+        if args.format == "json":
+            print(json.dumps(runs, indent=2, default=str))
+            return 0
+        if not runs:
+            print(f"No runs recorded in {path}.")
+            return 0
+        print(f"{'snapshot':<10}  {'status':<10}  {'kind':<8}  {'finished (UTC)':<16}  {'services':>8}  reason")
+        for r in runs:
+            finished = f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "-"
+            print(f"{r['snapshot']!s:<10}  {r['status']:<10}  {r['kind'] or '':<8}  {finished:<16}  "
+                  f"{r['services'] if r['services'] is not None else '-':>8}  {terminal_safe(r['message'] or '', one_line=True)}")
+        return 0
+    day = parse_as_of(args.snapshot, today=dt.date.max, name="snapshot")
+    with warehouse.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):
+        with warehouse.connect(path, doing="deleting a snapshot") as con, \
+                warehouse.transaction(con, path, "deleting a snapshot"):
+            found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+        if not found:
+            return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
+        warehouse.publish(path, config.serving_path)
+    print(f"Deleted snapshot {day} and republished {config.serving_path}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -331,14 +444,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scorecard.yaml to use (default: $SCORECARD_CONFIG or ./scorecard.yaml)")
         return p
 
-    p = with_config(sub.add_parser("run", help="crawl, check, score and publish one snapshot"))
-    p.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: today); past dates read git history as of then")
+    def with_wait(p):
+        p.add_argument("--wait", type=_seconds, default=600.0,
+                       help="seconds to wait for another run on the same warehouse to finish (default 600; 0: refuse at once)")
+        return p
+
+    p = with_wait(with_config(sub.add_parser("run", help="crawl, check, score and publish one snapshot")))
+    p.add_argument("--as-of", help="snapshot date YYYY-MM-DD, not after today (default: today); "
+                                   "past dates read git history as of then")
     p.set_defaults(fn=cmd_run)
 
-    p = with_config(sub.add_parser("backfill", help="compute past snapshots from git history"))
+    p = with_wait(with_config(sub.add_parser("backfill", help="compute past snapshots from git history")))
     p.add_argument("--since", type=_days, default=_days("90d"), help="how far back, e.g. 90d or 12w (default 90d)")
-    p.add_argument("--every", type=_days, default=_days("7d"), help="spacing between snapshots (default 7d)")
+    p.add_argument("--every", type=_step_days, default=_days("7d"), help="spacing between snapshots, at least 1d (default 7d)")
     p.set_defaults(fn=cmd_backfill)
+
+    p = sub.add_parser("snapshots", help="list runs and snapshots, or delete a snapshot (operators)")
+    snap_sub = p.add_subparsers(dest="action", required=True)
+    listing = with_config(snap_sub.add_parser(
+        "list", help="every run: snapshot date, status (complete, rejected, failed, ...) and why"))
+    listing.add_argument("--format", choices=["text", "json"], default="text")
+    delete = with_wait(with_config(snap_sub.add_parser(
+        "delete", help="remove a snapshot from history and republish the served file")))
+    delete.add_argument("snapshot", help="snapshot date YYYY-MM-DD")
+    p.set_defaults(fn=cmd_snapshots)
 
     p = with_config(sub.add_parser("explain", help="why a service has its level, and what to fix first"))
     p.add_argument("service")
@@ -366,11 +495,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.resources import AsOfError
+    from pipelines.warehouse import WarehouseError
+
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except ConfigError as exc:
+    except (ConfigError, AsOfError, WarehouseError) as exc:
         return _err(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -6,6 +6,9 @@ from pipelines import assets
 from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 
 CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
+# Runs carrying this tag are queued one at a time when the instance limits it
+# (`concurrency.runs.tag_concurrency_limits` in dagster.yaml, as `make dev` writes it).
+RUN_QUEUE_TAG = "scorecard/warehouse"
 
 
 def build_definitions(progress: Progress | None = None) -> dg.Definitions:
@@ -18,16 +21,20 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
         # already concurrent; a process per step costs ~4 s each on 2 cores
         # (97 s vs 6 s for the demo). Distributed runs swap the executor.
         executor_def=dg.in_process_executor,
+        tags={RUN_QUEUE_TAG: "default"},
     )
     schedule = dg.ScheduleDefinition(
         name="daily_crawl_schedule", job=job, cron_schedule="0 5 * * *", execution_timezone="UTC"
     )
+    # Launch-time config (the CLI's run config, the launchpad) also reaches the
+    # warehouse resource, which needs it to find the warehouse it locks.
+    settings = ScorecardSettings.configure_at_launch()
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets]),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
         jobs=[job],
         schedules=[schedule],
-        resources={"settings": ScorecardSettings(), "warehouse_db": WarehouseDB(), "progress": progress or Progress()},
+        resources={"settings": settings, "warehouse_db": WarehouseDB(settings=settings), "progress": progress or Progress()},
     )
 
 

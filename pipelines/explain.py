@@ -7,8 +7,12 @@ run is writing the warehouse.
 from __future__ import annotations
 
 import difflib
+import re
 import textwrap
+import unicodedata
 from pathlib import Path
+
+import duckdb
 
 from pipelines import warehouse
 
@@ -22,10 +26,47 @@ class ExplainError(Exception):
     pass
 
 
+# ANSI/OSC escape sequences first (so their parameters go too), then every
+# other control character and the bidirectional overrides that reorder what a
+# terminal shows ("Trojan Source").
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+
+
+def terminal_safe(text: object, one_line: bool = False) -> str:
+    """Text from repositories, clusters or events made safe to print: no escapes, no control characters.
+
+    An owner or service named with an OSC 8 hyperlink, a cursor move or a
+    title change would otherwise act on the reader's terminal.
+    """
+    if text is None:
+        return ""
+    out = _ESCAPES.sub("", str(text)).translate(_BIDI)
+    keep = "" if one_line else "\n\t"
+    return "".join(
+        ch if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\u200d" else ("" if ch != "\n" else " ")
+        for ch in out
+    )
+
+
 def explain(serving: Path, service: str, scorecard: str = "default", snapshot: str | None = None) -> dict:
     if not serving.exists():
         raise ExplainError(f"no snapshot published yet at {serving}: run `scorecard run` (or `scorecard demo`)")
-    with warehouse.read_only(serving) as con:
+    try:
+        return _explain(serving, service, scorecard, snapshot)
+    except warehouse.WarehouseBusy as exc:
+        raise ExplainError(str(exc)) from None
+    except (duckdb.Error, warehouse.WarehouseError) as exc:
+        # A truncated, emptied or overwritten file: say which and what fixes it, not a DuckDB traceback.
+        cause = exc.__cause__ if isinstance(exc, warehouse.WarehouseError) and exc.__cause__ else exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise ExplainError(
+            f"{serving} is not a readable snapshot ({first}); publish a fresh one with `scorecard run`"
+        ) from None
+
+
+def _explain(serving: Path, service: str, scorecard: str, snapshot: str | None) -> dict:
+    with warehouse.read_only(serving, wait_seconds=5) as con:
         snap = con.execute(
             "SELECT max(snapshot) FROM runs WHERE status = 'complete' AND (? IS NULL OR snapshot = CAST(? AS DATE))",
             [snapshot, snapshot],
@@ -96,6 +137,19 @@ def _wrap(text: str, width: int) -> str:
 
 
 def render_text(report: dict, width: int = 100) -> str:
+    return "\n".join(terminal_safe(line) for line in _render_lines(_one_line_fields(report), width))
+
+
+def _one_line_fields(report: dict) -> dict:
+    # Names from repositories must not break the layout with embedded newlines either.
+    out = dict(report)
+    for key in ("service", "team", "repo", "path", "identity_rule", "owner_source", "level", "next_level", "scorecard"):
+        if isinstance(out.get(key), str):
+            out[key] = terminal_safe(out[key], one_line=True)
+    return out
+
+
+def _render_lines(report: dict, width: int) -> list[str]:
     lines = []
     level = report["level"] if report["level"] != "none" else "no level yet"
     lines.append(f"{report['service']}  ·  team {report['team'] or '(no owner)'}  ·  {report['scorecard']} scorecard, snapshot {report['snapshot']}")
@@ -137,4 +191,4 @@ def render_text(report: dict, width: int = 100) -> str:
             f"change failure rate {cfr} ({d['change_failure_tier'] or 'n/a'}), "
             f"time to restore {h(d['time_to_restore_hours'])} ({d['restore_tier'] or 'n/a'})"
         )
-    return "\n".join(lines)
+    return lines

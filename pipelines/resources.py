@@ -1,14 +1,19 @@
-"""Dagster resources: the run's settings, the warehouse and progress reporting."""
+"""Dagster resources: the run's settings, the warehouse and progress reporting.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: Dagster reads the resource
+annotations at runtime to wire the nested settings resource.
+"""
 
+import contextlib
 import datetime as dt
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines import warehouse
 from pipelines.config import ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
@@ -40,7 +45,11 @@ class ScorecardSettings(dg.ConfigurableResource):
         return _load_cached(path, stamp)
 
     def as_of_date(self) -> dt.date:
-        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
+        return parse_as_of(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Fail a launch with a bad date before anything is crawled (the CLI checks the same way).
+        self.as_of_date()
 
     def historical(self) -> bool:
         """A snapshot of a past day: state that only exists now (clusters) is unknown."""
@@ -51,6 +60,30 @@ class ScorecardSettings(dg.ConfigurableResource):
         if not self.historical():
             return None
         return dt.datetime.combine(self.as_of_date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+
+class AsOfError(ValueError):
+    """An unusable snapshot date; the message says which value and why."""
+
+
+def parse_as_of(text: str, today: dt.date | None = None, name: str = "--as-of") -> dt.date:
+    """A snapshot date: YYYY-MM-DD, not after today (UTC).
+
+    A snapshot dated in the future would stay "latest" for ever after, hiding
+    every real run behind it.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        example = min(today, dt.datetime.now(dt.UTC).date()).isoformat()
+        raise AsOfError(f"{name} {text!r} is not a date: expected YYYY-MM-DD, e.g. {example}") from None
+    if day > today:
+        raise AsOfError(
+            f"{name} {day.isoformat()} is after today ({today.isoformat()} UTC): a snapshot of the future "
+            "would stay the latest for ever; use today's date or an earlier one"
+        )
+    return day
 
 
 class Progress:
@@ -76,8 +109,28 @@ class WarehouseDB(dg.ConfigurableResource):
     at a shared volume, without editing scorecard.yaml.
     """
 
+    settings: dg.ResourceDependency[ScorecardSettings]
     path: str = ""
     serving_path: str = ""
+    # A second run on the same warehouse waits this long for the first, then fails saying who holds it.
+    lock_wait_seconds: float = 600.0
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseDB"]:
+        # One run at a time writes a warehouse, for the whole run: staging,
+        # checking and promoting must see the same snapshot. Dagster's run
+        # queue limits runs it launches (tag `scorecard/warehouse`); this lock
+        # also covers CLI runs and other Dagster instances.
+        path = self.warehouse(self.settings.load())
+        log = context.log
+
+        def waiting(holder: str) -> None:
+            if log is not None:
+                log.info(f"waiting up to {self.lock_wait_seconds:.0f} s for {holder} to finish with {path}")
+
+        run_id = context.run.run_id if context.run else "?"
+        with warehouse.run_lock(path, f"run {run_id}", self.lock_wait_seconds, waiting):
+            yield self
 
     def warehouse(self, config: ScorecardConfig) -> Path:
         return Path(self.path).resolve() if self.path else config.warehouse_path

@@ -1,21 +1,41 @@
-"""The DuckDB warehouse: schema, snapshot-keyed writes and atomic publishing.
+"""The DuckDB warehouse: schema, staged snapshots, the run lock and atomic publishing.
 
 Every scoring run writes one dated snapshot (keyed by ``snapshot``, the as-of
-date). Writing a snapshot that already exists replaces its rows, so re-running
-a day or a backfill never duplicates. Events (deployments, incidents) are not
-snapshot-keyed: they accumulate and each snapshot reads those before its date.
+date) in two steps. :func:`stage_snapshot` writes it into the ``staging``
+schema with a ``runs`` row in status ``checking``; the blocking data
+invariants read it there; only then :func:`promote` moves it into history in
+one transaction (replacing an earlier snapshot of the same date) and marks the
+run ``complete``. A run whose invariants fail is ``rejected``: its runs row
+keeps the reason and its staged rows stay inspectable until the next run, but
+history, the published file, the dashboard and ``explain`` never see it.
+
+Events (deployments, incidents) are not snapshot-keyed: they accumulate, each
+snapshot reads the window its metrics need, and :func:`prune_events` drops
+those past the retention.
 
 The dashboard never opens this file: DuckDB allows one writer *or* many
 readers, so :func:`publish` copies the complete snapshots into a new file and
 ``os.replace``-s it onto the serving path. Readers that already have the old
 file open keep reading it; new connections see the new one.
+
+One run at a time writes a warehouse: :func:`run_lock` is an advisory file
+lock next to it that a second run waits for (or is refused by, with a message
+naming the holder).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import fcntl
+import json
 import os
-from collections.abc import Iterator
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,6 +111,100 @@ EVENT_TABLES: dict[str, str] = {
 }
 
 
+STAGING = "staging"  # schema holding the snapshot of the run being checked
+RUN_STATUSES = ("checking", "complete", "rejected", "failed", "superseded", "deleted")
+LOCK_WAIT_SECONDS = 30.0  # how long a short read or write waits for DuckDB's own file lock
+
+
+# ------------------------------------------------------------------ errors
+
+
+class WarehouseError(Exception):
+    """A warehouse problem an operator can act on; the message is one line naming the file."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse (our run lock or DuckDB's file lock)."""
+
+
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (?P<proc>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and ("Could not set lock" in str(exc) or "Conflicting lock" in str(exc))
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+def friendly_error(exc: BaseException, path: Path, doing: str) -> WarehouseError | None:
+    """The operator's version of a DuckDB or OS error, or None when it is not one we can explain."""
+    if isinstance(exc, WarehouseError):
+        return exc
+    if _is_lock_conflict(exc):
+        m = _DUCKDB_HOLDER.search(str(exc))
+        who = f"process {m['pid']} ({Path(m['proc']).name})" if m else "another process"
+        return WarehouseBusy(
+            f"{path} is open in {who} while {doing}; DuckDB allows one writer or many readers at a time: "
+            "wait for that process to finish (or close it) and try again"
+        )
+    if _is_disk_full(exc):
+        return WarehouseError(
+            f"{path}: No space left on device while {doing}; free space on that disk (or point "
+            "`warehouse.path` / `warehouse.serving_path` at a bigger one) and run again"
+        )
+    if isinstance(exc, duckdb.Error) and ("not a valid DuckDB database file" in str(exc) or "Corrupt" in str(exc)):
+        return WarehouseError(f"{path} is not a readable DuckDB database ({_first_line(exc)}); "
+                              "restore it from a backup or move it away and run `scorecard run` again")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _open(path: Path, read_only: bool, wait_seconds: float | None, doing: str) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting out another process's short write, with an operator-readable error."""
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            friendly = friendly_error(exc, path, doing)
+            if friendly is not None:
+                raise friendly from exc
+            raise
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, path: Path, doing: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT; on failure roll back and raise the *original* error, explained.
+
+    After an I/O error (a full disk) DuckDB has already aborted the
+    transaction, so an unconditional ROLLBACK raised "cannot rollback - no
+    transaction is active" and hid "No space left on device".
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        friendly = friendly_error(exc, path, doing)
+        if friendly is not None and friendly is not exc:
+            raise friendly from exc
+        raise
+
+
+# ---------------------------------------------------------------- schema
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
@@ -102,12 +216,29 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, *, wait_seconds: float | None = None, doing: str = "writing the warehouse") -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-write connection to the warehouse (created if missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _open(path, False, wait_seconds, doing)
     try:
-        ensure_schema(con)
+        try:
+            ensure_schema(con)
+        except duckdb.Error as exc:
+            friendly = friendly_error(exc, path, doing)
+            if friendly is not None:
+                raise friendly from exc
+            raise
+        yield con
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+
+
+@contextmanager
+def read_only(path: Path, *, wait_seconds: float | None = None, doing: str = "reading it") -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection (what the dashboard and CLI readers use)."""
+    con = _open(path, True, wait_seconds, doing)
+    try:
         yield con
     finally:
         con.close()
@@ -118,10 +249,7 @@ def columns(table: str) -> list[str]:
     return [part.split()[0] for part in " ".join(spec.split()).split(", ")]
 
 
-def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.date, df: pd.DataFrame) -> int:
-    """Replace the rows of one snapshot in one table; returns rows written."""
-    if table not in SNAPSHOT_TABLES:
-        raise ValueError(f"not a snapshot table: {table}")
+def _shaped(table: str, snapshot: dt.date, df: pd.DataFrame) -> pd.DataFrame:
     cols = columns(table)
     if df.empty and not len(df.columns):
         # A frame built from no rows has no columns either (zero services): nothing to write.
@@ -131,16 +259,29 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: missing columns {missing}")
-    frame = frame[cols]
+    return frame[cols]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> None:
+    if not len(frame):
+        return
+    con.register("_frame", frame)
+    try:
+        # `target` is a table name from SNAPSHOT_TABLES, optionally schema-qualified by this module.
+        con.execute(f"INSERT INTO {target} SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.date, df: pd.DataFrame) -> int:
+    """Replace the rows of one snapshot in one history table; returns rows written."""
+    if table not in SNAPSHOT_TABLES:
+        raise ValueError(f"not a snapshot table: {table}")
+    frame = _shaped(table, snapshot, df)
     # `table` was checked against SNAPSHOT_TABLES above: an identifier from a
     # fixed list (identifiers cannot be bound parameters); the value is bound.
     con.execute(f"DELETE FROM {table} WHERE snapshot = ?", [snapshot])
-    if len(frame):
-        con.register("_frame", frame)
-        try:
-            con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
-        finally:
-            con.unregister("_frame")
+    _insert(con, table, frame)
     return len(frame)
 
 
@@ -151,44 +292,300 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     )
 
 
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+# --------------------------------------------------- staged snapshots (issue 9)
+
+_DATA_TABLES = [name for name in SNAPSHOT_TABLES if name != "runs"]
+
+
+def stage_snapshot(con: duckdb.DuckDBPyConnection, run: dict, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Write a run's snapshot into ``staging`` with a ``checking`` runs row (inside the caller's transaction).
+
+    A run that stopped before promotion (killed, or its checks could not
+    even write their verdict) leaves a ``checking`` row; the next stage marks
+    it ``failed`` so the list of runs does not claim it is still going.
+    """
+    snapshot = run["snapshot"]
+    con.execute(
+        """UPDATE runs SET status = 'failed',
+                  message = coalesce(message, 'the run stopped before its snapshot was checked and promoted')
+           WHERE status = 'checking'"""
+    )
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING}")
+    rows = {}
+    for name in _DATA_TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE {STAGING}.{name} ({SNAPSHOT_TABLES[name]})")
+        frame = _shaped(name, snapshot, frames.get(name, pd.DataFrame()))
+        _insert(con, f"{STAGING}.{name}", frame)
+        rows[name] = len(frame)
+    set_meta(con, "staged_run", run["run_id"])
+    _insert(con, "runs", _shaped("runs", snapshot, pd.DataFrame([{**run, "status": "checking"}]).drop(columns="snapshot")))
+    return rows
+
+
+def staged_run(con: duckdb.DuckDBPyConnection) -> str | None:
+    return get_meta(con, "staged_run")
+
+
+def reject_run(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, status: str = "rejected") -> None:
+    """Record why a run's snapshot will never become history.
+
+    Each failed invariant adds its reason to a ``rejected`` run; ``failed``
+    (the run stopped for another reason) only settles a run still ``checking``.
+    """
+    con.execute(
+        """UPDATE runs SET status = $status, finished_at = now(),
+                  message = CASE WHEN message IS NULL OR status = 'checking' THEN $reason ELSE message || '; ' || $reason END
+           WHERE run_id = $run AND (status = 'checking' OR (status = 'rejected' AND $status = 'rejected'))""",
+        {"status": status, "reason": reason, "run": run_id},
+    )
+
+
+def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.date:
+    """Move the checked snapshot of ``run_id`` from staging into history (inside the caller's transaction)."""
+    if staged_run(con) != run_id:
+        raise WarehouseError(f"the staged snapshot belongs to run {staged_run(con)!r}, not {run_id!r}; run again")
+    row = con.execute("SELECT snapshot, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None or row[1] != "checking":
+        raise WarehouseError(f"run {run_id} is {row[1] if row else 'unknown'}, not awaiting promotion")
+    snapshot = row[0]
+    for name in _DATA_TABLES:
+        con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
+        con.execute(f"INSERT INTO {name} SELECT * FROM {STAGING}.{name}")
+    con.execute(
+        "UPDATE runs SET status = 'superseded', message = ? WHERE snapshot = ? AND status = 'complete'",
+        [f"replaced by run {run_id}", snapshot],
+    )
+    con.execute("UPDATE runs SET status = 'complete', finished_at = now() WHERE run_id = ?", [run_id])
+    con.execute(f"DROP SCHEMA {STAGING} CASCADE")
+    con.execute("DELETE FROM meta WHERE key = 'staged_run'")
+    return snapshot
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    cur = con.execute(
+        """SELECT snapshot, status, kind, run_id, started_at, finished_at, services, repos, message
+           FROM runs ORDER BY snapshot, started_at"""
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def delete_snapshot(con: duckdb.DuckDBPyConnection, snapshot: dt.date, note: str) -> int:
+    """Drop a snapshot from history (inside the caller's transaction); its runs rows stay, marked ``deleted``."""
+    found = con.execute(
+        "SELECT count(*) FROM runs WHERE snapshot = ? AND status = 'complete'", [snapshot]
+    ).fetchone()[0]
+    for name in _DATA_TABLES:
+        con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
+    con.execute(
+        "UPDATE runs SET status = 'deleted', message = ? WHERE snapshot = ? AND status IN ('complete', 'superseded')",
+        [note, snapshot],
+    )
+    return found
+
+
+# ------------------------------------------------------------------ events
+
+
+def prune_events(con: duckdb.DuckDBPyConnection, before: dt.datetime) -> tuple[int, int]:
+    """Delete raw events older than the retention; returns (deployments, incidents) removed.
+
+    Each service and environment keeps its latest successful deploy however
+    old: it is the lower bound of the next deploy's change range, so lead
+    times stay exact after a long quiet period.
+    """
+    deploys = con.execute(
+        """DELETE FROM deployment_events d WHERE d.deployed_at < $before AND NOT EXISTS (
+               SELECT 1 FROM (SELECT service, environment, max(deployed_at) AS last FROM deployment_events
+                              WHERE status = 'success' GROUP BY ALL) k
+               WHERE k.service = d.service AND k.environment = d.environment AND k.last = d.deployed_at
+                 AND d.status = 'success')""",
+        {"before": before},
+    ).fetchone()[0]
+    incidents = con.execute("DELETE FROM incident_events WHERE opened_at < $before", {"before": before}).fetchone()[0]
+    return deploys, incidents
+
+
+# -------------------------------------------------------------- run lock
+
+
+_held: dict[Path, list[int]] = {}  # lock file -> [fd, depth]
+_held_guard = threading.Lock()
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "another scorecard process"
+    return f"{info.get('purpose', 'a scorecard process')} (pid {info.get('pid', '?')}, since {info.get('since', '?')})"
+
+
+@contextmanager
+def run_lock(
+    warehouse: Path, purpose: str, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the one-writer-run lock of ``warehouse``; wait up to ``wait_seconds`` for it.
+
+    Re-entrant within a process (the CLI takes it around a run, and the
+    run's resource takes it again). A process that dies releases it (flock),
+    so a crashed run never leaves the warehouse locked.
+    """
+    path = lock_path(warehouse.resolve())
+    with _held_guard:
+        held = _held.get(path)
+        if held is not None:
+            held[1] += 1
+    if held is not None:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                held[1] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(path)
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"{warehouse} is being written by {holder}; one run at a time writes a warehouse: "
+                        "wait for it to finish, or retry with a longer --wait"
+                    ) from None
+                if not told and on_wait is not None:
+                    on_wait(holder)
+                    told = True
+                time.sleep(0.2)
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({
+            "purpose": purpose, "pid": os.getpid(),
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }).encode(), 0)
+    except OSError:
+        pass  # the holder note is a courtesy; a full disk must not stop the lock itself
+    with _held_guard:
+        _held[path] = [fd, 1]
+    try:
+        yield
+    finally:
+        with _held_guard:
+            entry = _held[path]
+            entry[1] -= 1
+            done = entry[1] == 0
+            if done:
+                del _held[path]
+        if done:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+# --------------------------------------------------------------- publish
+
+
+def _tmp_name(serving: Path) -> Path:
+    # Unique per publish: two publishers (or a crashed one's leftover) never share a file.
+    return serving.with_name(f"{serving.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.new")
+
+
+def _remove_stale_temp_files(serving: Path) -> None:
+    """Delete temp files of publishes whose process is gone (a crash before the rename)."""
+    for leftover in serving.parent.glob(f"{glob_escape(serving.name)}.*.new*"):
+        pid = leftover.name[len(serving.name) + 1:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def publish(warehouse: Path, serving: Path) -> Path:
     """Copy the complete snapshots into a new file and atomically swap it in.
 
     The temp file sits next to the target so ``os.replace`` is a rename on
-    one filesystem. A crash before the rename leaves the previous snapshot
-    published and at worst a stale ``.new`` file, which the next publish
-    overwrites.
+    one filesystem, and its name is unique to this publish. A crash before
+    the rename leaves the previous snapshot published and at worst a stale
+    temp file, which a later publish removes once its process is gone.
+    Only ``complete`` runs and their snapshots are copied: a rejected or
+    unfinished run is never served. Raw events stay in the warehouse; the
+    served file holds the metrics derived from them.
     """
     serving.parent.mkdir(parents=True, exist_ok=True)
-    tmp = serving.with_name(serving.name + ".new")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    # The new file is the main database (read-write); the warehouse is
-    # attached read-only so a publish never takes the writer's lock for long.
-    con = duckdb.connect(str(tmp))
+    _remove_stale_temp_files(serving)
+    tmp = _tmp_name(serving)
     try:
-        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
-        for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
-            con.execute(f"CREATE TABLE {name} ({cols})")
-        complete = "SELECT snapshot FROM wh.runs WHERE status = 'complete'"
-        for name in SNAPSHOT_TABLES:
-            con.execute(f"INSERT INTO {name} SELECT * FROM wh.{name} WHERE snapshot IN ({complete})")
-        for name in EVENT_TABLES:
-            con.execute(f"INSERT INTO {name} SELECT * FROM wh.{name}")
-        set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        con.execute("DETACH wh")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp, serving)
+        # The new file is the main database (read-write); the warehouse is
+        # attached read-only so a publish never takes the writer's lock for long.
+        con = duckdb.connect(str(tmp))
+        try:
+            _attach_read_only(con, warehouse)
+            for name, cols in SNAPSHOT_TABLES.items():
+                con.execute(f"CREATE TABLE {name} ({cols})")
+            con.execute(f"CREATE TABLE meta ({EVENT_TABLES['meta']})")
+            con.execute("INSERT INTO runs SELECT * FROM wh.runs WHERE status = 'complete'")
+            complete = "SELECT snapshot FROM wh.runs WHERE status = 'complete'"
+            for name in _DATA_TABLES:
+                con.execute(f"INSERT INTO {name} SELECT * FROM wh.main.{name} WHERE snapshot IN ({complete})")
+            con.execute("INSERT INTO meta SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
+            set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+            con.execute("DETACH wh")
+            con.execute("CHECKPOINT")
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+        os.replace(tmp, serving)
+    except BaseException as exc:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        friendly = friendly_error(exc, serving if _is_disk_full(exc) else warehouse, "publishing the snapshot")
+        if friendly is not None and friendly is not exc:
+            raise friendly from exc
+        raise
     return serving
 
 
-@contextmanager
-def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection (what the dashboard and CLI readers use)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+def _attach_read_only(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
+            return
+        except duckdb.Error as exc:
+            if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            raise
