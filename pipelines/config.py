@@ -145,6 +145,9 @@ class DeliverySources(_Model):
     release_tag_pattern: Regex | None = r"^v?\d+\.\d+\.\d+$"
     production_environments: list[str] = Field(default_factory=lambda: ["production", "prod"])
     rollouts: RolloutDeploys = Field(default_factory=RolloutDeploys)
+    # Raw events (`scorecard ingest`) older than this are deleted after each run.
+    # The metrics read at most 90 days; the rest is room for backfills.
+    event_retention_days: int = Field(default=400, ge=90)
 
 
 
