@@ -28,7 +28,8 @@ ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is brok
 def repo_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]) -> stages.RepoCrawlResult:
     """Every repository's files, history and tags, as of the snapshot date."""
     config = settings.load()
-    result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), progress)
+    result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), progress,
+                                budget_seconds=config.sources.repo_crawl_budget_seconds)
     errors = sum(1 for s in result.source_status if s["status"] == "error")
     context.add_output_metadata({"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems),
                                  **stages.report_metadata(result)})

@@ -231,6 +231,8 @@ class Sources(_Model):
     clusters: list[ClusterSnapshot] = Field(default_factory=list)
     kubernetes: list[LiveCluster] = Field(default_factory=list)
     delivery: DeliverySources = Field(default_factory=DeliverySources)
+    # A repository whose crawl takes longer is recorded as `error` and the run goes on.
+    repo_crawl_budget_seconds: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _cluster_names_are_unique(self) -> Sources:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import queue
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -82,9 +85,14 @@ def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
 
 
 def crawl_repos(
-    sources: list[RepoSource], as_of: dt.datetime | None, progress: Progress = _no_progress
+    sources: list[RepoSource], as_of: dt.datetime | None, progress: Progress = _no_progress,
+    budget_seconds: float | None = None,
 ) -> RepoCrawlResult:
-    """Crawl every repo of every source concurrently; a failing repo is recorded, not raised."""
+    """Crawl every repo of every source concurrently; a failing repo is recorded, not raised.
+
+    A repo still crawling ``budget_seconds`` after it started is recorded as
+    ``error`` with that reason and the run goes on without it (see :func:`_bounded`).
+    """
     crawls: list[RepoCrawl] = []
     status: list[dict] = []
     problems: list[dict] = []
@@ -99,17 +107,20 @@ def crawl_repos(
             failed.add(id(source))
     total = len(jobs)
     progress("crawl repos", 0, total)
-    with ThreadPoolExecutor(max_workers=crawl_workers()) as pool:
-        futures = {pool.submit(source.crawl, name, as_of): (source, name) for source, name in jobs}
-        for done, future in enumerate(as_completed(futures), start=1):
-            source, name = futures[future]
-            try:
-                crawl = future.result()
-            except Exception as exc:  # noqa: BLE001 - a crawler bug on one repo is that repo's error
-                crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=f"crawler failed: {type(exc).__name__}: {exc}"))
-            crawls.append(crawl)
-            kinds[id(crawl)] = _kind(source)
-            progress("crawl repos", done, total)
+    outcomes = _bounded(jobs, lambda job: job[0].crawl(job[1], as_of), crawl_workers(), budget_seconds)
+    for done, (index, outcome, value) in enumerate(outcomes, start=1):
+        source, name = jobs[index]
+        if outcome == "ok":
+            crawl = value
+        elif outcome == "timeout":
+            crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=(
+                f"crawl took longer than its {budget_seconds:g} s budget and was abandoned "
+                "(sources.repo_crawl_budget_seconds); the rest of the run went on")))
+        else:  # a crawler bug on one repo is that repo's error
+            crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=f"crawler failed: {type(value).__name__}: {value}"))
+        crawls.append(crawl)
+        kinds[id(crawl)] = _kind(source)
+        progress("crawl repos", done, total)
     crawls.sort(key=lambda c: c.facts.repo)
     for crawl in crawls:
         f = crawl.facts
@@ -122,6 +133,66 @@ def crawl_repos(
         problems.extend({"source": kind, "target": f.repo, "path": p.path, "reason": p.reason} for p in f.problems)
     reports, teams = _finish_sources(sources, failed, status)
     return RepoCrawlResult(crawls, status, problems, reports, teams)
+
+
+def _bounded(jobs: list, call: Callable, workers: int, budget: float | None):
+    """Run ``call`` on each job in daemon worker threads; yield (index, "ok"|"error"|"timeout", value) as each ends.
+
+    A job past its budget is reported as "timeout" and abandoned: Python
+    cannot stop a thread, so its worker is replaced and the job's late result
+    is ignored. Daemon threads, unlike a ThreadPoolExecutor's, never keep the
+    process alive at exit waiting for a repository that hangs (a FIFO in its
+    object store blocks git until its own timeout).
+    """
+    if not jobs:
+        return
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(jobs)):
+        todo.put(i)
+    results: queue.SimpleQueue[tuple[int, str, object]] = queue.SimpleQueue()
+    started: dict[int, float] = {}
+    guard = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            with guard:
+                started[i] = time.monotonic()
+            try:
+                results.put((i, "ok", call(jobs[i])))
+            except Exception as exc:  # noqa: BLE001 - reported as this job's error
+                results.put((i, "error", exc))
+
+    def spawn() -> None:
+        threading.Thread(target=worker, name="crawl-repo", daemon=True).start()
+
+    for _ in range(min(workers, len(jobs))):
+        spawn()
+    finished: set[int] = set()
+    while len(finished) < len(jobs):
+        wait = None
+        if budget is not None:
+            with guard:
+                running = [t for i, t in started.items() if i not in finished]
+            wait = max(0.05, min((t + budget - time.monotonic() for t in running), default=budget))
+        try:
+            i, outcome, value = results.get(timeout=wait)
+        except queue.Empty:
+            now = time.monotonic()
+            with guard:
+                late = [i for i, t in started.items() if i not in finished and now - t >= budget]
+            for i in late:
+                finished.add(i)
+                spawn()  # the abandoned job keeps its thread busy; the queue must not starve
+                yield i, "timeout", None
+            continue
+        if i in finished:
+            continue  # ended after its budget ran out: already reported
+        finished.add(i)
+        yield i, outcome, value
 
 
 def _kind(source: RepoSource) -> str:
