@@ -167,7 +167,7 @@ def run() -> dict:
     }
 
 
-def main() -> None:
+def main() -> int:
     result = run()
     print(f"cluster: {result['workloads']:,} workloads, {result['objects']:,} objects "
           f"(with ReplicaSets, Services, PDBs, HPAs, ServiceMonitors), {result['requests']} list requests")
@@ -175,6 +175,7 @@ def main() -> None:
     print(f"peak RSS delta:    {result['peak_rss_delta_mib']:.1f} MiB  (target < {TARGET_MIB:.0f} MiB)")
     print(f"peak Python heap:  {result['peak_python_heap_mib']:.1f} MiB  (tracemalloc, second crawl)")
     print("within target" if result["within_target"] else "OVER TARGET")
+    return 0 if result["within_target"] else 1
 
 
 if __name__ == "__main__":
