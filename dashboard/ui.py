@@ -3,6 +3,14 @@
 Pages get their data only through :mod:`dashboard.data` and their filters
 only through :func:`context`, so every page reads the same snapshot with the
 same filters the URL shows.
+
+Everything in the snapshot came from repositories and clusters someone else
+controls (a component's ``spec.system``, an owner, an image name, a crawl
+error). Streamlit renders text elements as Markdown, so such a value with
+``![x](http://host/...)`` would make every viewer's browser fetch that URL.
+Values from the snapshot therefore only reach Markdown through :func:`plain`
+(or :func:`prose`, which keeps `code spans`), and the only links are the
+ones :func:`link` and :func:`doc_link` build.
 """
 
 from __future__ import annotations
@@ -74,6 +82,90 @@ class Context:
 _CTX_KEY = "_dashboard_context"
 
 
+# ----------------------------------------------------- untrusted text (issue 9)
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark;
+# these are the ones that start Markdown, HTML, links, autolinks
+# (`http:`, `www.`), emoji shortcodes and Streamlit directives (`:red[...]`),
+# entities (`&#60;`) or KaTeX (`$`).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'/@])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+
+
+# GitHub-flavoured Markdown turns bare URLs, `www.` names and e-mail addresses
+# into links after escapes are resolved, so escaping cannot stop it; a word
+# joiner (U+2060, invisible, no line break) inside the trigger does.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+_JOINER = "\u2060"
+
+
+def plain(value: object) -> str:
+    """A value from the snapshot, for a Markdown-rendering element: shown as its text, on one line, no links."""
+    if not present(value):
+        return ""
+    text = _AUTOLINK.sub(_JOINER, _CONTROL.sub(" ", str(value)))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: object) -> str:
+    """A name from the snapshot (repo, path, check id) as a `code span`: literal by construction."""
+    if not present(value):
+        return ""
+    text = _CONTROL.sub(" ", str(value))
+    return f"`{text}`" if "`" not in text and text.strip() == text else plain(text)
+
+
+def prose(value: object) -> str:
+    """Like :func:`plain`, but the `code spans` the checks write around names stay code.
+
+    A code span shows its content literally (no link, image or HTML), so a
+    repository value inside one is as harmless as escaped text; one that
+    smuggles in its own backticks only splits the span, and what falls
+    outside is escaped.
+    """
+    if not present(value):
+        return ""
+    text = _CONTROL.sub(" ", str(value))
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(plain(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(plain(text[pos:]))
+    return "".join(out)
+
+
+def safe_url(value: object) -> str | None:
+    """An http(s) URL fit for a link, or None (no `javascript:`, `data:` or relative surprises)."""
+    if not present(value):
+        return None
+    url = str(value).strip()
+    if not re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) or _CONTROL.search(url):
+        return None
+    return url
+
+
+def doc_link(value: object, text: str = "documentation") -> str | None:
+    """A Markdown link to a check's documentation (built from the configured doc_base_url)."""
+    url = safe_url(value)
+    if url is None:
+        return None
+    # Characters that would end the link destination early are percent-encoded.
+    url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    return f"[{text}]({url})"
+
+
+def link_cells(values: pd.Series) -> pd.Series:
+    """A column of snapshot URLs for a LinkColumn: anything but http(s) becomes empty."""
+    return values.map(safe_url)
+
+
+def chart_text(value: object) -> str:
+    # Plotly reads <a href=...>, <b> and friends in labels; entities show the characters instead.
+    return "" if not present(value) else str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # ------------------------------------------------------------ URL-synced state
 
 
@@ -134,7 +226,7 @@ def sidebar() -> Context:
         try:
             overview = data.overview(src)
         except duckdb.Error as exc:
-            problem = f"The published snapshot at `{src.path}` could not be read: {exc}"
+            problem = f"The published snapshot at {plain(src.path)} could not be read: {plain(exc)}"
     with st.sidebar:
         if overview and overview["latest"]:
             st.markdown(f"**Snapshot** {overview['latest']:%Y-%m-%d}")
@@ -200,9 +292,9 @@ def context() -> Context:
 
 def header(title: str, question: str, ctx: Context) -> None:
     st.title(title)
-    scope = [f"scorecard **{ctx.scorecard}**", f"team **{ctx.team}**" if ctx.team else "all teams"]
+    scope = [f"scorecard **{plain(ctx.scorecard)}**", f"team **{plain(ctx.team)}**" if ctx.team else "all teams"]
     if ctx.category:
-        scope.append(f"category **{ctx.category}**")
+        scope.append(f"category **{plain(ctx.category)}**")
     st.caption(f"{question} — snapshot {ctx.snapshot:%Y-%m-%d}, " + ", ".join(scope))
 
 
@@ -302,7 +394,7 @@ def chart(fig: go.Figure, *, height: int = 340, key: str | None = None, legend: 
     """Render a Plotly figure; its title goes above it as text so the legend never covers it."""
     title = fig.layout.title.text
     if title:
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{plain(title)}**")
     fig.update_layout(
         title=None,
         height=height,

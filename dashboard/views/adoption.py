@@ -32,7 +32,7 @@ else:
     for col, row in zip(cols, latest.itertuples(), strict=True):
         before = prev_behind.get(row.golden_path)
         col.metric(
-            PATH_LABELS.get(row.golden_path, row.golden_path),
+            ui.plain(PATH_LABELS.get(row.golden_path, row.golden_path)),
             f"{row.behind_latest} behind",
             delta=None if before is None else int(row.behind_latest - before),
             delta_color="inverse",
@@ -124,7 +124,7 @@ else:
 st.subheader("Levels over time")
 levels = data.level_distribution(ctx.src, ctx.scorecard, ctx.team)
 if levels.empty:
-    st.info(f"No scores for scorecard `{ctx.scorecard}` yet: run `scorecard run` with it configured.")
+    st.info(f"No scores for scorecard {ui.code(ctx.scorecard)} yet: run `scorecard run` with it configured.")
 else:
     order = levels.sort_values("level_rank")["level"].drop_duplicates().tolist()
     levels["snapshot"] = ui.snapshot_labels(levels["snapshot"])
@@ -201,7 +201,8 @@ else:
     failing = fresh[fresh["targets_with_errors"] > 0]
     for row in failing.itertuples():
         st.warning(
-            f"**{row.source}**: {row.targets_with_errors} of {row.targets} targets failed to crawl — {row.errors}"
+            f"**{ui.plain(row.source)}**: {row.targets_with_errors} of {row.targets} targets failed to crawl — "
+            f"{ui.plain(row.errors)}"
         )
     ui.table(
         fresh.fillna({"errors": ""}),

@@ -32,6 +32,7 @@ before = ui.at(rates, ctx.previous).set_index("check_id")
 history = rates.sort_values("snapshot").groupby("check_id")["pass_rate"].agg(lambda s: [round(float(v), 3) for v in s])
 
 table = catalogue.set_index("check_id")[["title", "category", "level", "weight", "in_scorecard", "doc_url"]].copy()
+table["doc_url"] = ui.link_cells(table["doc_url"])
 table["pass_rate"] = now["pass_rate"]
 table["change_pp"] = (now["pass_rate"] - before["pass_rate"]) * 100 if not before.empty else None
 table["trend"] = history
@@ -73,7 +74,8 @@ check_id = ui.url_selectbox(
 )
 info = catalogue[catalogue["check_id"] == check_id].iloc[0]
 st.markdown(
-    f"**{info['title']}** `{check_id}` · {info['category']} · {info['level']} level · weight {info['weight']}"
+    f"**{ui.plain(info['title'])}** {ui.code(check_id)} · {ui.plain(info['category'])} · "
+    f"{ui.plain(info['level'])} level · weight {info['weight']}"
 )
 if ui.present(info["rationale"]):
     st.markdown(f"**Why:** {info['rationale']}")
@@ -81,8 +83,8 @@ if ui.present(info["remediation"]):
     # The catalogue shows the template; on a service page the placeholders are filled in.
     template = re.sub(r"\{(\w+)\}", r"‹\1›", info["remediation"])
     st.markdown(f"**How to fix:** {template}")
-if ui.present(info["doc_url"]):
-    st.markdown(f"[Documentation]({info['doc_url']})")
+if ui.doc_link(info["doc_url"]):
+    st.markdown(ui.doc_link(info["doc_url"], "Documentation"))
 
 one = rates[rates["check_id"] == check_id].assign(snapshot=lambda d: ui.snapshot_labels(d["snapshot"]))
 if not one.empty:
@@ -101,7 +103,7 @@ if not one.empty:
     ui.chart(fig, height=280, key="check_trend")
 
 failing = data.failing_services(ctx.src, ctx.snapshot, ctx.scorecard, check_id, ctx.team)
-st.markdown(f"**Services not passing `{check_id}`** ({len(failing):,})")
+st.markdown(f"**Services not passing {ui.code(check_id)}** ({len(failing):,})")
 if failing.empty:
     st.success("Every applicable service passes this check.")
 else:

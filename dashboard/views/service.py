@@ -32,20 +32,22 @@ if service is None:
 
 profile = data.service_profile(ctx.src, ctx.snapshot, ctx.scorecard, service)
 if profile is None:
-    st.info(f"`{service}` is not in the {ctx.snapshot:%Y-%m-%d} snapshot.")
+    st.info(f"{ui.code(service)} is not in the {ctx.snapshot:%Y-%m-%d} snapshot.")
     st.stop()
 
-where = [f"team **{profile['team'] or 'unowned'}**"]
+# Every value below came from a repository or cluster: plain text only (dashboard/ui.py).
+where = [f"team **{ui.plain(profile['team']) or 'unowned'}**"]
 if profile["repo"]:
-    where.append(f"`{profile['repo']}`" + (f" path `{profile['path']}`" if profile["path"] else ""))
+    where.append(ui.code(profile["repo"]) + (f" path {ui.code(profile['path'])}" if profile["path"] else ""))
 if profile["lifecycle"]:
-    where.append(profile["lifecycle"])
-st.caption(" · ".join(where) + f" — snapshot {ctx.snapshot:%Y-%m-%d}, scorecard **{ctx.scorecard}**")
+    where.append(ui.plain(profile["lifecycle"]))
+st.caption(" · ".join(where) + f" — snapshot {ctx.snapshot:%Y-%m-%d}, scorecard **{ui.plain(ctx.scorecard)}**")
 if profile["repo_error"]:
-    st.warning(f"The repository could not be crawled ({profile['repo_error']}); its checks show as unknown.")
+    st.warning(f"The repository could not be crawled ({ui.plain(profile['repo_error'])}); its checks show as unknown.")
 
 if profile["level_rank"] is None:
-    st.info(f"`{service}` is not scored by the `{ctx.scorecard}` scorecard; pick another scorecard in the sidebar.")
+    st.info(f"{ui.code(service)} is not scored by the {ui.code(ctx.scorecard)} scorecard; "
+            "pick another scorecard in the sidebar.")
 
 # ------------------------------------------------------------ headline
 trend = data.service_trend(ctx.src, ctx.scorecard, service)
@@ -60,7 +62,7 @@ level_text = "No level" if profile["level"] == "none" else str(profile["level"])
 cols[0].metric("Level", level_text, delta=level_delta, border=True)
 cols[1].metric("Score", ui.pct(profile["score_pct"], 1), delta=score_delta, border=True)
 if profile["next_level"]:
-    cols[2].metric(f"Checks to {profile['next_level'].title()}", profile["checks_to_next_level"], border=True)
+    cols[2].metric(f"Checks to {ui.plain(profile['next_level'].title())}", profile["checks_to_next_level"], border=True)
 else:
     cols[2].metric("Next level", "—" if profile["level_rank"] is None else "top level", border=True)
 cols[3].metric("Failing / unknown", f"{profile['failing'] or 0} / {profile['unknown'] or 0}", border=True)
@@ -89,7 +91,7 @@ if todo.empty:
     st.success("Every check passes or is waived. Nothing to fix.")
 else:
     groups = {
-        0: f"Needed for {str(profile['next_level'] or 'the next level').title()}",
+        0: f"Needed for {ui.plain(str(profile['next_level'] or 'the next level').title())}",
         1: "Needed for higher levels",
         2: "Not in this scorecard",
     }
@@ -101,18 +103,19 @@ else:
         for row in part.itertuples():
             with st.container(border=True):
                 title = row.title if ui.present(row.title) else row.check_id
-                st.markdown(f"**{ui.status_text(row.status)} · {title}** `{row.check_id}`")
+                st.markdown(f"**{ui.status_text(row.status)} · {ui.plain(title)}** {ui.code(row.check_id)}")
                 meta = [
-                    row.category,
-                    f"{row.level} level" if ui.present(row.level) else "not in this scorecard",
+                    ui.plain(row.category),
+                    f"{ui.plain(row.level)} level" if ui.present(row.level) else "not in this scorecard",
                     f"weight {row.weight:.0f}" if ui.present(row.weight) else None,
-                    f"[documentation]({row.doc_url})" if ui.present(row.doc_url) else None,
+                    ui.doc_link(row.doc_url),
                 ]
                 st.caption(" · ".join(m for m in meta if ui.present(m)))
+                # Details and fixes quote repository values (image names, paths, owners).
                 if ui.present(row.detail):
-                    st.markdown(f"**Found:** {row.detail}")
+                    st.markdown(f"**Found:** {ui.prose(row.detail)}")
                 if ui.present(row.remediation):
-                    st.markdown(f"**How to fix:** {row.remediation}")
+                    st.markdown(f"**How to fix:** {ui.prose(row.remediation)}")
                 if ui.present(row.snippet):
                     yaml_like = re.search(r"^\s*-?\s*[\w.-]+:", row.snippet, re.MULTILINE)
                     st.code(row.snippet, language="yaml" if yaml_like else None)
@@ -121,7 +124,8 @@ else:
 
 st.subheader("All checks")
 ui.status_legend()
-table = checks.assign(status=checks["status"].map(ui.status_text), waiver_reason=checks["waiver_reason"].fillna(""))[
+table = checks.assign(status=checks["status"].map(ui.status_text), waiver_reason=checks["waiver_reason"].fillna(""),
+                      doc_url=ui.link_cells(checks["doc_url"]))[
     ["status", "check_id", "level", "detail", "weight", "waiver_reason", "title", "category", "doc_url"]
 ]
 ui.table(
@@ -152,10 +156,11 @@ rule = profile["identity_rule"]
 st.markdown(
     "\n".join(
         [
-            f"- **Team:** {profile['team'] or 'unowned'} (from {profile['owner_source'] or 'unknown source'})",
-            f"- **CODEOWNERS:** {profile['codeowners'] or 'none matched'}",
-            f"- **Identity:** `{rule}` — {ui.IDENTITY_RULES.get(rule, 'rule not recorded')}",
-            f"- **System:** {profile['system'] or '—'} · **type:** {profile['type'] or '—'}",
+            f"- **Team:** {ui.plain(profile['team']) or 'unowned'} "
+            f"(from {ui.plain(profile['owner_source']) or 'unknown source'})",
+            f"- **CODEOWNERS:** {ui.plain(profile['codeowners']) or 'none matched'}",
+            f"- **Identity:** {ui.code(rule)} — {ui.IDENTITY_RULES.get(rule, 'rule not recorded')}",
+            f"- **System:** {ui.plain(profile['system']) or '—'} · **type:** {ui.plain(profile['type']) or '—'}",
         ]
     )
 )

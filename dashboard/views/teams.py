@@ -24,7 +24,7 @@ if ctx.team is None:
     st.info("Pick a team in the sidebar to see its services, their checks and what would move them up a level.")
     overview = data.team_overview(ctx.src, ctx.snapshot, ctx.scorecard)
     if overview.empty:
-        st.info(f"No scores for scorecard `{ctx.scorecard}` in this snapshot: run `scorecard run`.")
+        st.info(f"No scores for scorecard {ui.code(ctx.scorecard)} in this snapshot: run `scorecard run`.")
         st.stop()
     counts = overview.pivot_table(index="team", columns="level", values="services", aggfunc="sum", fill_value=0)
     counts = counts.reindex(columns=[lvl for lvl in level_order if lvl in counts.columns])
@@ -50,7 +50,8 @@ if ctx.team is None:
 services = data.team_services(ctx.src, ctx.snapshot, ctx.scorecard, ctx.team)
 if services.empty:
     st.info(
-        f"Team **{ctx.team}** has no scored services in the `{ctx.scorecard}` scorecard. Check its services' "
+        f"Team **{ui.plain(ctx.team)}** has no scored services in the {ui.code(ctx.scorecard)} scorecard. "
+        "Check its services' "
         "`spec.owner` in catalog-info.yaml (or CODEOWNERS), then run `scorecard run`."
     )
     st.stop()
@@ -60,7 +61,7 @@ trend = data.score_trend(ctx.src, ctx.scorecard, ctx.team)
 now = ui.at(trend, ctx.snapshot)
 team_mean = float(services["score_pct"].mean())
 org_mean = float(now["org"].iloc[0]) if not now.empty else None
-st.subheader(f"Team {ctx.team}")
+st.subheader(f"Team {ui.plain(ctx.team)}")
 counts = services["level"].value_counts()
 cols = st.columns(2 + len(level_order))
 cols[0].metric("Services", len(services), border=True)
@@ -71,12 +72,12 @@ cols[1].metric(
     border=True,
 )
 for col, level in zip(cols[2:], reversed(level_order), strict=True):
-    col.metric(level_name(level), int(counts.get(level, 0)), border=True)
+    col.metric(ui.plain(level_name(level)), int(counts.get(level, 0)), border=True)
 
 left, right = st.columns([3, 2])
 with left:
     long = trend.melt(id_vars="snapshot", value_vars=["team", "org"], var_name="scope", value_name="mean score")
-    long["scope"] = long["scope"].map({"team": ctx.team, "org": "whole org"})
+    long["scope"] = long["scope"].map({"team": ui.chart_text(ctx.team), "org": "whole org"})
     long["snapshot"] = ui.snapshot_labels(long["snapshot"])
     fig = px.line(
         long,
@@ -137,7 +138,8 @@ else:
         # "has_"/"uses_" add width, not meaning; the full id and title are in the tooltip.
         **{
             c: st.column_config.TextColumn(
-                re.sub(r"^(has|uses|is)_", "", c), help=f"`{c}`: {titles.get(c)} ({lvl.get(c)} level)"
+                re.sub(r"^(has|uses|is)_", "", c),
+                help=f"{ui.code(c)}: {ui.plain(titles.get(c))} ({ui.plain(lvl.get(c))} level)",
             )
             for c in check_cols
         },
@@ -166,7 +168,7 @@ else:
     top = ranked.head(3)
     st.markdown(
         f"Fixing **{len(top)} check{'s' if len(top) != 1 else ''}** "
-        f"({', '.join(f'`{c}`' for c in top['check_id'])}) would lift "
+        f"({', '.join(ui.code(c) for c in top['check_id'])}) would lift "
         f"**{int(top['services_lifted'].iloc[-1])} of {len(services)} services** to their next level."
     )
     left, right = st.columns(2)

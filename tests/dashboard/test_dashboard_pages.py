@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 def texts(at: AppTest) -> str:
     """Everything a reader sees as text on the page, in one string."""
     kinds = ("title", "subheader", "markdown", "caption", "info", "success", "warning")
-    parts = [e.value for kind in kinds for e in getattr(at, kind)]
+    # Values from the snapshot reach Markdown backslash-escaped (dashboard/ui.py `plain`): read them as shown.
+    parts = [re.sub(r"\\(.)", r"\1", e.value) for kind in kinds for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
 
 
