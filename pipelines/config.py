@@ -8,12 +8,19 @@ Relative paths are resolved against the directory of the config file.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import difflib
+import functools
+import importlib
+import inspect
+import pkgutil
 import re
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from checks.model import LEVELS, CheckContext, GoldenPath
 from pipelines.parsers.errors import ParseError
@@ -34,6 +41,72 @@ def _valid_regex(value: str) -> str:
 
 # Every pattern key of the config: it compiles, or the error says why.
 Regex = Annotated[str, AfterValidator(_valid_regex)]
+
+
+def _problem(message: str) -> PydanticCustomError:
+    # A custom error prints as written ("Value error, " prefixes a ValueError's text).
+    return PydanticCustomError("invalid", "{message}", {"message": message})
+
+
+def _problems(title: str, found: list[tuple[tuple, str]]) -> None:
+    """Raise every problem a validator found at once, each at its own key path."""
+    if found:
+        raise ValidationError.from_exception_data(
+            title, [InitErrorDetails(type=_problem(message), loc=loc, input=None) for loc, message in found]
+        )
+
+
+def _known_check(check_id: str) -> str:
+    from checks.catalogue import CATALOGUE  # late: the catalogue registers on import
+
+    if check_id not in CATALOGUE:
+        close = difflib.get_close_matches(check_id, list(CATALOGUE), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (see `scorecard checks`)"
+        raise _problem(f"unknown check {check_id!r}{hint}")
+    return check_id
+
+
+CheckId = Annotated[str, AfterValidator(_known_check)]
+
+# The scoring's word for "no level reached" (pipelines/scoring.py NO_LEVEL), as
+# the dashboard shows it: a level of that name would be indistinguishable.
+_RESERVED_LEVELS = {"none", "nolevel"}
+
+
+def _level_name(name: str) -> str:
+    if not name.strip():
+        raise _problem("a level needs a name")
+    if re.sub(r"[\s_-]+", "", name.lower()) in _RESERVED_LEVELS:
+        raise _problem(f"{name!r} is what a service without any level is called; name the level something else")
+    return name
+
+
+@functools.cache
+def known_thresholds() -> dict[str, float | str | None]:
+    """Every threshold key a check reads, with its default, found where the checks read it.
+
+    The checks read thresholds as ``ctx.threshold("key", default)`` or
+    ``ctx.thresholds.get("key", default)``; collecting the keys from those
+    calls (in the source of the ``checks`` package) keeps this list from
+    drifting away from the code, and makes a typo in the config an error
+    instead of a silently ignored setting.
+    """
+    import checks
+
+    found: dict[str, float | str | None] = {}
+    for info in pkgutil.iter_modules(checks.__path__):
+        module = importlib.import_module(f"checks.{info.name}")
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+                continue
+            key = node.args[0]
+            reads = node.func.attr == "threshold" or (
+                node.func.attr == "get" and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "thresholds")
+            if reads and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                default = node.args[1] if len(node.args) > 1 else None
+                found[key.value] = default.value if isinstance(default, ast.Constant) else None
+    return found
 
 
 class _Model(BaseModel):
@@ -280,23 +353,111 @@ class ServiceEntry(_Model):
     lifecycle: str | None = None
 
 
+def _some_checks(value: list[str]) -> list[str]:
+    if not value:
+        raise _problem("a level needs at least one check")
+    return value
+
+
+def _positive_weight(value: int) -> int:
+    if value <= 0:
+        raise _problem(f"a weight is a whole number above 0, got {value} (to leave a check out, list it in `exclude`)")
+    return value
+
+
 class Level(_Model):
-    name: str
-    checks: list[str]
+    name: Annotated[str, AfterValidator(_level_name)]
+    checks: Annotated[list[CheckId], AfterValidator(_some_checks)]
 
 
 class Scorecard(_Model):
-    name: str
+    name: str = Field(min_length=1)
     description: str = ""
-    levels: list[Level] | None = None  # None: the catalogue's default levels
-    weights: dict[str, int] = Field(default_factory=dict)  # overrides of check weights
-    exclude: list[str] = Field(default_factory=list)  # catalogue checks left out
+    # None: the catalogue's default levels. An empty list is refused rather than read as "default".
+    levels: list[Level] | None = None
+    weights: dict[CheckId, Annotated[int, AfterValidator(_positive_weight)]] = Field(default_factory=dict)  # overrides
+    exclude: list[CheckId] = Field(default_factory=list)  # catalogue checks left out
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_not_empty(cls, value: list[Level] | None) -> list[Level] | None:
+        if value is not None and not value:
+            raise _problem("no levels listed; list at least one, or leave `levels` out for the default Bronze/Silver/Gold")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _levels_are_distinct(cls, data: object, handler) -> Scorecard:
+        # A wrap validator, so a repeated level or check is reported together
+        # with the other errors of the same scorecard, not only once they are fixed.
+        return _with_more_problems("Scorecard", data, handler, _level_problems)
+
+
+def _with_more_problems(title: str, data: object, handler, more) -> object:
+    """Validate with ``handler``, then add ``more(data)``'s problems: every error of the value at once."""
+    try:
+        value, found = handler(data), []
+    except ValidationError as exc:
+        value = None
+        found = [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+    found += [problem for problem in more(data) if problem not in found]
+    _problems(title, found)
+    return value
+
+
+def _raw(data: object) -> dict:
+    return data if isinstance(data, dict) else (data.model_dump() if isinstance(data, BaseModel) else {})
+
+
+def _level_problems(data: object) -> list[tuple[tuple, str]]:
+    """Repeated level names and checks placed twice, read from the raw input (types may still be wrong)."""
+    raw = _raw(data)
+    levels = raw.get("levels") if isinstance(raw.get("levels"), list) else []
+    found: list[tuple[tuple, str]] = []
+    names: dict[str, int] = {}
+    placed: dict[str, tuple[int, str]] = {}
+    for j, level in enumerate(levels):
+        if not isinstance(level, dict):
+            continue
+        name = str(level.get("name", ""))
+        key = name.strip().lower()
+        if key and key in names:
+            found.append((("levels", j, "name"), f"level {name!r} is already levels[{names[key]}]"))
+        names.setdefault(key, j)
+        for k, check_id in enumerate(level.get("checks") if isinstance(level.get("checks"), list) else []):
+            if not isinstance(check_id, str):
+                continue
+            if check_id in placed:
+                first, first_name = placed[check_id]
+                found.append((("levels", j, "checks", k),
+                              f"check {check_id!r} is already in level {first_name!r} (levels[{first}]); "
+                              "a check belongs to one level"))
+            placed.setdefault(check_id, (j, name))
+    exclude = raw.get("exclude") if isinstance(raw.get("exclude"), list) else []
+    for k, check_id in enumerate(exclude):
+        if isinstance(check_id, str) and check_id in placed:
+            found.append((("exclude", k), f"check {check_id!r} is both excluded and in level {placed[check_id][1]!r}"))
+    return found
+
+
+def _scorecard_name_problems(data: object) -> list[tuple[tuple, str]]:
+    seen: dict[str, int] = {}
+    found = []
+    for i, card in enumerate(data if isinstance(data, list) else []):
+        name = _raw(card).get("name")
+        if isinstance(name, str) and name in seen:
+            found.append(((i, "name"), f"scorecard {name!r} is already scorecards[{seen[name]}]"))
+        if isinstance(name, str):
+            seen.setdefault(name, i)
+    return found
 
 
 class Waiver(_Model):
-    service: str
-    check: str
-    reason: str
+    # Services are only known after a crawl: a waiver naming none is reported
+    # by the run (a `problems` row and a warning), not refused here.
+    service: str = Field(min_length=1)
+    check: CheckId
+    reason: str = Field(min_length=1)
     expires: dt.date
 
 
@@ -319,28 +480,38 @@ class ScorecardConfig(_Model):
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default=Path("."), exclude=True)
 
-    @model_validator(mode="after")
-    def _scorecards_are_consistent(self) -> ScorecardConfig:
-        from checks.catalogue import CATALOGUE  # late: the catalogue registers on import
+    @field_validator("doc_base_url")
+    @classmethod
+    def _doc_base_url_is_http(cls, value: str) -> str:
+        # It becomes a link on every check; anything but http(s) (javascript:, file:, data:) is refused.
+        if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE) or any(c.isspace() for c in value):
+            raise _problem(f"expected an http(s) URL such as https://docs.example.com/scorecard/checks, got {value!r}")
+        return value.rstrip("/")
 
-        names = [s.name for s in self.scorecards]
-        if len(names) != len(set(names)):
-            raise ValueError(f"scorecard names must be unique, got {names}")
-        for i, card in enumerate(self.scorecards):
-            for j, level in enumerate(card.levels or []):
-                for k, check_id in enumerate(level.checks):
-                    if check_id not in CATALOGUE:
-                        raise ValueError(
-                            f"scorecards[{i}].levels[{j}].checks[{k}]: unknown check {check_id!r} "
-                            f"(see `scorecard checks`)"
-                        )
-            for check_id in list(card.weights) + card.exclude:
-                if check_id not in CATALOGUE:
-                    raise ValueError(f"scorecards[{i}]: unknown check {check_id!r}")
-        for i, waiver in enumerate(self.waivers):
-            if waiver.check not in CATALOGUE:
-                raise ValueError(f"waivers[{i}].check: unknown check {waiver.check!r}")
-        return self
+    @field_validator("scorecards", mode="wrap")
+    @classmethod
+    def _scorecard_names_are_unique(cls, value: object, handler) -> list[Scorecard]:
+        return _with_more_problems("scorecards", value, handler, _scorecard_name_problems)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_are_known(cls, value: dict[str, float | str]) -> dict[str, float | str]:
+        from checks.dora import TIERS
+
+        known = known_thresholds()
+        found: list[tuple[tuple, str]] = []
+        for key, setting in value.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, list(known), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                found.append(((key,), f"unknown threshold {key!r}; {hint}known: {', '.join(sorted(known))}"))
+            elif key.endswith("_tier"):
+                if str(setting).strip().lower() not in TIERS:
+                    found.append(((key,), f"expected one of {', '.join(TIERS)}, got {setting!r}"))
+            elif isinstance(known[key], int | float) and (isinstance(setting, str) or setting < 0):
+                found.append(((key,), f"expected a number, 0 or more, got {setting!r}"))
+        _problems("thresholds", found)
+        return value
 
     # ---------------------------------------------------------- derived views
 
@@ -409,6 +580,9 @@ class ScorecardConfig(_Model):
 def _key_path(loc: tuple) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":
+            out += " (the key)"  # pydantic's marker for a mapping key that failed, e.g. a weight's check id
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 
@@ -423,7 +597,8 @@ def parse_config(data: object, source: str, base_dir: Path) -> ScorecardConfig:
     except ValidationError as exc:
         lines = [f"{source}: invalid configuration"]
         for err in exc.errors():
-            lines.append(f"  {_key_path(err['loc'])}: {err['msg']}")
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {_key_path(err['loc'])}: {message}")
         raise ConfigError("\n".join(lines)) from None
     return cfg
 
