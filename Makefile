@@ -24,9 +24,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
 
+# One scorecard run at a time per instance: runs of crawl_and_score_job carry
+# the tag scorecard/warehouse, and the run queue starts one of them at a time
+# (the warehouse's run lock also covers CLI runs and other instances).
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\n' > $@
+	@printf 'telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    tag_concurrency_limits:\n      - key: "scorecard/warehouse"\n        limit: 1\n' > $@
 
 ## Generate the demo org (first time), score it with 12 weeks of history, serve the dashboard.
 demo: venv

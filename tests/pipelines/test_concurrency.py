@@ -98,3 +98,20 @@ def test_two_publishers_at_once_never_collide_and_readers_always_see_a_whole_fil
     assert [p.returncode for p in (*publishers, reader)] == [0, 0, 0], [r[1][-1500:] for r in results]
     assert int(results[2][0]) > 0
     assert not list(serving.parent.glob("*.new*")), "temp files were left behind"
+
+
+def test_dagster_queues_scorecard_runs_one_at_a_time(tmp_path):
+    """Runs launched from the Dagster UI or schedule carry the tag the instance's run queue limits to one."""
+    import dagster as dg
+
+    from pipelines.definitions import CRAWL_AND_SCORE_JOB, RUN_QUEUE_TAG, build_definitions
+
+    job = build_definitions().resolve_job_def(CRAWL_AND_SCORE_JOB)
+    assert job.tags.get(RUN_QUEUE_TAG) == "default"
+    home = tmp_path / "dagster_home"
+    made = subprocess.run(["make", "-s", f"DAGSTER_HOME={home}", f"{home}/dagster.yaml"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    instance = dg.DagsterInstance.from_config(str(home))
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": RUN_QUEUE_TAG, "limit": 1} in limits
