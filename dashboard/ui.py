@@ -96,7 +96,7 @@ _CODE_SPAN = re.compile(r"`[^`\n]+`")
 # GitHub-flavoured Markdown turns bare URLs, `www.` names and e-mail addresses
 # into links after escapes are resolved, so escaping cannot stop it; a word
 # joiner (U+2060, invisible, no line break) inside the trigger does.
-_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=[\w.+-]@)", re.IGNORECASE)
 _JOINER = "\u2060"
 
 

@@ -399,7 +399,7 @@ def _with_more_problems(title: str, data: object, handler, more) -> object:
         value, found = handler(data), []
     except ValidationError as exc:
         value = None
-        found = [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        found = [(tuple(e["loc"]), e["msg"]) for e in exc.errors()]
     found += [problem for problem in more(data) if problem not in found]
     _problems(title, found)
     return value
@@ -597,8 +597,7 @@ def parse_config(data: object, source: str, base_dir: Path) -> ScorecardConfig:
     except ValidationError as exc:
         lines = [f"{source}: invalid configuration"]
         for err in exc.errors():
-            message = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  {_key_path(err['loc'])}: {message}")
+            lines.append(f"  {_key_path(err['loc'])}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
     return cfg
 

@@ -16,7 +16,7 @@ def texts(at: AppTest) -> str:
     """Everything a reader sees as text on the page, in one string."""
     kinds = ("title", "subheader", "markdown", "caption", "info", "success", "warning")
     # Values from the snapshot reach Markdown backslash-escaped (dashboard/ui.py `plain`): read them as shown.
-    parts = [re.sub(r"\\(.)", r"\1", e.value) for kind in kinds for e in getattr(at, kind)]
+    parts = [re.sub(r"\\(.)", r"\1", e.value).replace("\u2060", "") for kind in kinds for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
 
 
