@@ -189,7 +189,7 @@ def warehouse_snapshot(
         "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
         "problems": stages.problems_frame(problems),
         "services": stages.services_frame(records, service_evidence),
-        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records),
+        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records, repo_crawl.crawls),
         "golden_path_adoption": stages.adoption_frame(service_evidence, check_results, ctx),
         "checks": stages.catalogue_frame(config.doc_base_url),
         "check_results": check_results,

@@ -24,7 +24,14 @@ from checks.versions import releases_behind
 from pipelines import delivery as dlv
 from pipelines import warehouse
 from pipelines.config import ScorecardConfig
-from pipelines.evidence import ClusterIndex, build_evidence, index_clusters, join_key, orphan_workloads
+from pipelines.evidence import (
+    ClusterIndex,
+    JoinIndex,
+    build_evidence,
+    index_clusters,
+    join_repo_workloads,
+    orphan_workloads,
+)
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
@@ -264,11 +271,8 @@ def delivery_metrics(
     by_repo = {c.facts.repo: c for c in crawls}
     until = dlv.window_end(as_of)
     production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
-    kubernetes_ids: dict[str, str] = {}
-    for r in records:
-        kubernetes_ids.setdefault(r.kubernetes_id, r.service)
     # Rollout history of production clusters: deploys for services without CI events (issue 5).
-    rollouts = rollout_deploys(clusters or [], kubernetes_ids, config.sources.delivery.rollouts, production, until)
+    rollouts = rollout_deploys(clusters or [], JoinIndex(records), config.sources.delivery.rollouts, production, until)
     repo_deploys, repo_incidents = repo_events(records, crawls)
     deploys = dlv.production_deploys(
         {r.service: r.repo for r in records},
@@ -329,7 +333,7 @@ def assemble_evidence(
     as_of: dt.date,
     last_good: dict[str, LastGoodCrawl] | None = None,
 ) -> list[ServiceEvidence]:
-    index: ClusterIndex | None = index_clusters(clusters) if clusters is not None else None
+    index: ClusterIndex | None = index_clusters(clusters, records) if clusters is not None else None
     evidence = build_evidence(
         records, {c.facts.repo: c.facts for c in crawls}, index, dlv.metrics_by_service(metrics), as_of
     )
@@ -446,33 +450,55 @@ def services_frame(records: list[ServiceRecord], evidence: list[ServiceEvidence]
         rows.append(
             {"service": r.service, "team": r.team, "repo": r.repo, "path": r.path, "identity_rule": r.identity_rule,
              "owner_source": r.owner_source, "lifecycle": r.lifecycle, "system": r.system, "type": r.type,
-             "repo_error": ev.repo_error if ev else None, "codeowners": ", ".join(owners) if owners else None}
+             "repo_error": ev.repo_error if ev else None, "codeowners": ", ".join(owners) if owners else None,
+             "identity_detail": r.identity_detail}
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=warehouse.columns("services")[1:])
 
 
-def workloads_frame(evidence: list[ServiceEvidence], clusters: list[ClusterCrawl] | None, records: list[ServiceRecord]) -> pd.DataFrame:
+WORKLOAD_COLUMNS = ["source", "cluster", "environment", "namespace", "kind", "name", "service", "join_label",
+                    "replicas", "containers", "images", "repo", "file", "also_in"]
+
+
+def workloads_frame(
+    evidence: list[ServiceEvidence], clusters: list[ClusterCrawl] | None, records: list[ServiceRecord],
+    crawls: list[RepoCrawl] | None = None,
+) -> pd.DataFrame:
+    """Every workload seen, the service it joined and by which rule; orphans with service NULL."""
     rows = []
+    join = JoinIndex(records)
 
-    def row(wl, source, service, label):
+    def row(wl, source, service, rule, repo=None):
         return {
             "source": source, "cluster": wl.cluster, "environment": wl.environment, "namespace": wl.namespace,
-            "kind": wl.kind, "name": wl.name, "service": service, "join_label": label,
-            "replicas": wl.replicas, "containers": len([c for c in wl.containers if not c.init]),
+            "kind": wl.kind, "name": wl.name, "service": service, "join_label": rule,
+            "replicas": wl.replicas, "containers": len(wl.containers),
             "images": ", ".join(sorted({c.image or "" for c in wl.containers if not c.init})),
+            "repo": repo, "file": wl.file, "also_in": ", ".join(wl.also_in) or None,
         }
 
     for ev in evidence:
         for wl in ev.cluster_workloads or []:
-            key = join_key(wl)
-            rows.append(row(wl, "cluster", ev.service, key[0] if key else None))
+            matched = join.workload(wl)
+            rows.append(row(wl, "cluster", ev.service, matched[1] if matched else None))
         for wl in ev.repo_workloads:
-            rows.append(row(wl, "repo", ev.service, None))
+            matched = join.workload(wl)
+            rows.append(row(wl, "repo", ev.service, matched[1] if matched else f"path {wl.file}", ev.repo))
     if clusters:
-        for wl, label in orphan_workloads(clusters, records):
+        index = index_clusters(clusters, records)
+        for wl, label in orphan_workloads(index):
             rows.append(row(wl, "cluster", None, label))
-    return pd.DataFrame(rows, columns=["source", "cluster", "environment", "namespace", "kind", "name", "service",
-                                       "join_label", "replicas", "containers", "images"])
+    by_repo: dict[str, list[ServiceRecord]] = {}
+    for r in records:
+        if r.repo:
+            by_repo.setdefault(r.repo, []).append(r)
+    for crawl in crawls or []:
+        facts = crawl.facts
+        if facts.error or facts.archived:
+            continue
+        for wl in join_repo_workloads(facts, by_repo.get(facts.repo, [])).orphans:
+            rows.append(row(wl, "repo", None, None, facts.repo))
+    return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
 
 
 def adoption_frame(evidence: list[ServiceEvidence], results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:

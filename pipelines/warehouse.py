@@ -40,11 +40,12 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "services": """
         snapshot DATE, service VARCHAR, team VARCHAR, repo VARCHAR, path VARCHAR,
         identity_rule VARCHAR, owner_source VARCHAR, lifecycle VARCHAR, system VARCHAR,
-        type VARCHAR, repo_error VARCHAR, codeowners VARCHAR""",
+        type VARCHAR, repo_error VARCHAR, codeowners VARCHAR, identity_detail VARCHAR""",
     "workloads": """
         snapshot DATE, source VARCHAR, cluster VARCHAR, environment VARCHAR,
         namespace VARCHAR, kind VARCHAR, name VARCHAR, service VARCHAR,
-        join_label VARCHAR, replicas INTEGER, containers INTEGER, images VARCHAR""",
+        join_label VARCHAR, replicas INTEGER, containers INTEGER, images VARCHAR,
+        repo VARCHAR, file VARCHAR, also_in VARCHAR""",
     "golden_path_adoption": """
         snapshot DATE, service VARCHAR, team VARCHAR, golden_path VARCHAR,
         on_path BOOLEAN, version VARCHAR, latest VARCHAR, releases_behind INTEGER""",
@@ -95,6 +96,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        # A warehouse written by an older release lacks the columns added since:
+        # add them (NULL in old snapshots) instead of failing every later write.
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+        for column, kind in _column_types(cols):
+            if column not in have:
+                con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [str(SCHEMA_VERSION)],
@@ -115,7 +123,12 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def columns(table: str) -> list[str]:
     spec = SNAPSHOT_TABLES.get(table) or EVENT_TABLES[table]
-    return [part.split()[0] for part in " ".join(spec.split()).split(", ")]
+    return [name for name, _ in _column_types(spec)]
+
+
+def _column_types(spec: str) -> list[tuple[str, str]]:
+    parts = [part.split(maxsplit=1) for part in " ".join(spec.split()).split(", ")]
+    return [(name, kind.removesuffix(" PRIMARY KEY")) for name, kind in parts]
 
 
 def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.date, df: pd.DataFrame) -> int:
@@ -138,7 +151,7 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     if len(frame):
         con.register("_frame", frame)
         try:
-            con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
         finally:
             con.unregister("_frame")
     return len(frame)
@@ -172,9 +185,9 @@ def publish(warehouse: Path, serving: Path) -> Path:
             con.execute(f"CREATE TABLE {name} ({cols})")
         complete = "SELECT snapshot FROM wh.runs WHERE status = 'complete'"
         for name in SNAPSHOT_TABLES:
-            con.execute(f"INSERT INTO {name} SELECT * FROM wh.{name} WHERE snapshot IN ({complete})")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wh.{name} WHERE snapshot IN ({complete})")
         for name in EVENT_TABLES:
-            con.execute(f"INSERT INTO {name} SELECT * FROM wh.{name}")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wh.{name}")
         set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.evidence import Problem, RepoFacts
+from checks.evidence import HelmValues, Problem, RepoFacts, Workload
 from pipelines import parsers
 from pipelines.parsers import ParseError
 
@@ -33,9 +33,21 @@ RENOVATE = {
 }
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _CATALOG = re.compile(r"(^|/)catalog-info\.ya?ml$")
-# YAML that may hold Kubernetes objects: manifests, alert rules, SLO specs.
+# Kubernetes YAML is recognised by content (apiVersion + kind) wherever it is;
+# JSON only in folders named for manifests, because most JSON in a repository
+# (package.json, dashboards, fixtures) is not Kubernetes and costs a read.
 _K8S_DIRS = re.compile(r"(^|/)(k8s|kube|kubernetes|manifests?|deploy(ment)?s?|alerts?|monitoring|slos?)(/|$)")
-_K8S_NAMES = re.compile(r"(^|/)[^/]*(slo|alert|rules?|servicemonitor|pdb|hpa)[^/]*\.ya?ml$", re.I)
+_HELM_VALUES = re.compile(r"^values([.-][\w.-]+)?\.ya?ml$")
+# Folders whose manifests describe no deployed workload: test fixtures,
+# documentation and examples. Their YAML is not read as Kubernetes objects.
+NOT_DEPLOYED_DIRS = frozenset({
+    "test", "tests", "testdata", "test-data", "__tests__", "fixtures", "e2e",
+    "docs", "doc", "examples", "example", "samples", "sample",
+})  # fmt: skip
+# A repository with more candidate manifests than this is read up to the limit
+# (shallowest first) and the rest is reported, so one generated-YAML monorepo
+# cannot stall the crawl.
+MAX_MANIFEST_FILES = 3_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,10 @@ class TreeEntry:
 
 
 Reader = Callable[[list[TreeEntry]], dict[str, bytes]]
+
+
+def _not_deployed(path: str) -> bool:
+    return any(part.lower() in NOT_DEPLOYED_DIRS for part in path.split("/")[:-1])
 
 
 def kind_of(path: str) -> str | None:
@@ -65,14 +81,21 @@ def kind_of(path: str) -> str | None:
     if path.endswith(".tf") or path.endswith(".tf.json"):
         return "terraform"
     if parsers.is_dependency_manifest(path):
-        return "dependencies"
-    if base in ("requirements.yaml",) and "/templates/" not in f"/{path}":
+        return "dependencies"  # pom.xml and build.gradle also go to the build parser
+    if parsers.is_build_file(path):
+        return "build"
+    helm_template = "/templates/" in f"/{path}"  # Go templates, not YAML
+    if base == "requirements.yaml" and not helm_template:
         return "helm_requirements"
-    if (path.endswith(".yaml") or path.endswith(".yml") or path.endswith(".json")) and not path.startswith(".github/"):
-        if "/templates/" in f"/{path}":  # Helm templates are Go templates, not YAML
-            return None
-        if _K8S_DIRS.search(posixpath.dirname(path)) or _K8S_NAMES.search(path):
-            return "k8s"
+    if base in parsers.KUSTOMIZATION_NAMES:
+        return "kustomization"
+    is_yaml = path.endswith((".yaml", ".yml"))
+    if not (is_yaml or path.endswith(".json")) or path.startswith(".github/") or helm_template or _not_deployed(path):
+        return None
+    if is_yaml and _HELM_VALUES.match(base):
+        return "helm_values"
+    if is_yaml or _K8S_DIRS.search(posixpath.dirname(path)):
+        return "k8s"
     return None
 
 
@@ -104,8 +127,18 @@ def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) 
     by_path = {e.path: e for e in entries}
     facts.files = sorted(by_path)
     wanted: dict[str, tuple[str, TreeEntry]] = {}
+    kinds = {e.path: kind_of(e.path) for e in entries}
+    manifests = sorted((p for p, k in kinds.items() if k == "k8s"), key=lambda p: (p.count("/"), p))
+    if len(manifests) > MAX_MANIFEST_FILES:
+        for path in manifests[MAX_MANIFEST_FILES:]:
+            kinds[path] = None
+        facts.problems.append(Problem(
+            manifests[MAX_MANIFEST_FILES],
+            f"{len(manifests) - MAX_MANIFEST_FILES} more YAML files not read as manifests: over the limit of "
+            f"{MAX_MANIFEST_FILES:,} per repository (the shallowest were read)",
+        ))
     for entry in entries:
-        kind = kind_of(entry.path)
+        kind = kinds[entry.path]
         if kind is None:
             continue
         if entry.size > MAX_FILE_BYTES and entry.mode != "120000":
@@ -152,6 +185,18 @@ def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) 
 def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
     inventories = []
     codeowners_done = False
+    values: list[HelmValues] = []
+    # Patches first: a manifest a kustomization patches with is not a workload of its own.
+    patches: set[str] = set()
+    for path, (kind, text) in files.items():
+        if kind == "kustomization":
+            try:
+                patches.update(parsers.parse_kustomization(text, path))
+            except ParseError as exc:
+                facts.problems.append(Problem(path, exc.reason))
+            except RecursionError:
+                facts.problems.append(Problem(path, "nesting too deep to parse"))
+    facts.kustomize_patches = sorted(patches)
     # Deterministic order so evidence is identical across sources and runs.
     for path in sorted(files, key=lambda p: (CODEOWNERS_LOCATIONS.index(p) if p in CODEOWNERS_LOCATIONS else 9, p)):
         kind, text = files[path]
@@ -173,23 +218,63 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
                 for chart in facts.helm_charts:
                     if posixpath.dirname(chart.file) == chart_dir:
                         chart.dependencies.extend(parsers.parse_requirements(text, path))
+            elif kind == "helm_values":
+                values.append(parsers.parse_values(text, path))
             elif kind == "terraform":
                 facts.terraform_modules.extend(parsers.parse_terraform(text, path))
             elif kind == "dependencies":
                 facts.dependencies.append(parsers.parse_dependency_manifest(text, path))
+                if parsers.is_build_file(path):
+                    facts.builds.append(parsers.parse_build_file(text, path))
+            elif kind == "build":
+                facts.builds.append(parsers.parse_build_file(text, path))
             elif kind == "k8s":
-                if "apiVersion" not in text or "kind" not in text:
-                    continue  # some other YAML that happens to live in a deploy folder
+                if path in patches or "apiVersion" not in text or "kind" not in text:
+                    continue  # a patch, or some other YAML that is not a Kubernetes object
                 inventories.append(parsers.parse_k8s_text(text, path))
         except ParseError as exc:
             facts.problems.append(Problem(path, exc.reason))
         except RecursionError:
             facts.problems.append(Problem(path, "nesting too deep to parse"))
+    _attach_values(facts, values)
     if inventories:
         facts.manifests = parsers.merge_inventories(inventories)
+        facts.manifests.workloads = _one_per_workload(facts.manifests.workloads)
         facts.problems.extend(facts.manifests.problems)
     paths = set(facts.files)
     if paths & DEPENDABOT:
         facts.dependency_bot = "dependabot"
     elif paths & RENOVATE:
         facts.dependency_bot = "renovate"
+
+
+def _attach_values(facts: RepoFacts, values: list[HelmValues]) -> None:
+    """values.yaml belongs to the chart in its folder; values-<env>.yaml files are its variants."""
+    charts = {posixpath.dirname(c.file): c for c in facts.helm_charts}
+    for v in sorted(values, key=lambda v: (posixpath.basename(v.file) not in ("values.yaml", "values.yml"), v.file)):
+        chart = charts.get(posixpath.dirname(v.file))
+        if chart is None:
+            continue
+        if chart.values is None:
+            chart.values = v if posixpath.basename(v.file) in ("values.yaml", "values.yml") else HelmValues(file="")
+        if chart.values is not v:
+            chart.values.variants.append(v.file)
+
+
+def _one_per_workload(workloads: list[Workload]) -> list[Workload]:
+    """One workload per (kind, namespace, name): copies in other files (variants, a
+    rendered release next to its Kustomize base) are the same workload, judged once.
+
+    The shallowest file is the one judged (a top-level `kubernetes-manifests/`
+    release over `src/x/k8s/base/`); the others are listed in `also_in`.
+    """
+    groups: dict[tuple[str, str, str], list[Workload]] = {}
+    for w in workloads:
+        groups.setdefault((w.kind, w.namespace, w.name), []).append(w)
+    out = []
+    for copies in groups.values():
+        copies.sort(key=lambda w: ((w.file or "").count("/"), w.file or ""))
+        first = copies[0]
+        first.also_in = list(dict.fromkeys(w.file for w in copies[1:] if w.file and w.file != first.file))
+        out.append(first)
+    return out

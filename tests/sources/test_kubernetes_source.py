@@ -361,6 +361,13 @@ UNTIL = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 PROD = frozenset({"production", "prod"})
 
 
+def _join(*services):
+    from pipelines.evidence import JoinIndex
+    from pipelines.identity import ServiceRecord
+
+    return JoinIndex(ServiceRecord(s, None, "", "config", None, None) for s in services)
+
+
 def test_rollouts_become_deploys_only_in_production_and_once_per_sha():
     prod_eu = _crawl(
         "production",
@@ -378,13 +385,13 @@ def test_rollouts_become_deploys_only_in_production_and_once_per_sha():
                                             created="2026-11-26T09:00:00Z"))
     failed = _crawl("production", replica_set("payments", "payments", 8, "r/payments:sha-8888888e",
                                               created="2026-11-26T09:00:00Z"), error="down")
-    deploys = rollout_deploys([prod_eu, prod_us, staging, failed], {"payments": "payments", "checkout": "checkout"},
+    deploys = rollout_deploys([prod_eu, prod_us, staging, failed], _join("payments", "checkout"),
                               RolloutDeploys(), PROD, UNTIL)
     assert deploys == [
         Deploy("payments", "1a2b3c4", dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), "replicaset"),
         Deploy("payments", "3f2a9c1", dt.datetime(2026, 11, 24, 14, tzinfo=dt.UTC), "replicaset"),  # prod-us first
     ]
-    assert rollout_deploys([prod_eu], {"payments": "payments"}, RolloutDeploys(enabled=False), PROD, UNTIL) == []
+    assert rollout_deploys([prod_eu], _join("payments"), RolloutDeploys(enabled=False), PROD, UNTIL) == []
 
 
 def test_ci_events_beat_rollouts_which_beat_tags():
