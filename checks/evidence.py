@@ -305,7 +305,7 @@ class ServiceEvidence:
     """All facts about one service, scoped to its path in its repo."""
 
     service: str
-    identity_rule: str  # "catalog" | "config" | "repo"
+    identity_rule: str  # "catalog" | "config" | "discovered" | "repo"
     repo: str | None
     path: str  # "" for the repo root
     team: str | None
@@ -342,3 +342,4 @@ class ServiceEvidence:
     archived: bool | None = None
     branch_protected: bool | None = None
     ci_runs: list[dict] | None = None
+    identity_detail: str | None = None  # which files made it a service ("marker: src/x/Dockerfile")

@@ -110,6 +110,11 @@ def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
         f"  name: {ev.service}",
         "  annotations:",
         f"    github.com/project-slug: {ctx.organisation or '<org>'}/{ev.repo or ev.service}",
+    ]
+    if ev.repo_workloads or ev.cluster_workloads:
+        # Names the workloads this scorecard joined, so the portal's Kubernetes plugin finds them too.
+        lines.append(f"    backstage.io/kubernetes-id: {ev.service}")
+    lines += [
         "spec:",
         f"  type: {ev.type or 'service'}",
         f"  lifecycle: {ev.lifecycle or 'production'}",
@@ -140,8 +145,9 @@ def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     if ev.catalog is None:
         if (missing := repo_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
             return missing
+        how = f"{ev.identity_rule} rule" + (f": {ev.identity_detail}" if ev.identity_detail else "")
         return failed(
-            f"no catalog entity describes {ev.service} (identified by {ev.identity_rule} rule)",
+            f"no catalog entity describes {ev.service} (identified by {how})",
             snippet=_catalog_snippet(ev, ctx),
             catalog_file=catalog_file,
             problems="",

@@ -550,7 +550,7 @@ def service_names(src: Source, snapshot: dt.date, team: str | None) -> list[str]
 def service_profile(src: Source, snapshot: dt.date, scorecard: str, service: str) -> dict[str, Any] | None:
     return _row(
         src,
-        """SELECT sv.service, sv.team, sv.repo, sv.path, sv.identity_rule, sv.owner_source, sv.codeowners,
+        """SELECT sv.service, sv.team, sv.repo, sv.path, sv.identity_rule, sv.identity_detail, sv.owner_source, sv.codeowners,
                   sv.lifecycle, sv.system, sv.type, sv.repo_error,
                   coalesce(ss.level, 'none') AS level, ss.level_rank, ss.score_pct, ss.passed, ss.applicable,
                   ss.failing, ss.unknown, ss.next_level, ss.checks_to_next_level

@@ -156,7 +156,7 @@ def join_repo_workloads(facts: RepoFacts, records: list[ServiceRecord]) -> RepoW
 
     By name first (labels, workload name, image), so `kubernetes-manifests/frontend.yaml`
     is the `frontend` service's; else by path (the deepest service folder holding the
-    file, the repository's own service holding all).
+    file or one of its copies, the repository's own service holding all).
     """
     join = JoinIndex(records)
     paths = [r.path for r in records]
@@ -165,8 +165,9 @@ def join_repo_workloads(facts: RepoFacts, records: list[ServiceRecord]) -> RepoW
     for w in facts.manifests.workloads:
         matched = join.workload(w)
         if matched is None:
-            owner = next((service for service, scope in scopes if scope.owns(w.file)), None)
-            matched = (owner, f"path {w.file}") if owner else None
+            # Any copy of the workload inside a service's folder makes it that service's.
+            owner = next(((service, f) for service, scope in scopes for f in (w.file, *w.also_in) if scope.owns(f)), None)
+            matched = (owner[0], f"path {owner[1]}") if owner else None
         if matched is None:
             out.orphans.append(w)
         else:
@@ -207,6 +208,7 @@ def build_evidence(
             annotations=rec.annotations,
             catalog=rec.catalog,
             delivery=delivery.get(rec.service),
+            identity_detail=rec.identity_detail,
         )
         if facts is None:
             ev.repo_error = "repository not crawled"

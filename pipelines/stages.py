@@ -481,12 +481,8 @@ def workloads_frame(
         for wl in ev.cluster_workloads or []:
             matched = join.workload(wl)
             rows.append(row(wl, "cluster", ev.service, matched[1] if matched else None))
-        for wl in ev.repo_workloads:
-            matched = join.workload(wl)
-            rows.append(row(wl, "repo", ev.service, matched[1] if matched else f"path {wl.file}", ev.repo))
     if clusters:
-        index = index_clusters(clusters, records)
-        for wl, label in orphan_workloads(index):
+        for wl, label in orphan_workloads(index_clusters(clusters, records)):
             rows.append(row(wl, "cluster", None, label))
     by_repo: dict[str, list[ServiceRecord]] = {}
     for r in records:
@@ -496,8 +492,10 @@ def workloads_frame(
         facts = crawl.facts
         if facts.error or facts.archived:
             continue
-        for wl in join_repo_workloads(facts, by_repo.get(facts.repo, [])).orphans:
-            rows.append(row(wl, "repo", None, None, facts.repo))
+        joined = join_repo_workloads(facts, by_repo.get(facts.repo, []))
+        for service, pairs in joined.by_service.items():
+            rows.extend(row(wl, "repo", service, rule, facts.repo) for wl, rule in pairs)
+        rows.extend(row(wl, "repo", None, None, facts.repo) for wl in joined.orphans)
     return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
 
 

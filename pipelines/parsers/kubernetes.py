@@ -95,6 +95,9 @@ _SECRET_PAIRS = {
 _NOT_SECRET_SUFFIXES = {
     "FILE", "PATH", "DIR", "NAME", "HEADER", "TTL", "EXPIRY", "EXPIRES", "LENGTH", "TYPE", "ENABLED",
     "URL", "URI", "ENDPOINT", "REF", "KEYS",
+    # durations, sizes and algorithms of a secret (TOKEN_EXPIRY_SECONDS, JWT_SECRET_ALGORITHM)
+    "SECONDS", "SECS", "MS", "MILLIS", "MINUTES", "HOURS", "DAYS", "TIMEOUT", "INTERVAL", "LIFETIME",
+    "COUNT", "SIZE", "BITS", "ALGORITHM", "ALG", "ISSUER", "AUDIENCE", "VERSION", "ROTATION",
 }  # fmt: skip
 # Switch values, as in MYSQL_ALLOW_EMPTY_PASSWORD=1 or MYSQL_RANDOM_ROOT_PASSWORD=yes.
 _FLAG_VALUES = {"0", "1", "true", "false", "yes", "no", "on", "off", "y", "n"}

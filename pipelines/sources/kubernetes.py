@@ -84,6 +84,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Deployment", "apps", ("v1",), "deployments", required=True),
     Resource("StatefulSet", "apps", ("v1",), "statefulsets", required=True),
     Resource("DaemonSet", "apps", ("v1",), "daemonsets", required=True),
+    # Jobs a CronJob created are its children (ownerReferences), not workloads of their own.
+    Resource("CronJob", "batch", ("v1", "v1beta1"), "cronjobs"),
+    Resource("Job", "batch", ("v1",), "jobs"),
+    Resource("Rollout", "argoproj.io", ("v1alpha1",), "rollouts", crd=True),
+    # Not Pods: a bare Pod is rare, listing pods reads every replica of every
+    # Deployment, and the reader role deliberately has no access to pods.
+    # Bare Pods in manifests and snapshot files are workloads all the same.
     Resource("ReplicaSet", "apps", ("v1",), "replicasets"),
     Resource("Service", "", ("v1",), "services"),
     Resource("PodDisruptionBudget", "policy", ("v1", "v1beta1"), "poddisruptionbudgets"),

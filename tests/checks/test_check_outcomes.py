@@ -157,6 +157,27 @@ def annotations(values: dict):
     return run
 
 
+def only_kind(kind, replicas=None):
+    """The production workload becomes another kind (its staging copy too)."""
+
+    def run(ev, ctx):
+        workloads = [replace(w, kind=kind, replicas=replicas) for w in ev.cluster_workloads]
+        return replace(ev, cluster_workloads=workloads), ctx
+
+    return run
+
+
+def init(**changes):
+    """Change the production workload's `migrate` init container."""
+
+    def run(ev, ctx):
+        first, *rest = ev.cluster_workloads
+        containers = [replace(c, **changes) if c.init else c for c in first.containers]
+        return replace(ev, cluster_workloads=[replace(first, containers=containers), *rest]), ctx
+
+    return run
+
+
 NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
 REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
 MONOREPO = ev_(path="services/payments")
@@ -543,6 +564,37 @@ CASES = [
          chain(drop_objects("ServiceMonitor"), ev_(cluster_unreadable={"ServiceMonitor": "prod-eu: forbidden (403)"}))),
     Case("uses_external_secrets", U, "externalsecrets-forbidden",
          chain(drop_objects("ExternalSecret"), ev_(cluster_unreadable={"ExternalSecret": "prod-eu: forbidden (403)"}))),
+    # ------------------------------------------- workload kinds (issue 8 item 3)
+    Case("has_readiness_probes", NA, "cronjob-only", only_kind("CronJob"),
+         detail=("applies to long-running workloads", "this service runs CronJob payments-api")),
+    Case("has_liveness_probes", NA, "job-only", only_kind("Job")),
+    Case("metrics_scraped", NA, "cronjob-only", only_kind("CronJob")),
+    Case("has_pod_disruption_budget", NA, "cronjob-only", only_kind("CronJob")),
+    Case("has_autoscaler", NA, "bare-pod", only_kind("Pod", replicas=1)),
+    Case("has_readiness_probes", F, "rollout", chain(only_kind("Rollout"), app(readiness_probe=False)), detail=("lacks a readiness probe",)),
+    Case("has_readiness_probes", P, "cronjob-beside-deployment",
+         add_workload(kind="CronJob", name="payments-report", replicas=None,
+                      containers=[Container("report", "r:1", readiness_probe=False, liveness_probe=False)])),
+    Case("has_resource_requests", F, "cronjob-counts",
+         chain(drop_objects("HorizontalPodAutoscaler"), add_workload(
+             kind="CronJob", name="payments-report", replicas=None,
+             containers=[Container("report", "r:1", False, False, memory_request="64Mi")])),
+         detail=("payments-report/report (cpu)",)),
+    Case("runs_multiple_replicas", F, "bare-pod", chain(drop_objects("HorizontalPodAutoscaler"), only_kind("Pod", replicas=1)),
+         detail=("bare Pod (never rescheduled)",)),
+    Case("runs_multiple_replicas", NA, "job-only", only_kind("Job")),
+    Case("runs_multiple_replicas", F, "defaulted-replicas",
+         chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=1, replicas_defaulted=True)),
+         detail=("replicas (unset, Kubernetes' default) 1",)),
+    # Init containers count for resources, image pinning and user; never for probes.
+    Case("has_resource_requests", F, "init-container", init(cpu_request=None, memory_request=None),
+         detail=("1 of 2 containers, counting init containers, lacks requests: migrate (cpu, memory)",)),
+    Case("has_resource_limits", F, "init-container", init(memory_limit=None),
+         detail=("counting init containers", "migrate (memory)")),
+    Case("runs_as_non_root", F, "init-container", init(run_as_non_root=False),
+         detail=("1 of 2 containers, counting init containers, may run as root: migrate (runAsNonRoot: false)",)),
+    Case("no_latest_image_tags", F, "init-container", init(image="busybox"), detail=("migrate (busybox)",)),
+    Case("has_readiness_probes", P, "init-without-probe", init(readiness_probe=False), detail=("the only container has",)),
     Case("no_latest_image_tags", P, "default", same),
     Case("no_latest_image_tags", P, "digest", app(image="ghcr.io/acme/payments-api@sha256:" + "a" * 64)),
     Case("no_latest_image_tags", P, "registry-port", app(image="localhost:5000/payments:1.0")),

@@ -87,3 +87,22 @@ def test_kinds_a_cluster_could_not_list_reach_the_services_running_there():
     a, b = build_evidence(records, {}, index_clusters(crawls, records), {}, dt.date(2026, 1, 1))
     assert a.cluster_unreadable == {"HorizontalPodAutoscaler": "prod: forbidden (403)"}
     assert b.cluster_unreadable == {}
+
+
+def test_cluster_workloads_join_by_name_then_image_when_no_label_names_a_service():
+    from checks.evidence import Container
+
+    by_name = wl("checkout", "shop", {"app": "legacy-label"})
+    by_image = Workload("Deployment", "web-7", "shop", {}, {}, {}, 2,
+                        [Container("c", "gcr.io/acme/frontend:v1.2@sha256:abc", True, True)], cluster="prod")
+    job = Workload("CronJob", "nightly", "shop", {}, {"app": "reports"}, {}, None,
+                   [Container("c", "acme/reports:1", False, False)], cluster="prod")
+    crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=[by_name, by_image, job]))
+    records = [record("checkout"), record("frontend"), record("reports")]
+    index = index_clusters([crawl], records)
+    assert {s: [(w.name, rule) for w, rule in v] for s, v in index.by_service.items()} == {
+        "checkout": [("checkout", "workload name")],
+        "frontend": [("web-7", "image")],
+        "reports": [("nightly", "label app")],
+    }
+    assert orphan_workloads(index) == []

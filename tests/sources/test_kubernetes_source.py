@@ -21,7 +21,10 @@ from pipelines.stages import cluster_status, crawl_clusters
 from tests.fakes.k8s_server import (
     FakeKubernetes,
     closed_port,
+    cronjob,
     deployment,
+    job_of,
+    rollout,
     external_secret,
     replica_set,
     sample_cluster,
@@ -486,3 +489,21 @@ def test_an_explicit_sha_marker_accepts_an_all_digit_short_sha():
     assert conventions.sha_in("sha-1234567") == "1234567"
     assert conventions.sha_in("1234567") is None
     assert conventions.sha_in("1.4.2-1234567") is None
+
+
+def test_cronjobs_jobs_and_rollouts_are_workloads_and_owned_jobs_are_not(k8s):
+    nightly = cronjob("nightly-report", "shop")
+    k8s.add(nightly, job_of(nightly, 1), job_of(nightly, 2), rollout("checkout", "shop"))
+    k8s.install("argoproj.io/v1alpha1", "rollouts")
+    crawl = source_for(k8s.url).crawl()
+    kinds = {(w.kind, w.name) for w in crawl.inventory.workloads}
+    assert {("CronJob", "nightly-report"), ("Rollout", "checkout")} <= kinds
+    assert not any(k == "Job" for k, _ in kinds)  # the CronJob's runs are its children
+    assert crawl.partial == []
+
+
+def test_a_cluster_without_argo_rollouts_is_not_partial(k8s):
+    crawl = source_for(k8s.url).crawl()
+    assert crawl.error is None and crawl.partial == []
+    assert k8s.requests_for("rollouts")  # asked, answered 404: the CRD is simply not installed
+    assert not any("rollouts" in p.reason for p in crawl.inventory.problems)
