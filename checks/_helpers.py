@@ -28,12 +28,15 @@ ALL_KINDS: frozenset[str] | None = None
 # Kinds that stay up and may serve traffic: probes and scraping apply. A Job or
 # CronJob runs to completion: nothing routes to it and a liveness restart helps nothing.
 LONG_RUNNING = frozenset({
-    "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "DeploymentConfig", "Rollout", "Pod",
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+    "Pod",
 })  # fmt: skip
 # Kinds with a replica count: replicas, autoscaler and PodDisruptionBudget apply.
 # A DaemonSet runs one pod per node (drains skip it); a bare Pod counts as one
 # replica that nothing reschedules, so the replica check applies to it too.
-REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout"})
+REPLICATED = frozenset({
+    "Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+})  # fmt: skip
 REPLICAS_APPLY = REPLICATED | {"Pod"}
 
 

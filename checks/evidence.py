@@ -104,6 +104,9 @@ class HelmChart:
     version: str | None
     dependencies: list[HelmDependency] = field(default_factory=list)
     values: HelmValues | None = None  # values.yaml beside Chart.yaml, when there is one
+    # Kinds its templates declare (`kind: Rollout` in templates/rollout.yaml): templates are Go
+    # templates, never parsed as YAML, but the kind line says what the chart deploys.
+    template_kinds: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import posixpath
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from checks.versions import releases_behind
 from pipelines import delivery as dlv
 from pipelines import warehouse
 from pipelines.config import ScorecardConfig
+from pipelines.parsers.kubernetes import WORKLOAD_KINDS
 from pipelines.evidence import (
     ClusterIndex,
     JoinIndex,
@@ -496,7 +498,28 @@ def workloads_frame(
         for service, pairs in joined.by_service.items():
             rows.extend(row(wl, "repo", service, rule, facts.repo) for wl, rule in pairs)
         rows.extend(row(wl, "repo", None, None, facts.repo) for wl in joined.orphans)
+        rows.extend(_chart_rows(facts, by_repo.get(facts.repo, [])))
     return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
+
+
+def _chart_rows(facts: RepoFacts, records: list[ServiceRecord]) -> list[dict]:
+    """Workload kinds a Helm chart's templates declare: seen, not judged (templates are not
+    rendered), listed under the service whose folder holds the chart."""
+    rows = []
+    for chart in facts.helm_charts:
+        folder = posixpath.dirname(chart.file)
+        owner = max((r for r in records if not r.path or folder == r.path or folder.startswith(r.path + "/")),
+                    key=lambda r: len(r.path), default=None)
+        for kind in chart.template_kinds:
+            if kind in WORKLOAD_KINDS:
+                rows.append({
+                    "source": "helm-chart", "cluster": None, "environment": None, "namespace": None, "kind": kind,
+                    "name": chart.name, "service": owner.service if owner else None,
+                    "join_label": "path" if owner else None, "replicas": chart.values.replica_count if chart.values else None,
+                    "containers": None, "images": chart.values.image if chart.values else None,
+                    "repo": facts.repo, "file": posixpath.join(folder, "templates"), "also_in": None,
+                })
+    return rows
 
 
 def adoption_frame(evidence: list[ServiceEvidence], results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:

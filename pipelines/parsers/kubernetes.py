@@ -48,6 +48,7 @@ _POD_TEMPLATE: dict[str, tuple[str, ...]] = {
     "DaemonSet": ("spec", "template"),
     "ReplicationController": ("spec", "template"),
     "DeploymentConfig": ("spec", "template"),  # OpenShift
+    "ReplicaSet": ("spec", "template"),  # only a bare one: a Deployment's ReplicaSets are its history
     "Rollout": ("spec", "template"),  # Argo Rollouts (argoproj.io)
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
@@ -56,7 +57,9 @@ _POD_TEMPLATE: dict[str, tuple[str, ...]] = {
 WORKLOAD_KINDS = tuple(_POD_TEMPLATE)
 # Kinds that run `spec.replicas` copies (default 1); a bare Pod is one copy;
 # DaemonSets run per node and Jobs/CronJobs run to completion: no replica count.
-_REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout"})
+_REPLICATED = frozenset({
+    "Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+})  # fmt: skip
 # Kinds whose name is shared by other API groups: only these groups make them what we mean.
 _GROUP_OF = {
     "Rollout": ("argoproj.io",),
@@ -211,10 +214,10 @@ def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInv
         # A Rollout that borrows a Deployment's template: the Deployment is the workload.
         inventory.objects.append(_object(kind, document, context))
     elif kind in WORKLOAD_KINDS:
+        if kind == "ReplicaSet":  # every ReplicaSet is rollout history (pipelines.sources.rollouts)
+            inventory.replica_sets.append(_replica_set(document))
         if not _controlled(document):
             inventory.workloads.append(_workload(kind, document, context))
-    elif kind == "ReplicaSet":
-        inventory.replica_sets.append(_replica_set(document))
     elif kind in _OBJECT_KINDS:
         inventory.objects.append(_object(kind, document, context))
 

@@ -229,8 +229,14 @@ class LocalGitSource:
         self._dirs = dirs
         return sorted(dirs)
 
+    def _dir(self, repo: str) -> Path:
+        """Where `repo` lives when repo_names() was not asked first (the GitHub source's mirrors)."""
+        plain = self.root / repo
+        bare = self.root / f"{repo}.git"
+        return bare if not plain.exists() and bare.is_dir() else plain
+
     def crawl(self, repo: str, as_of: dt.datetime | None = None) -> RepoCrawl:
-        path = self._dirs.get(repo) or self.root / repo
+        path = self._dirs.get(repo) or self._dir(repo)
         facts = RepoFacts(repo=repo, location=str(path))
         now = dt.datetime.now(dt.UTC)
         try:

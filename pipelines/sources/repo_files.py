@@ -90,6 +90,8 @@ def kind_of(path: str) -> str | None:
     if base in parsers.KUSTOMIZATION_NAMES:
         return "kustomization"
     is_yaml = path.endswith((".yaml", ".yml"))
+    if helm_template and is_yaml and not path.startswith(".github/"):
+        return "helm_template"
     if not (is_yaml or path.endswith(".json")) or path.startswith(".github/") or helm_template or _not_deployed(path):
         return None
     if is_yaml and _HELM_VALUES.match(base):
@@ -186,6 +188,7 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
     inventories = []
     codeowners_done = False
     values: list[HelmValues] = []
+    templates: list[tuple[str, str]] = []
     # Patches first: a manifest a kustomization patches with is not a workload of its own.
     patches: set[str] = set()
     for path, (kind, text) in files.items():
@@ -220,6 +223,8 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
                         chart.dependencies.extend(parsers.parse_requirements(text, path))
             elif kind == "helm_values":
                 values.append(parsers.parse_values(text, path))
+            elif kind == "helm_template":
+                templates.append((path, text))
             elif kind == "terraform":
                 facts.terraform_modules.extend(parsers.parse_terraform(text, path))
             elif kind == "dependencies":
@@ -237,6 +242,7 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
         except RecursionError:
             facts.problems.append(Problem(path, "nesting too deep to parse"))
     _attach_values(facts, values)
+    _attach_template_kinds(facts, templates)
     if inventories:
         facts.manifests = parsers.merge_inventories(inventories)
         facts.manifests.workloads = _one_per_workload(facts.manifests.workloads)
@@ -259,6 +265,20 @@ def _attach_values(facts: RepoFacts, values: list[HelmValues]) -> None:
             chart.values = v if posixpath.basename(v.file) in ("values.yaml", "values.yml") else HelmValues(file="")
         if chart.values is not v:
             chart.values.variants.append(v.file)
+
+
+_KIND_LINE = re.compile(r"^kind:\s*([A-Za-z][A-Za-z0-9]*)\s*$", re.M)
+
+
+def _attach_template_kinds(facts: RepoFacts, templates: list[tuple[str, str]]) -> None:
+    """The literal `kind:` lines of a chart's templates (a templated kind stays unknown)."""
+    charts = {posixpath.dirname(c.file): c for c in facts.helm_charts}
+    for path, text in templates:
+        chart = charts.get(path.split("/templates/", 1)[0] if "/templates/" in path else "")
+        if chart is not None:
+            for kind in _KIND_LINE.findall(text):
+                if kind not in chart.template_kinds:
+                    chart.template_kinds.append(kind)
 
 
 def _one_per_workload(workloads: list[Workload]) -> list[Workload]:
