@@ -13,6 +13,7 @@ import traceback
 
 BENCHMARKS = [
     ("crawl-and-score job (1,000 repos)", "tests.bench.bench_job"),
+    ("crawl-and-score job (the real repositories)", "tests.bench.bench_realrepos"),
     ("GitHub source (500-repo organisation)", "tests.bench.bench_github"),
     ("Kubernetes source (5,000 workloads)", "tests.bench.bench_kubernetes"),
     ("dashboard first render (10,000 services)", "tests.bench.bench_dashboard"),
