@@ -290,6 +290,19 @@ def orphan_workloads(src: Source) -> pd.DataFrame:
 
 
 @_cached
+def orphan_manifests(src: Source, snapshot: dt.date) -> pd.DataFrame:
+    """Workloads in repository manifests that join no service of their repository."""
+    return _frame(
+        src,
+        """SELECT repo, file, kind, name, images
+           FROM workloads
+           WHERE service IS NULL AND source = 'repo' AND snapshot = $snapshot
+           ORDER BY repo, file, name""",
+        snapshot=snapshot,
+    )
+
+
+@_cached
 def source_freshness(src: Source, snapshot: dt.date) -> pd.DataFrame:
     return _frame(
         src,

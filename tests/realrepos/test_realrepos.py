@@ -12,7 +12,6 @@ Skipped where ../shared/realrepos is absent (a user's clone); CI has it.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -35,17 +34,8 @@ def show(repo: str, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """One real in-process run of the job over the four repositories, read from the published file."""
-    from pipelines.cli import run_job
-
-    work = tmp_path_factory.mktemp("realrepos")
-    config = work / "scorecard.yaml"
-    config.write_text(f"sources:\n  repos:\n    - root: {REALREPOS}\n")
-    os.environ.pop("DAGSTER_HOME", None)
-    result = run_job(config)
-    assert result.success
-    con = duckdb.connect(str(work / "serving" / "scorecard.duckdb"), read_only=True)
+def snapshot(realrepos_serving) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(realrepos_serving), read_only=True)
     yield con
     con.close()
 
