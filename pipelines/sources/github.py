@@ -255,6 +255,9 @@ class Client:
             if status == 304:
                 return Response(304, None, rheaders, not_modified=True)
             if status in (403, 429):
+                if resource == "graphql" and _graphql_rate_limited(_safe_json(text)):
+                    self._graphql_exhausted(rheaders)  # the same error body, sent with a 4xx
+                    continue
                 wait = self._limit_wait(status, rheaders, text, attempt)
                 if wait is not None:
                     if last:
@@ -277,9 +280,8 @@ class Client:
                     self._backoff(attempt, f"{what}: truncated or invalid JSON")
                     continue
                 if resource == "graphql" and _graphql_rate_limited(data):
-                    with self._lock:
-                        self._limits["graphql"] = (0, self._limits.get("graphql", (0, self._clock() + 60))[1])
-                    continue
+                    self._graphql_exhausted(rheaders)
+                    continue  # _await_budget waits for the reset or defers
                 return Response(status, data, rheaders)
             return Response(status, _safe_json(text), rheaders)
         self._defer(f"rate limit on {what} still hit after {cfg.max_retries + 1} attempts")
@@ -299,6 +301,24 @@ class Client:
         with self._lock:
             self._limits[res] = value
             self.report.rate_limit_remaining[res] = value[0]
+
+    def _graphql_exhausted(self, headers: dict) -> None:
+        """The body said the GraphQL budget is spent: believe it over `x-ratelimit-remaining`,
+        which the newer answer may not send (or may not send as 0)."""
+        now = self._clock()
+        reset = None
+        for name, base in (("retry-after", now), ("x-ratelimit-reset", 0.0)):
+            try:
+                value = base + float(headers[name])
+            except (KeyError, ValueError):
+                continue
+            if value > now:
+                reset = value
+                break
+        with self._lock:
+            known = self._limits.get("graphql", (0, 0.0))[1]
+            # Without a reset time, a minute: GitHub's own advice for a limit that does not say.
+            self._limits["graphql"] = (0, reset or (known if known > now else now + 60))
 
     def _limit_wait(self, status: int, headers: dict, text: str, attempt: int) -> float | None:
         """Seconds to wait for a secondary limit, or None when this is not one."""
@@ -359,7 +379,17 @@ def _safe_json(text: str) -> Any:
 
 
 def _graphql_rate_limited(data: Any) -> bool:
-    return isinstance(data, dict) and any(e.get("type") == "RATE_LIMITED" for e in data.get("errors") or [])
+    """An exhausted GraphQL budget, answered with HTTP 200 and an error in the body.
+
+    Older servers (and GitHub Enterprise Server) say `"type": "RATE_LIMITED"`;
+    github.com now says `"type": "RATE_LIMIT", "code": "graphql_rate_limit"`.
+    """
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(e, dict) and (e.get("type") in ("RATE_LIMITED", "RATE_LIMIT") or e.get("code") == "graphql_rate_limit")
+        for e in data.get("errors") or []
+    )
 
 
 def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:

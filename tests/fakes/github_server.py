@@ -14,6 +14,12 @@ Faults are injected per path: 500, 502, 403 secondary limit with
 `retry-after`, 429, primary limit exhausted, slow responses, truncated JSON,
 and repositories that vanish after the inventory listed them. Every request is
 recorded in `hits`, so tests can count what the client really sent.
+
+An exhausted REST budget answers 403; an exhausted GraphQL budget answers
+HTTP 200 with an error, as GitHub does, in the form `graphql_limit_form`
+names: "RATE_LIMITED" (older servers, with `x-ratelimit-remaining: 0`) or
+"RATE_LIMIT" (github.com now: `"code": "graphql_rate_limit"`, and no
+rate-limit headers, so only the body says the budget is spent).
 """
 
 from __future__ import annotations
@@ -142,6 +148,7 @@ class FakeGitHub:
         self.app_id = app_id
         self.app_public_key = app_public_key
         self.minted: list[str] = []
+        self.graphql_limit_form = "RATE_LIMITED"  # or "RATE_LIMIT": how an exhausted GraphQL budget answers
         self._lock = threading.Lock()
         self._heads: dict[tuple[str, str], tuple[tuple, tuple[str, dt.datetime]]] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -406,6 +413,16 @@ class _Handler(BaseHTTPRequestHandler):
             if fake.reset_at[resource] <= now:
                 fake.reset_at[resource] = now + fake.reset_in
             exhausted = fake.remaining[resource] <= 0
+        if exhausted and graphql:
+            hit(200)
+            if fake.graphql_limit_form == "RATE_LIMIT":
+                error = {"type": "RATE_LIMIT", "code": "graphql_rate_limit",
+                         "message": "API rate limit already exceeded for installation ID 1."}
+                self._send(200, json.dumps({"errors": [error]}).encode(), {"Content-Type": "application/json"})
+            else:
+                error = {"type": "RATE_LIMITED", "message": "API rate limit exceeded for installation ID 1."}
+                self._json(200, {"errors": [error]}, resource)
+            return
         if exhausted:
             hit(403)
             self._json(403, {"message": "API rate limit exceeded for installation ID 1."}, resource)

@@ -112,6 +112,24 @@ def test_an_exhausted_limit_before_the_inventory_defers_every_known_repo(github,
     assert all(c.facts.error.startswith("deferred: primary rate limit (graphql)") for c in crawls.values())
 
 
+@pytest.mark.parametrize("form", ["RATE_LIMITED", "RATE_LIMIT"])
+def test_an_exhausted_graphql_budget_mid_crawl_defers_in_either_form(github, tmp_path, form):
+    small_org(github, tmp_path)
+    crawl(make_source(github, tmp_path / "state"))
+    svc = github.repos[("acme", "svc")]
+    sha = svc.deployments[0].sha
+    svc.deployments.append(FakeDeployment(2, sha, "production", NOW - dt.timedelta(hours=2),
+                                          [("SUCCESS", NOW - dt.timedelta(hours=1))]))
+    github.graphql_limit_form, github.reset_in = form, 3600
+    github.inject("primary", r"#RepositoryHistory", times=1)  # the deployments query finds the budget spent
+    github.clear_hits()
+    crawls, result = crawl(make_source(github, tmp_path / "state"))
+    # A deferral, not "deployments not read: API rate limit exceeded" with the run going on asking.
+    assert sorted(result.reports[0]["deferred"]) == ["lib", "svc", "web"]
+    assert all(c.facts.error.startswith("deferred: primary rate limit (graphql)") for c in crawls.values())
+    assert not [h for h in github.hits if "/branches/" in h.path or "/actions/" in h.path]
+
+
 def test_an_exhausted_limit_on_a_first_crawl_is_a_source_error(github, tmp_path):
     small_org(github, tmp_path)
     github.reset_in = 3600
