@@ -26,6 +26,14 @@ pages. Rate limits: `x-ratelimit-remaining`/`-reset` are tracked per resource,
 exponentially, at most `max_concurrency` requests are in flight, and a limit
 that would take longer than `max_wait_s` to reset defers the remaining repos
 (their `facts.error` starts with "deferred:") instead of failing the run.
+
+A repository that cannot be crawled this run but was crawled well before keeps
+the facts of that last good crawl (read from its mirror), with `facts.error`
+saying why and when that was: identity reads the catalog from those facts, so
+the same services stay, and evidence turns their repo checks `unknown`. That
+covers deferred repos, failed fetches, and an organisation that could not be
+listed at all (rate limit, 5xx, unreachable): the last inventory names the
+repositories then.
 """
 
 from __future__ import annotations
@@ -447,6 +455,17 @@ class RepoInfo:
         return {"url": self.url, "fork": self.fork, "visibility": self.visibility, "topics": list(self.topics),
                 "pushed_at": self.pushed_at}
 
+    # What the next run needs when it cannot list the organisation: where the
+    # repository is, and whether it was scored at all.
+    _STATE = ("owner", "name", "url", "archived", "fork", "visibility", "default_branch", "error")
+
+    def to_state(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    @classmethod
+    def from_state(cls, key: str, data: dict) -> RepoInfo:
+        return cls(key=key, **{"owner": "", "name": key, **{k: v for k, v in data.items() if k in cls._STATE}})
+
 
 @dataclass(slots=True)
 class History:
@@ -480,6 +499,7 @@ class GitHubSource:
         self.inventory: dict[str, RepoInfo] = {}
         self.history: dict[str, History] = {}
         self.teams: dict[str, list[str]] = {}
+        self.unlisted: str | None = None  # why the organisation could not be listed this run
         self._prepared = False
         self._prepare_lock = threading.Lock()
 
@@ -499,12 +519,15 @@ class GitHubSource:
             return GitHubRepoCrawl(RepoFacts(repo=repo, location=repo, source=self.kind, error="not in the GitHub inventory"), crawled_at=now)
         blank = RepoFacts(repo=repo, location=info.url or repo, source=self.kind, default_branch=info.default_branch,
                           archived=info.archived)
-        if info.error:
-            blank.error = info.error
-            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
         if info.archived:
             # Not scored (identity skips archived repos), so not worth a fetch.
             blank.head_sha = info.head
+            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
+        if self.unlisted:
+            self.report.defer(repo, self.unlisted)
+            return self._last_good(info, self.unlisted, as_of, now)
+        if info.error:
+            blank.error = info.error
             return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
         assert self.client is not None
         try:
@@ -513,8 +536,7 @@ class GitHubSource:
             return self._crawl(info, as_of, now)
         except RateLimitDeferred as exc:
             self.report.defer(repo, str(exc))
-            blank.error = str(exc)
-            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
+            return self._last_good(info, str(exc), as_of, now)
 
     def finish(self) -> dict:
         """The run report; called once after every repository was crawled."""
@@ -528,16 +550,13 @@ class GitHubSource:
     # ------------------------------------------------------------ inventory
 
     def _prepare(self) -> None:
-        self.client = Client(self.cfg, self.report, base_dir=self.base_dir, sleep=self._sleep)
         org_state = self.store.load_org()
         try:
+            self.client = Client(self.cfg, self.report, base_dir=self.base_dir, sleep=self._sleep)
             listed = self._list_org() if self.cfg.organisation and not self.cfg.repos else self._list_named()
-        except RateLimitDeferred as exc:
-            # Without today's inventory, the last one names the repos to defer.
-            names = org_state.get("repos") or []
-            if not names:
-                raise GitHubSourceError(f"{exc} (no earlier inventory to defer repositories from)") from None
-            listed = [RepoInfo(key=n, owner="", name=n) for n in names]
+        except (RateLimitDeferred, ApiError, GitHubSourceError) as exc:
+            self._keep_last_inventory(org_state, str(exc).removeprefix("deferred: "))
+            return
         self.inventory = {i.key: i for i in listed if self._wanted(i)}
         self.report.repos = len(self.inventory)
         teams_cache = org_state.get("teams_cache") or {}
@@ -548,11 +567,26 @@ class GitHubSource:
                 log.warning("GitHub teams of %s not read: %s", self.cfg.organisation, exc)
                 self.report.notes.append(f"teams not read ({exc}); using the last known teams")
                 self.teams = org_state.get("teams") or {}
-        self.store.save_org({"repos": sorted(self.inventory), "teams": self.teams, "teams_cache": teams_cache})
+        self.store.save_org({"repos": sorted(self.inventory), "inventory": {k: i.to_state() for k, i in self.inventory.items()},
+                             "teams": self.teams, "teams_cache": teams_cache})
         try:
             self._prefetch_history()
         except RateLimitDeferred:
             pass  # the repos still without history are deferred when their crawl starts
+
+    def _keep_last_inventory(self, org_state: dict, why: str) -> None:
+        """The organisation could not be listed: the last inventory names the repositories, each
+        then served from its last good crawl, so its services do not vanish from the snapshot."""
+        scope = f"organisation {self.cfg.organisation}" if self.cfg.organisation and not self.cfg.repos else "repositories"
+        known: dict = org_state.get("inventory") or {name: {} for name in org_state.get("repos") or []}
+        if not known:
+            raise GitHubSourceError(f"{scope} not listed: {why} (no earlier inventory to fall back on)") from None
+        log.warning("GitHub %s not listed (%s); using the last inventory (%d repositories)", scope, why, len(known))
+        self.unlisted = f"deferred: {scope} not listed: {why}"
+        self.inventory = {key: RepoInfo.from_state(key, value) for key, value in known.items()}
+        self.report.repos = len(self.inventory)
+        self.report.inventory_error = why
+        self.teams = org_state.get("teams") or {}
 
     def _wanted(self, info: RepoInfo) -> bool:
         cfg = self.cfg
@@ -762,17 +796,14 @@ class GitHubSource:
         assert self.client is not None
         state = self.store.load_repo(info.key)
         path = self.local.root / info.key
-        facts_error = None
         try:
             fetched = self._sync_mirror(info, state, path)
         except mirror.RepoGone:
-            facts_error = "repository no longer exists on GitHub (deleted, renamed or made invisible to the token during the crawl)"
-        except mirror.MirrorError as exc:
-            facts_error = str(exc)
-        if facts_error:
-            facts = RepoFacts(repo=info.key, location=info.url or info.key, source=self.kind,
-                              default_branch=info.default_branch, archived=False, error=facts_error)
+            facts = RepoFacts(repo=info.key, location=info.url or info.key, source=self.kind, default_branch=info.default_branch,
+                              archived=False, error="repository no longer exists on GitHub (deleted, renamed or made invisible to the token during the crawl)")
             return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
+        except mirror.MirrorError as exc:
+            return self._last_good(info, str(exc), as_of, now)
         local = self.local.crawl(info.key, as_of)
         facts = local.facts
         facts.location = info.url or info.key
@@ -798,6 +829,33 @@ class GitHubSource:
         else:
             self.report.add(repos_unchanged=1)
         return crawl
+
+    def _last_good(self, info: RepoInfo, why: str, as_of: dt.datetime | None, now: dt.datetime) -> GitHubRepoCrawl:
+        """The repository as its last good crawl saw it, marked as not crawled this run.
+
+        Identity reads the catalog from these facts, so the services keep their
+        names (a blank RepoFacts would turn a monorepo's components into one
+        service named after the repository); `error` makes evidence turn every
+        repo check `unknown`, saying why and how old the facts are.
+        """
+        state = self.store.load_repo(info.key)
+        at = parse_time(str(state["crawled_at"])) if state.get("crawled_at") else None
+        when = f"last good crawl {at:%Y-%m-%d %H:%M} UTC" if at else "never crawled successfully"
+        facts = None
+        if state.get("head") and (self.local.root / info.key / "HEAD").is_file():
+            # The mirror is at (or past) the last good crawl's head, and the facts
+            # cache usually answers without reading a single file.
+            facts = self.local.crawl(info.key, as_of).facts
+            if facts.error:
+                facts = None
+        if facts is None:
+            facts = RepoFacts(repo=info.key, location="", default_branch=info.default_branch)
+        facts.location = info.url or info.key
+        facts.source = self.kind
+        facts.archived = False
+        facts.branch_protected, facts.ci_runs = None, None
+        facts.error = f"{why} ({when})"
+        return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
 
     def _sync_mirror(self, info: RepoInfo, state: dict, path: Path) -> bool:
         """Fetch when the repo was pushed since the last crawl; True when git fetched."""

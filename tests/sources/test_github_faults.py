@@ -109,7 +109,11 @@ def test_an_exhausted_limit_before_the_inventory_defers_every_known_repo(github,
     github.inject("primary", r"#OrgRepositories", times=1)
     crawls, result = crawl(make_source(github, tmp_path / "state"))
     assert sorted(crawls) == ["lib", "svc", "web"]
-    assert all(c.facts.error.startswith("deferred: primary rate limit (graphql)") for c in crawls.values())
+    for c in crawls.values():
+        assert c.facts.error.startswith("deferred: organisation acme not listed: primary rate limit (graphql)")
+        assert "(last good crawl " in c.facts.error
+        assert c.facts.files  # the last good crawl's files, so identity keeps the same services
+    assert result.reports[0]["status"] == "error" and sorted(result.reports[0]["deferred"]) == ["lib", "svc", "web"]
 
 
 @pytest.mark.parametrize("form", ["RATE_LIMITED", "RATE_LIMIT"])
@@ -136,7 +140,8 @@ def test_an_exhausted_limit_on_a_first_crawl_is_a_source_error(github, tmp_path)
     github.inject("primary", r"#OrgRepositories", times=1)
     _, result = crawl(make_source(github, tmp_path / "state"))
     [row] = result.source_status
-    assert row["status"] == "error" and "deferred: primary rate limit" in row["reason"]
+    assert row["status"] == "error" and "organisation acme not listed: primary rate limit (graphql)" in row["reason"]
+    assert "no earlier inventory" in row["reason"]
 
 
 def test_a_persistent_error_on_one_endpoint_is_recorded_for_that_repo(github, tmp_path):
