@@ -531,8 +531,6 @@ class GitHubSource:
             return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
         assert self.client is not None
         try:
-            if self.client.deferred:
-                raise RateLimitDeferred(self.client.deferred)
             return self._crawl(info, as_of, now)
         except RateLimitDeferred as exc:
             self.report.defer(repo, str(exc))
@@ -797,7 +795,16 @@ class GitHubSource:
         state = self.store.load_repo(info.key)
         path = self.local.root / info.key
         try:
-            fetched = self._sync_mirror(info, state, path)
+            if self.client.deferred:
+                # Out of budget: ask GitHub nothing more this run, git included. A
+                # mirror already at the listed head still has every file right.
+                if not self._files_current(info, state, path):
+                    raise RateLimitDeferred(self.client.deferred)
+                mirror.ensure_mirror(path, info.default_branch or "main")
+                fetched = synced = False
+            else:
+                fetched = self._sync_mirror(info, state, path)
+                synced = True
         except mirror.RepoGone:
             facts = RepoFacts(repo=info.key, location=info.url or info.key, source=self.kind, default_branch=info.default_branch,
                               archived=False, error="repository no longer exists on GitHub (deleted, renamed or made invisible to the token during the crawl)")
@@ -815,20 +822,35 @@ class GitHubSource:
         etags: dict = dict(state.get("etags") or {})
         runs: list[dict] | None = None
         if as_of is None:
-            facts.branch_protected = self._branch_protected(info, etags, facts)
-            runs = self._runs(info, etags, facts)
+            try:
+                facts.branch_protected = self._branch_protected(info, etags, facts)
+                runs = self._runs(info, etags, facts)
+            except RateLimitDeferred as exc:
+                # The files were read; only what the API alone knows stays unknown.
+                facts.branch_protected, runs = None, None
+                facts.problems.append(Problem("(GitHub API) branch protection, workflow runs", f"not read: {exc}"))
+                self.report.defer_api(info.key, str(exc))
             if runs is not None:
                 facts.ci_runs = [
                     {k: r[k] for k in ("status", "conclusion", "created_at", "duration_s", "name")}
                     for r in runs if not self._is_deploy_run(r)
                 ]
         crawl.deployments, crawl.incidents = self._delivery(info, state, runs, facts)
-        self._save(info, state, etags, crawl)
+        self._save(info, state, etags, crawl, synced)
         if fetched:
             self.report.add(repos_fetched=1)
         else:
             self.report.add(repos_unchanged=1)
         return crawl
+
+    @staticmethod
+    def _files_current(info: RepoInfo, state: dict, path: Path) -> bool:
+        """The mirror holds the default branch head the inventory listed (tags may lag)."""
+        return (
+            (path / "HEAD").is_file()
+            and state.get("head") == info.head
+            and state.get("default_branch") == info.default_branch
+        )
 
     def _last_good(self, info: RepoInfo, why: str, as_of: dt.datetime | None, now: dt.datetime) -> GitHubRepoCrawl:
         """The repository as its last good crawl saw it, marked as not crawled this run.
@@ -864,12 +886,7 @@ class GitHubSource:
         if info.head is None:  # empty repository: nothing to fetch, the reader reports it
             mirror.ensure_mirror(path, branch)
             return False
-        unchanged = (
-            (path / "HEAD").is_file()
-            and state.get("head") == info.head
-            and state.get("pushed_at") == info.pushed_at
-            and state.get("default_branch") == info.default_branch
-        )
+        unchanged = self._files_current(info, state, path) and state.get("pushed_at") == info.pushed_at
         if unchanged:
             mirror.ensure_mirror(path, branch)
             return False
@@ -935,7 +952,8 @@ class GitHubSource:
         elif state.get("deploy_sig") == info.deploy_sig and "deployments" in state:
             deployments = [deployment_from_json(info.key, d) for d in state["deployments"]]
         elif self.client is not None and self.client.deferred and fresh is None:
-            raise RateLimitDeferred(self.client.deferred)
+            facts.problems.append(Problem("(GitHub API) deployments", f"not read: {self.client.deferred}"))
+            deployments = None
         else:
             deployments = None
         if not deployments and self._deploy_pattern is not None:
@@ -960,10 +978,12 @@ class GitHubSource:
         return RepoDeployment(repo, self._production, run["head_sha"], parse_time(run["updated_at"]),  # type: ignore[arg-type]
                               "success" if run["conclusion"] == "success" else "failure", "workflow_run")
 
-    def _save(self, info: RepoInfo, previous: dict, etags: dict, crawl: GitHubRepoCrawl) -> None:
+    def _save(self, info: RepoInfo, previous: dict, etags: dict, crawl: GitHubRepoCrawl, synced: bool) -> None:
         data: dict = {
             "head": info.head,
-            "pushed_at": info.pushed_at,
+            # Not synced (deferred, head unchanged): tags pushed since were not fetched,
+            # so the old push time makes the next run fetch them.
+            "pushed_at": info.pushed_at if synced else previous.get("pushed_at"),
             "default_branch": info.default_branch,
             "etags": etags,
             "crawled_at": crawl.crawled_at,

@@ -88,13 +88,23 @@ def test_a_primary_limit_that_resets_late_defers_the_remaining_repos(github, tmp
     github.reset_in = 3600
     github.inject("primary", r"/branches/", times=1)
     crawls, result = crawl(make_source(github, tmp_path / "state"))
+    # Which repos were fetched before the limit hit depends on thread timing: a repo
+    # whose files were read keeps them, without API facts; the rest are deferred.
     deferred = [c for c in crawls.values() if c.facts.error]
-    assert deferred and all(c.facts.error.startswith("deferred: primary rate limit (core) exhausted") for c in deferred)
+    read = [c for c in crawls.values() if not c.facts.error]
+    for c in deferred:
+        assert c.facts.error.startswith("deferred: primary rate limit (core) exhausted")
+        assert c.facts.error.endswith("(never crawled successfully)")
+    for c in read:
+        assert c.facts.files and c.facts.branch_protected is None and c.facts.ci_runs is None
+        assert any("not read: deferred: primary rate limit (core)" in p.reason for p in c.facts.problems)
     rows = {r["target"]: r for r in result.source_status}
-    assert {rows[c.facts.repo]["status"] for c in deferred} == {"deferred"}
+    assert {rows[c.facts.repo]["status"] for c in deferred} <= {"deferred"}
+    assert {rows[c.facts.repo]["status"] for c in read} <= {"ok"}
     assert rows["github:127.0.0.1:%s/acme" % github.origin.rsplit(":", 1)[1]]["status"] == "partial"
     report = result.reports[0]
     assert sorted(report["deferred"]) == sorted(c.facts.repo for c in deferred)
+    assert sorted(report["api_deferred"]) == sorted(c.facts.repo for c in read)
     assert report["waited_s"] < 1  # no hour-long sleep
     # After the reset, the next run crawls what was deferred.
     github.remaining["core"], github.reset_at["core"] = github.rate_limit, 0
@@ -129,8 +139,11 @@ def test_an_exhausted_graphql_budget_mid_crawl_defers_in_either_form(github, tmp
     github.clear_hits()
     crawls, result = crawl(make_source(github, tmp_path / "state"))
     # A deferral, not "deployments not read: API rate limit exceeded" with the run going on asking.
-    assert sorted(result.reports[0]["deferred"]) == ["lib", "svc", "web"]
-    assert all(c.facts.error.startswith("deferred: primary rate limit (graphql)") for c in crawls.values())
+    assert sorted(result.reports[0]["api_deferred"]) == ["lib", "svc", "web"]
+    facts = crawls["svc"].facts
+    assert facts.error is None and facts.files and crawls["svc"].deployments is None
+    reasons = [p.reason for p in facts.problems]
+    assert any("not read: deferred: primary rate limit (graphql)" in r for r in reasons), reasons
     assert not [h for h in github.hits if "/branches/" in h.path or "/actions/" in h.path]
 
 

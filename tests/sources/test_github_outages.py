@@ -28,6 +28,8 @@ GITHUB_SERVICES = ["checkout-api", "ledger", "notifier", "payments"]
 # Checks that judge the catalog entity identity resolved, not the repository's files:
 # with the last good crawl's catalog they keep their value (see the report in docs/github.md).
 CATALOG_JUDGED = {"has_catalog_entity", "owner_is_known_team", "has_lifecycle", "has_oncall_reference"}
+# Checks whose value comes partly from the GitHub API (branch protection, CI runs).
+API_JUDGED = {"default_branch_protected", "has_ci_on_default_branch"}
 
 
 @pytest.fixture(autouse=True)
@@ -203,3 +205,40 @@ def test_without_an_earlier_inventory_the_source_reports_an_error_and_the_run_co
     assert "organisation acme not listed" in reason and "HTTP 502" in reason and "no earlier inventory" in reason
     _, err = capfd.readouterr()
     assert "No services were found" in err and "HTTP 502" in err
+
+
+# ------------------------------------------------- the REST budget runs out mid-crawl
+
+
+def test_an_exhausted_rest_budget_keeps_file_checks_of_repos_whose_head_did_not_move(github, tmp_path):
+    build_org(github, tmp_path)
+    config = write_config(github, tmp_path)
+    assert main(["run", "--config", config]) == 0
+    before = published(tmp_path)
+    assert before["checks"][("checkout-api", "default_branch_protected")][0] == "pass"
+
+    # checkout-api is pushed; platform is not. The REST budget runs out after the inventory.
+    commit(tmp_path / "upstream" / "checkout-api", {"app.py": "print('v2')\n"}, when=NOW - dt.timedelta(hours=1))
+    github.reset_in = 3600
+    github.inject("primary", r"/teams\?", times=1)
+    assert main(["run", "--config", config]) == 0
+    after = published(tmp_path)
+    assert after["services"] == before["services"]
+
+    # platform's mirror is current: its files did not change, so file checks keep their values...
+    for service in ("payments", "ledger", "notifier"):
+        for (s, check), (status, detail) in before["checks"].items():
+            if s != service or check in API_JUDGED:
+                continue
+            assert after["checks"][(s, check)] == (status, detail), (s, check)
+        # CI is configured in the files: still a pass, without the note on recent runs.
+        assert after["checks"][(service, "has_ci_on_default_branch")][0] == "pass"
+        # ...and only what the API alone knows is unknown.
+        status, detail = after["checks"][(service, "default_branch_protected")]
+        assert status == "unknown" and before["checks"][(service, "default_branch_protected")][0] == "pass"
+    assert after["status"]["platform"][0] == "ok"
+    # checkout-api moved: its files are not known this run, so it is stale as a whole.
+    assert_stale(before, after, ["checkout-api"], "deferred: primary rate limit (core)")
+    assert after["status"]["checkout-api"][0] == "deferred"
+    status, reason = org_row(after)
+    assert status == "partial" and "without API facts" in reason
