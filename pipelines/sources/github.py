@@ -31,9 +31,9 @@ A repository that cannot be crawled this run but was crawled well before keeps
 the facts of that last good crawl (read from its mirror), with `facts.error`
 saying why and when that was: identity reads the catalog from those facts, so
 the same services stay, and evidence turns their repo checks `unknown`. That
-covers deferred repos, failed fetches, and an organisation that could not be
-listed at all (rate limit, 5xx, unreachable): the last inventory names the
-repositories then.
+covers deferred repos, failed fetches, repositories deleted after the
+inventory, and an organisation that could not be listed at all (rate limit,
+5xx, unreachable): the last inventory names the repositories then.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ INVENTORY_PAGE = 100
 NAMED_BATCH = 50  # aliased repository lookups per query when the config lists repos
 HISTORY_BATCH = 20  # repositories per deployments/incidents query (100 x 20 statuses each)
 RUNS_PER_PAGE = 100
+GONE = "repository no longer exists or the token cannot see it"
 
 
 class GitHubSourceError(Exception):
@@ -806,9 +807,7 @@ class GitHubSource:
                 fetched = self._sync_mirror(info, state, path)
                 synced = True
         except mirror.RepoGone:
-            facts = RepoFacts(repo=info.key, location=info.url or info.key, source=self.kind, default_branch=info.default_branch,
-                              archived=False, error="repository no longer exists on GitHub (deleted, renamed or made invisible to the token during the crawl)")
-            return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
+            return self._gone(info, as_of, now)
         except mirror.MirrorError as exc:
             return self._last_good(info, str(exc), as_of, now)
         local = self.local.crawl(info.key, as_of)
@@ -830,6 +829,8 @@ class GitHubSource:
                 facts.branch_protected, runs = None, None
                 facts.problems.append(Problem("(GitHub API) branch protection, workflow runs", f"not read: {exc}"))
                 self.report.defer_api(info.key, str(exc))
+            except mirror.RepoGone:
+                return self._gone(info, as_of, now)
             if runs is not None:
                 facts.ci_runs = [
                     {k: r[k] for k in ("status", "conclusion", "created_at", "duration_s", "name")}
@@ -879,6 +880,15 @@ class GitHubSource:
         facts.error = f"{why} ({when})"
         return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
 
+    def _gone(self, info: RepoInfo, as_of: dt.datetime | None, now: dt.datetime) -> GitHubRepoCrawl:
+        """Listed by the inventory, then not found: deleted, renamed, or hidden from the token.
+
+        An error, not a deferral: the next run may not list it at all. Its state
+        is left as it was, so the last good crawl stays on record.
+        """
+        log.warning("GitHub repository %s: %s", info.key, GONE)
+        return self._last_good(info, f"{GONE} (deleted, renamed or made private after the inventory listed it)", as_of, now)
+
     def _sync_mirror(self, info: RepoInfo, state: dict, path: Path) -> bool:
         """Fetch when the repo was pushed since the last crawl; True when git fetched."""
         assert self.client is not None
@@ -906,6 +916,9 @@ class GitHubSource:
             return None
         if resp.status == 200:
             etags[path] = {"etag": resp.headers.get("etag"), "data": {"protected": bool((resp.data or {}).get("protected"))}}
+        elif resp.status == 404 and not self._repo_visible(info):
+            # With the head unchanged there was no fetch to notice it: the branch is the first thing asked.
+            raise mirror.RepoGone(GONE)
         elif not resp.not_modified:
             # 403/404: the token may not read it. Unknown, never "unprotected".
             facts.problems.append(Problem("(GitHub API) branch protection",
@@ -913,6 +926,15 @@ class GitHubSource:
             etags.pop(path, None)
             return None
         return (etags.get(path) or {}).get("data", {}).get("protected")
+
+    def _repo_visible(self, info: RepoInfo) -> bool:
+        """False only when GitHub says the repository itself is not found (404)."""
+        assert self.client is not None
+        try:
+            resp = self.client.get(f"/repos/{quote(info.owner, safe='')}/{quote(info.name, safe='')}", category="repo")
+        except ApiError:
+            return True  # not known: keep the repository, with protection unknown
+        return resp.status != 404
 
     def _runs(self, info: RepoInfo, etags: dict, facts: RepoFacts) -> list[dict] | None:
         """Latest workflow runs on the default branch; [] without workflows (no request)."""

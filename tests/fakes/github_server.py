@@ -520,6 +520,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "protection_url": f"{api}/branches/{quote(branch, safe='')}/protection",
                 "_links": {"self": f"{api}/branches/{quote(branch, safe='')}"},
             }, {}
+        m = re.fullmatch(rf"{API}/repos/([^/]+)/([^/]+)", path)
+        if m:
+            repo = fake._repo(m.group(1), m.group(2))
+            if repo is None:
+                return not_found
+            api = f"{fake.base_url}/repos/{repo.owner}/{repo.name}"
+            return 200, {"id": 1, "name": repo.name, "full_name": f"{repo.owner}/{repo.name}", "url": api,
+                         "archived": repo.archived, "default_branch": repo.default_branch}, {}
         m = re.fullmatch(rf"{API}/repos/([^/]+)/([^/]+)/actions/runs", path)
         if m:
             repo = fake._repo(m.group(1), m.group(2))

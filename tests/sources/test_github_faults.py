@@ -172,7 +172,7 @@ def test_a_repo_deleted_mid_crawl_is_that_repos_error(github, tmp_path):
     small_org(github, tmp_path)
     github.repos[("acme", "web")].vanish_after_listing = True
     crawls, result = crawl(make_source(github, tmp_path / "state"))
-    assert "no longer exists" in crawls["web"].facts.error
+    assert "repository no longer exists or the token cannot see it" in crawls["web"].facts.error
     assert crawls["svc"].facts.error is None and crawls["lib"].facts.error is None
     assert {r["target"]: r["status"] for r in result.source_status}["web"] == "error"
 

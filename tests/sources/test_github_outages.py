@@ -242,3 +242,25 @@ def test_an_exhausted_rest_budget_keeps_file_checks_of_repos_whose_head_did_not_
     assert after["status"]["checkout-api"][0] == "deferred"
     status, reason = org_row(after)
     assert status == "partial" and "without API facts" in reason
+
+
+# ------------------------------------------------- a repository deleted after the inventory
+
+
+@pytest.mark.parametrize("pushed", [False, True], ids=["head-unchanged", "head-moved"])
+def test_a_repository_deleted_after_the_inventory_is_not_reported_ok(github, tmp_path, pushed):
+    build_org(github, tmp_path)
+    config = write_config(github, tmp_path)
+    assert main(["run", "--config", config]) == 0
+    before = published(tmp_path)
+
+    if pushed:  # the mirror is fetched, and git says "not found"
+        commit(tmp_path / "upstream" / "checkout-api", {"app.py": "print('v2')\n"}, when=NOW - dt.timedelta(hours=1))
+    github.repos[("acme", "checkout-api")].vanish_after_listing = True
+    github.repos[("acme", "checkout-api")].listed = False
+    assert main(["run", "--config", config]) == 0
+    after = published(tmp_path)
+    status, reason = after["status"]["checkout-api"]
+    assert status == "error" and "repository no longer exists or the token cannot see it" in reason
+    assert_stale(before, after, ["checkout-api"], "repository no longer exists or the token cannot see it")
+    assert after["status"]["platform"] == before["status"]["platform"]
