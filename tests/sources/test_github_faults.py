@@ -211,6 +211,48 @@ def test_the_token_never_leaks(github, tmp_path, caplog, capfd, monkeypatch):
     assert not any("@" in part for c in commands for part in c if part.startswith("http"))
 
 
+def _outage_gone(github):
+    github.repos[("acme", "web")].vanish_after_listing = True
+
+
+def _outage_rest_limit(github):
+    github.reset_in = 3600
+    github.inject("primary", r"/teams\?", times=1)
+
+
+def _outage_graphql_limit(github):
+    github.graphql_limit_form, github.reset_in = "RATE_LIMIT", 3600
+    github.inject("primary", r"#OrgRepositories", times=1)
+
+
+def _outage_502(github):
+    github.inject("502", r"#OrgRepositories", times=-1)
+
+
+def _outage_refused(github):
+    github.close()
+
+
+@pytest.mark.parametrize("outage", [_outage_gone, _outage_rest_limit, _outage_graphql_limit, _outage_502, _outage_refused],
+                         ids=["gone", "rest-limit", "graphql-limit", "502", "refused"])
+def test_the_token_never_leaks_when_falling_back_to_the_last_good_crawl(github, tmp_path, caplog, capfd, outage):
+    small_org(github, tmp_path)
+    commit(tmp_path / "web", {"SECURITY.md": "x"}, when=NOW - dt.timedelta(days=1))  # not fetched yet: stale in run 2
+    crawl(make_source(github, tmp_path / "state", max_retries=1))
+    commit(tmp_path / "web", {"app.py": "x"}, when=NOW - dt.timedelta(hours=1))
+    source = make_source(github, tmp_path / "state", max_retries=1)
+    outage(github)
+    caplog.set_level(logging.DEBUG)
+    crawls, result = crawl(source)
+    assert any(c.facts.error for c in crawls.values())  # the outage really happened
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    out, err = capfd.readouterr()
+    texts = [out, err, caplog.text, repr(result), repr(crawls)]
+    texts += [p.read_bytes().decode("latin-1") for p in (tmp_path / "state").rglob("*") if p.is_file() and p.suffix != ".pack"]
+    for text in texts:
+        assert TOKEN not in text and basic not in text
+
+
 def test_a_rejected_token_is_reported_without_being_repeated(github, tmp_path, monkeypatch):
     small_org(github, tmp_path)
     wrong = "ghp_WrongTokenThatMustNotAppear0123456789"
