@@ -10,7 +10,7 @@ It serves an organisation built from real git repositories made in the test:
 * git smart HTTP, by running `git http-backend` as a CGI program, behind the
   `Authorization: Basic x-access-token:<token>` header GitHub accepts.
 
-Faults are injected per path: 500, 502, 403 secondary limit with
+Faults are injected per path (API and git): 500, 502, 403 secondary limit with
 `retry-after`, 429, primary limit exhausted, slow responses, truncated JSON,
 and repositories that vanish after the inventory listed them. Every request is
 recorded in `hits`, so tests can count what the client really sent.
@@ -667,6 +667,11 @@ class _Handler(BaseHTTPRequestHandler):
         def hit(status: int) -> None:
             fake._record(Hit(method, self.path, status, "git", False, None, scheme))
 
+        fault = fake._take_fault(self.path)
+        if fault is not None and fault.kind in ("500", "502"):
+            hit(int(fault.kind))
+            self._send(int(fault.kind), b"Server Error\n", {"Content-Type": "text/plain"})
+            return
         m = re.fullmatch(r"/([^/]+)/([^/]+?)\.git(/.*)", path)
         repo = fake._repo(m.group(1), m.group(2)) if m else None
         if repo is None:

@@ -177,6 +177,21 @@ def test_a_repo_deleted_mid_crawl_is_that_repos_error(github, tmp_path):
     assert {r["target"]: r["status"] for r in result.source_status}["web"] == "error"
 
 
+def test_a_failed_fetch_keeps_the_last_good_crawl(github, tmp_path):
+    small_org(github, tmp_path)
+    first, _ = crawl(make_source(github, tmp_path / "state"))
+    commit(tmp_path / "svc", {"SECURITY.md": "x"}, when=NOW - dt.timedelta(hours=1))
+    github.inject("500", r"^/acme/svc\.git/", times=-1)
+    crawls, result = crawl(make_source(github, tmp_path / "state"))
+    svc = crawls["svc"].facts
+    assert svc.error.startswith("git fetch failed") and "(last good crawl " in svc.error
+    # The last good crawl's files: identity and everything scoped by path stay as they were.
+    assert svc.files == first["svc"].facts.files and svc.workflows == first["svc"].facts.workflows
+    assert svc.branch_protected is None and svc.ci_runs is None
+    assert {r["target"]: r["status"] for r in result.source_status}["svc"] == "error"
+    assert crawls["lib"].facts.error is None
+
+
 def test_the_token_never_leaks(github, tmp_path, caplog, capfd, monkeypatch):
     small_org(github, tmp_path)
     github.repos[("acme", "web")].vanish_after_listing = True  # a git failure with a message
