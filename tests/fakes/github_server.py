@@ -128,6 +128,7 @@ class Hit:
     counted: bool  # charged against the primary rate limit
     operation: str | None = None  # GraphQL operation name
     authorization: str | None = None  # the scheme only ("token", "Basic", "Bearer"), never the credential
+    size: int = 0  # response body bytes (git requests): what a fetch transferred
 
 
 class FakeGitHub:
@@ -664,8 +665,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         scheme, cred = self._auth()
 
-        def hit(status: int) -> None:
-            fake._record(Hit(method, self.path, status, "git", False, None, scheme))
+        def hit(status: int, size: int = 0) -> None:
+            fake._record(Hit(method, self.path, status, "git", False, None, scheme, size))
 
         fault = fake._take_fault(self.path)
         if fault is not None and fault.kind in ("500", "502"):
@@ -712,7 +713,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status = int(value.strip().split()[0])
             elif key:
                 headers[key.strip()] = value.strip()
-        hit(status)
+        hit(status, len(payload))
         self._send(status, payload, headers)
 
 
