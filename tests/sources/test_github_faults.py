@@ -268,6 +268,22 @@ def test_the_token_never_leaks_when_falling_back_to_the_last_good_crawl(github, 
         assert TOKEN not in text and basic not in text
 
 
+def test_a_token_rejected_after_a_good_crawl_keeps_the_last_good_crawl(github, tmp_path, monkeypatch):
+    small_org(github, tmp_path)
+    crawl(make_source(github, tmp_path / "state"))
+    wrong = "ghp_RevokedTokenThatMustNotAppear0123456"
+    monkeypatch.setenv(TOKEN_ENV, wrong)
+    crawls, result = crawl(make_source(github, tmp_path / "state"))
+    assert sorted(crawls) == ["lib", "svc", "web"]
+    for c in crawls.values():
+        assert c.facts.error.startswith("deferred: organisation acme not listed: GraphQL HTTP 401")
+        assert "(last good crawl " in c.facts.error and c.facts.files
+    row = next(r for r in result.source_status if r["target"].startswith("github:"))
+    assert row["status"] == "error" and "Bad credentials" in row["reason"]
+    assert result.known_teams == ["payments"]  # the last known teams
+    assert wrong not in repr(result) and wrong not in repr(crawls)
+
+
 def test_a_rejected_token_is_reported_without_being_repeated(github, tmp_path, monkeypatch):
     small_org(github, tmp_path)
     wrong = "ghp_WrongTokenThatMustNotAppear0123456789"

@@ -26,7 +26,7 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 CI = "on:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps: [{run: make test}]\n"
 GITHUB_SERVICES = ["checkout-api", "ledger", "notifier", "payments"]
 # Checks that judge the catalog entity identity resolved, not the repository's files:
-# with the last good crawl's catalog they keep their value (see the report in docs/github.md).
+# with the last good crawl's catalog they keep their value (docs/github.md "When GitHub cannot be read").
 CATALOG_JUDGED = {"has_catalog_entity", "owner_is_known_team", "has_lifecycle", "has_oncall_reference"}
 # Checks whose value comes partly from the GitHub API (branch protection, CI runs).
 API_JUDGED = {"default_branch_protected", "has_ci_on_default_branch"}
