@@ -151,7 +151,7 @@ def _finish_sources(sources: list[RepoSource], failed: set[int], status: list[di
             continue
         reports.append(report)
         teams.update(source.known_teams())  # type: ignore[attr-defined]
-        state = "partial" if report.get("deferred") or report.get("notes") else "ok"
+        state = report.get("status") or ("partial" if report.get("deferred") or report.get("notes") else "ok")
         status.append(_status(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
     return reports, sorted(teams)
 
