@@ -179,6 +179,7 @@ def init(**changes):
 
 
 NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
+STALE = ev_(repo_error="deferred: GitHub rate limit until 14:05 UTC (last good crawl 2026-11-30 06:00 UTC)")
 REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
 MONOREPO = ev_(path="services/payments")
 GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"], [], [])])
@@ -564,6 +565,14 @@ CASES = [
          chain(drop_objects("ServiceMonitor"), ev_(cluster_unreadable={"ServiceMonitor": "prod-eu: forbidden (403)"}))),
     Case("uses_external_secrets", U, "externalsecrets-forbidden",
          chain(drop_objects("ExternalSecret"), ev_(cluster_unreadable={"ExternalSecret": "prod-eu: forbidden (403)"}))),
+    # A repository not crawled this run keeps its last good catalog for identity, never for judging.
+    Case("has_catalog_entity", U, "stale-catalog", STALE, detail=("last good crawl 2026-11-30",)),
+    Case("has_lifecycle", U, "stale-catalog", STALE),
+    Case("has_oncall_reference", U, "stale-catalog", STALE),
+    Case("owner_is_known_team", U, "stale-catalog", chain(STALE, ctx_(known_teams=frozenset({"payments"})))),
+    Case("has_lifecycle", P, "config-lifecycle-with-repo-down", chain(STALE, ev_(catalog=None, lifecycle="production"))),
+    Case("owner_is_known_team", P, "config-owner-with-repo-down",
+         chain(STALE, ev_(owner_source="config"), ctx_(known_teams=frozenset({"payments-team"})))),
     # ------------------------------------------- workload kinds (issue 8 item 3)
     Case("has_readiness_probes", NA, "cronjob-only", only_kind("CronJob"),
          detail=("applies to long-running workloads", "this service runs CronJob payments-api")),
