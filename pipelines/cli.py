@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines import secrets
 from pipelines.config import ConfigError, ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
@@ -93,7 +94,7 @@ def _failure_summary(result) -> str:
                 root = err
                 while root.cause is not None:
                     root = root.cause
-                return f"step {event.step_key} failed: {root.message.strip().splitlines()[-1]}"
+                return secrets.redact(f"step {event.step_key} failed: {root.message.strip().splitlines()[-1]}")
             evaluation = getattr(data, "passed", None)
             if evaluation is False:
                 return f"data invariant {data.check_name} failed"
@@ -368,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    secrets.install_log_redaction()
     try:
         return args.fn(args)
     except ConfigError as exc:

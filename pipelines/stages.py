@@ -23,7 +23,7 @@ from checks.model import CheckContext, Status, evaluate
 from checks.golden_path import current_version
 from checks.versions import releases_behind
 from pipelines import delivery as dlv
-from pipelines import warehouse
+from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
 from pipelines.parsers.kubernetes import WORKLOAD_KINDS
 from pipelines.evidence import (
@@ -104,7 +104,8 @@ def crawl_repos(
         try:
             jobs.extend((source, name) for name in source.repo_names())
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
-            status.append(_status(_kind(source), source.name, "error", f"cannot list repositories: {exc}", None, 0))
+            reason = secrets.redact(f"cannot list repositories: {exc}")
+            status.append(_status(_kind(source), source.name, "error", reason, None, 0))
             failed.add(id(source))
     total = len(jobs)
     progress("crawl repos", 0, total)
@@ -115,7 +116,8 @@ def crawl_repos(
             try:
                 crawl = future.result()
             except Exception as exc:  # noqa: BLE001 - a crawler bug on one repo is that repo's error
-                crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=f"crawler failed: {type(exc).__name__}: {exc}"))
+                error = secrets.redact(f"crawler failed: {type(exc).__name__}: {exc}")
+                crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=error))
             crawls.append(crawl)
             kinds[id(crawl)] = _kind(source)
             progress("crawl repos", done, total)

@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import secrets
+
 SCHEMA_VERSION = 1
 
 # Tables keyed by snapshot. The order is the publish order; the DDL is fixed
@@ -144,7 +146,7 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: missing columns {missing}")
-    frame = frame[cols]
+    frame = _redacted(frame[cols])
     # `table` was checked against SNAPSHOT_TABLES above: an identifier from a
     # fixed list (identifiers cannot be bound parameters); the value is bound.
     con.execute(f"DELETE FROM {table} WHERE snapshot = ?", [snapshot])
@@ -155,6 +157,21 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
         finally:
             con.unregister("_frame")
     return len(frame)
+
+
+def _redacted(frame: pd.DataFrame) -> pd.DataFrame:
+    """No secret the run holds is ever stored (pipelines.secrets): texts from outside
+    (error bodies, exception messages, git stderr) reach every table through here."""
+    pattern = secrets.SECRETS.pattern()
+    if pattern is None or frame.empty:
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            texts = out[column]
+            mask = texts.map(lambda v: isinstance(v, str))
+            out.loc[mask, column] = texts[mask].str.replace(pattern, secrets.MASK, regex=True)
+    return out
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

@@ -56,6 +56,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from github import Auth, Github
 
 from checks.evidence import Problem, RepoFacts
+from pipelines import secrets
 from pipelines.config import GitHubSourceConfig
 from pipelines.sources import github_mirror as mirror
 from pipelines.sources.github_state import (
@@ -173,11 +174,12 @@ class Response:
 
 
 def _message(text: str) -> str:
+    """The server's own words, redacted: proxies and error pages echo request headers."""
     try:
         data = json.loads(text)
     except ValueError:
-        return text[:200]
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
+        return secrets.redact(text)[:200]  # redact first: a cut could leave half a token behind
+    return secrets.redact(str(data.get("message", ""))) if isinstance(data, dict) else ""
 
 
 class Client:
@@ -220,7 +222,9 @@ class Client:
 
     def git_token(self) -> str:
         """The token git sends; an App installation token is refreshed by PyGithub when it expires."""
-        return self._auth.token
+        token = self._auth.token
+        secrets.register(token)  # a fresh installation token is a new secret
+        return token
 
     # ------------------------------------------------------------- requests
 
@@ -410,12 +414,14 @@ def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:
             key = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise GitHubSourceError(f"cannot read the GitHub App private key {path}: {exc.strerror or exc}") from None
+        secrets.register(key)
         return Auth.AppAuth(cfg.app.app_id, key).get_installation_auth(cfg.app.installation_id)
     token = os.environ.get(cfg.token_env, "").strip()
     if not token:
         raise GitHubSourceError(
             f"environment variable {cfg.token_env} is not set; it must hold a GitHub token (see docs/github.md)"
         )
+    secrets.register(token)
     return Auth.Token(token)
 
 

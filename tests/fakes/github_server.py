@@ -387,6 +387,17 @@ class _Handler(BaseHTTPRequestHandler):
 
         fault = fake._take_fault(target)
         if fault is not None:
+            if fault.kind in ("echo-401", "echo-500"):
+                # A proxy or an Enterprise error page that repeats the request's headers back.
+                status = int(fault.kind.split("-")[1])
+                hit(status)
+                auth = self.headers.get("Authorization", "")
+                if graphql:
+                    self._json(status, {"message": f"Unauthorized request (Authorization: {auth})"}, resource)
+                else:
+                    page = f"<html><body><h1>{status}</h1><pre>Authorization: {auth}</pre></body></html>"
+                    self._send(status, page.encode(), {"Content-Type": "text/html"})
+                return
             if fault.kind in ("500", "502"):
                 hit(int(fault.kind))
                 self._json(int(fault.kind), {"message": "Server Error"}, resource)

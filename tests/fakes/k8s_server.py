@@ -162,6 +162,7 @@ class FakeKubernetes:
     slow: dict[str, float] = field(default_factory=dict)  # plural -> seconds before answering
     truncate: set[str] = field(default_factory=set)  # plural -> body cut off mid-way
     garbage: set[str] = field(default_factory=set)  # plural -> 200 with an HTML error page
+    echo: dict[str, int] = field(default_factory=dict)  # plural -> status of an error page repeating the request's headers
     unavailable: dict[str, int] = field(default_factory=dict)  # plural -> next N requests get 503
     expire_continue: int = 0  # the next N requests that carry a continue token get 410 Gone
     max_limit: int = 500  # the server's own page cap
@@ -282,6 +283,10 @@ class FakeKubernetes:
             if self.unavailable.get(plural, 0) > 0:
                 self.unavailable[plural] -= 1
                 return handler.send_json(503, _status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
+        if plural in self.echo:  # a proxy's error page that prints the request headers back
+            auth = handler.headers.get("Authorization", "")
+            return handler.send_json(self.echo[plural], _status(self.echo[plural], "InternalError",
+                                                                f"upstream rejected request with Authorization: {auth}"))
         if plural in self.garbage:
             return handler.send_body(200, b"<html><body>502 Bad Gateway (nginx)</body></html>", "text/html")
         try:

@@ -428,7 +428,8 @@ def test_the_rbac_manifest_grants_get_and_list_on_exactly_what_the_source_reads(
 
 @pytest.mark.parametrize(
     "fault",
-    ["forbidden", "slow", "truncate", "garbage", "expired", "unauthorized", "down", "not-kubernetes"],
+    ["forbidden", "slow", "truncate", "garbage", "expired", "unauthorized", "down", "not-kubernetes",
+     "echo-500", "echo-403"],
 )
 def test_no_failure_records_the_token(fault):
     server = sample_cluster(FakeKubernetes(tokens={TOKEN}))
@@ -447,6 +448,8 @@ def test_no_failure_records_the_token(fault):
         server.tokens = {"another"}
     elif fault == "not-kubernetes":
         server.uninstall("apps/v1", "deployments")
+    elif fault.startswith("echo-"):  # an error body that repeats the Authorization header
+        server.echo = {"deployments": int(fault.split("-")[1]), "horizontalpodautoscalers": int(fault.split("-")[1])}
     with server:
         url = server.url if fault != "down" else f"https://127.0.0.1:{closed_port()}"
         result = source_for(url, token=token, page_size=1, request_timeout=0.3).crawl()
