@@ -86,8 +86,10 @@ class Workflow:
     file: str
     name: str | None
     triggers: list[str]  # on: push / pull_request / workflow_dispatch ...
-    branches: list[str] | None  # push branches filter, None when unfiltered
+    branches: list[str] | None  # push `branches` filter (may hold `!negations`), None when not given
     refs: list[WorkflowRef] = field(default_factory=list)
+    branches_ignore: list[str] | None = None  # push `branches-ignore`, None when not given
+    push_tags: list[str] | None = None  # push `tags` / `tags-ignore` patterns, None when neither is given
 
 
 @dataclass(slots=True)
