@@ -22,6 +22,16 @@ class Problem:
     reason: str
 
 
+@dataclass(slots=True)
+class UnreadableFile:
+    """A file the crawl needed whose content is not in the clone (a blob left out by
+    a partial or shallow clone, a Git LFS pointer): the facts it holds are unknown."""
+
+    path: str
+    kind: str  # which parser it was for: `pipelines.sources.repo_files.kind_of`
+    reason: str  # "not available in this clone (...)"
+
+
 # ---------------------------------------------------------------- repo facts
 
 
@@ -287,6 +297,9 @@ class RepoFacts:
     archived: bool | None = None
     branch_protected: bool | None = None
     ci_runs: list[dict] | None = None  # {"status","conclusion","created_at","duration_s","name"}
+    # Files whose content the clone does not hold: checks reading that kind of
+    # file are `unknown` (checks.file_kinds), the rest of the repo is scored.
+    unreadable: list[UnreadableFile] = field(default_factory=list)
 
 
 # ------------------------------------------------------------- service level
@@ -348,3 +361,4 @@ class ServiceEvidence:
     branch_protected: bool | None = None
     ci_runs: list[dict] | None = None
     identity_detail: str | None = None  # which files made it a service ("marker: src/x/Dockerfile")
+    unreadable_files: list[UnreadableFile] = field(default_factory=list)  # RepoFacts.unreadable the service sees

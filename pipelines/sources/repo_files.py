@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.evidence import HelmValues, Problem, RepoFacts, Workload
+from checks.evidence import HelmValues, Problem, RepoFacts, UnreadableFile, Workload
 from pipelines import parsers
 from pipelines.parsers import ParseError
 
@@ -56,6 +56,14 @@ class TreeEntry:
     mode: str  # git file mode: 100644, 100755, 120000 (symlink), 160000 (submodule)
     oid: str  # blob id
     size: int
+    # Why the blob cannot be read (it is not in this clone), None when it can:
+    # a partial clone lists every file but holds only some contents.
+    absent: str | None = None
+
+
+NOT_IN_CLONE = "not available in this clone (a partial or shallow clone left its content out)"
+LFS_POINTER = "not available in this clone: stored in Git LFS, the clone holds only the pointer"
+_LFS_SPEC = b"version https://git-lfs.github.com/spec/v1"
 
 
 Reader = Callable[[list[TreeEntry]], dict[str, bytes]]
@@ -139,9 +147,18 @@ def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) 
             f"{len(manifests) - MAX_MANIFEST_FILES} more YAML files not read as manifests: over the limit of "
             f"{MAX_MANIFEST_FILES:,} per repository (the shallowest were read)",
         ))
+
+    def unreadable(path: str, kind: str, reason: str) -> None:
+        # Only this file's facts are unknown; the rest of the repository is scored.
+        facts.unreadable.append(UnreadableFile(path, kind, reason))
+        facts.problems.append(Problem(path, reason))
+
     for entry in entries:
         kind = kinds[entry.path]
         if kind is None:
+            continue
+        if entry.absent:
+            unreadable(entry.path, kind, entry.absent)
             continue
         if entry.size > MAX_FILE_BYTES and entry.mode != "120000":
             facts.problems.append(
@@ -156,9 +173,14 @@ def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) 
     if links:
         raw_links = read(links)
         for link in links:
-            target = _symlink_target(link, raw_links.get(link.path, b""))
+            if link.path not in raw_links:
+                unreadable(link.path, wanted.pop(link.path)[0], NOT_IN_CLONE)
+                continue
+            target = _symlink_target(link, raw_links[link.path])
             real = by_path.get(target) if target else None
-            if real is None or real.mode == "120000":
+            if real is not None and real.absent:
+                unreadable(link.path, wanted.pop(link.path)[0], f"symlink to {target}, which is {real.absent}")
+            elif real is None or real.mode == "120000":
                 why = "points outside the repository" if target is None else f"points to {target}, which is not a file in the repository"
                 facts.problems.append(Problem(link.path, f"symlink {why}; not followed"))
                 del wanted[link.path]
@@ -173,7 +195,10 @@ def extract_facts(facts: RepoFacts, entries: Iterable[TreeEntry], read: Reader) 
     for path, (kind, entry) in wanted.items():
         raw = contents.get(path)
         if raw is None:
-            facts.problems.append(Problem(path, "could not be read from the repository"))
+            unreadable(path, kind, NOT_IN_CLONE)
+            continue
+        if raw.startswith(_LFS_SPEC):
+            unreadable(path, kind, LFS_POINTER)
             continue
         try:
             texts[path] = _decode(entry, raw)
