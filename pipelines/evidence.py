@@ -243,9 +243,12 @@ def build_evidence(
 
 def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope, workloads: list[Workload]) -> None:
     # Root-level files, .github/ and docs/ describe the whole repository.
-    ev.files = frozenset(
-        f for f in facts.files if scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
-    )
+    def sees(f: str) -> bool:
+        return scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
+
+    ev.files = frozenset(f for f in facts.files if sees(f))
+    # A file the clone lacks concerns the services that would have read it.
+    ev.unreadable_files = [u for u in facts.unreadable if sees(u.path)]
     ev.default_branch = facts.default_branch
     ev.repo_source = facts.source
     ev.repo_problems = [p for p in facts.problems if scope.owns(p.path) or not scope.path]
