@@ -7,24 +7,31 @@ call has a timeout; a repo that cannot be read gets ``facts.error`` and the
 crawl of the others goes on. A file whose content is not in the clone (partial
 clone, LFS pointer) is an unreadable file, never a failed repository, and git
 is never allowed to fetch it: a crawl reads what is on disk and nothing else.
+
+History for delivery metrics is not listed here: the crawl hands on a
+`GitHistory`, and `pipelines.delivery` asks it which commits each deployment
+shipped once the deployments are known.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fnmatch
 import functools
 import os
 import pickle
+import re
 import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from checks.evidence import Commit, Problem, RepoFacts, Tag
-from pipelines.sources.base import RepoCrawl
+from checks.evidence import Problem, RepoFacts, Tag
+from pipelines.sources.base import CommitHistory, RepoCrawl
 from pipelines.sources.repo_files import NOT_IN_CLONE, TreeEntry, extract_facts
 
 GIT_TIMEOUT_S = 60
-HISTORY_DAYS = 200  # enough for the 12-week deploy-frequency window plus long lead times
 # Bump when extraction changes so cached facts from an older crawler are not reused.
 CACHE_VERSION = 2
 
@@ -214,34 +221,6 @@ def _reader(repo: Path):
     return read
 
 
-def _commits(repo: Path, sha: str, since: dt.datetime) -> list[Commit]:
-    out = git(
-        repo,
-        "log",
-        "--no-renames",
-        f"--since={int(since.timestamp())}",
-        "--format=%x1e%H%x1f%P%x1f%at%x1f%ct",
-        "--name-only",
-        sha,
-    ).decode("utf-8", "surrogateescape")
-    commits = []
-    for record in out.split("\x1e"):
-        if not record.strip():
-            continue
-        header, _, rest = record.partition("\n")
-        sha_, parents, at, ct = header.split("\x1f")
-        commits.append(
-            Commit(
-                sha=sha_,
-                author_time=_ts(at),
-                committer_time=_ts(ct),
-                paths=[p for p in rest.splitlines() if p],
-                parents=parents.split(),
-            )
-        )
-    return commits
-
-
 def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
     fmt = "%1f".join(
         [
@@ -269,6 +248,93 @@ def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
         if as_of is None or tag.time <= as_of:
             tags.append(tag)
     return tags
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class GitHistory:
+    """Ancestry questions about one repository (a clone or a bare mirror), answered by git.
+
+    Only the location and the crawl's moment are kept, so it pickles and is
+    answered wherever the repository is readable (the crawl writes nothing).
+    Every method answers None (or leaves a sha out) rather than raising: a
+    repository git cannot walk makes its delivery metrics unknown, never the
+    run fail.
+    """
+
+    git_dir: str
+    until: dt.datetime | None = None  # the crawl's as_of (or the time of the crawl)
+
+    def resolve(self, shas: Iterable[str]) -> dict[str, str]:
+        """Each deployed sha (full, or an unambiguous prefix of 4+ hex digits) -> its full commit sha.
+
+        Anything else (a branch name, `--all`, a sha the clone lacks, a tag
+        object's sha peels to its commit) is left out: deploy events are input
+        from outside and only ever name commits.
+        """
+        asked = sorted({s for s in shas if isinstance(s, str) and _HEX.fullmatch(s)})
+        if not asked:
+            return {}
+        try:
+            out = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                            input="".join(f"{s.lower()}^{{commit}}\n" for s in asked).encode())
+        except GitError:
+            return self._resolve_on_disk(asked)  # a partial clone died trying to fetch one
+        found = {}
+        for sha, line in zip(asked, out.decode("ascii", "replace").splitlines(), strict=False):
+            full, _, kind = line.partition(" ")
+            if kind == "commit":
+                found[sha] = full
+        return found
+
+    def _resolve_on_disk(self, asked: list[str]) -> dict[str, str]:
+        try:
+            out = self._git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)")
+        except GitError:
+            return {}
+        commits = sorted(line[7:] for line in out.decode("ascii", "replace").splitlines() if line.startswith("commit "))
+        found = {}
+        for sha in asked:
+            low = sha.lower()
+            i = bisect.bisect_left(commits, low)
+            if i < len(commits) and commits[i].startswith(low) and not (
+                i + 1 < len(commits) and commits[i + 1].startswith(low)
+            ):
+                found[sha] = commits[i]
+        return found
+
+    def walk(self, include: list[str], exclude: list[str]) -> dict[str, tuple[dt.datetime, list[str]]] | None:
+        """`git rev-list include --not exclude`: sha -> (committer time, parents)."""
+        try:
+            out = self._git("rev-list", "--stdin", "--timestamp", "--parents", input=_revs(include, exclude))
+        except GitError:
+            return None
+        graph = {}
+        for line in out.decode("ascii", "replace").splitlines():
+            stamp, sha, *parents = line.split()
+            graph[sha] = (_ts(stamp), parents)
+        return graph
+
+    def touching(self, include: list[str], exclude: list[str], path: str) -> set[str] | None:
+        """`git rev-list include --not exclude -- path`: git's own rule for "touches the path"."""
+        try:
+            # Literal: a service path is a directory name, never a glob or pathspec magic.
+            out = self._git("--literal-pathspecs", "rev-list", "--stdin", "--", path, input=_revs(include, exclude))
+        except GitError:
+            return None
+        return set(out.decode("ascii", "replace").split())
+
+    def _git(self, *args: str, input: bytes | None = None) -> bytes:
+        try:
+            return git(Path(self.git_dir), *args, input=input)
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc}") from None
+
+
+def _revs(include: list[str], exclude: list[str]) -> bytes:
+    return "".join([*(f"{s}\n" for s in include), *(f"^{s}\n" for s in exclude)]).encode()
 
 
 class LocalGitSource:
@@ -351,8 +417,8 @@ class LocalGitSource:
                 if not facts.unreadable and not absent_dirs:
                     self._store(repo, sha, facts)
                 reused = False
-            since = (as_of or now) - dt.timedelta(days=HISTORY_DAYS)
-            return RepoCrawl(facts, _commits(path, sha, since), _tags(path, as_of), now, reused)
+            history = CommitHistory(repository=GitHistory(str(path), as_of or now))
+            return RepoCrawl(facts, history, _tags(path, as_of), now, reused)
         except GitError as exc:
             facts.error = str(exc)
         except OSError as exc:

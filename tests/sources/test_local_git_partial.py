@@ -140,6 +140,18 @@ def test_a_deleted_blob_reads_as_absent_not_as_a_broken_repository(tmp_path):
     assert crawl.facts.codeowners is not None and [w.file for w in crawl.facts.workflows] == [".github/workflows/ci.yml"]
 
 
+def test_a_missing_tree_leaves_out_that_directory_only(tmp_path):
+    repo = init(tmp_path / "repos" / "svc")
+    commit(repo, {"CODEOWNERS": "* @acme/payments\n", "k8s/deploy.yaml": DEPLOYMENT}, "service")
+    tree = git(repo, "rev-parse", "HEAD:k8s")
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+
+    crawl = LocalGitSource(repo.parent).crawl("svc")
+    assert crawl.facts.error is None
+    assert crawl.facts.files == ["CODEOWNERS"] and crawl.facts.codeowners is not None
+    assert any(p.path == "k8s" and "not available in this clone" in p.reason for p in crawl.facts.problems)
+
+
 def test_git_lfs_pointers_are_unreadable_content(tmp_path):
     pointer = (
         "version https://git-lfs.github.com/spec/v1\n"
