@@ -147,6 +147,9 @@ def attribute_changes(commits: list[Commit], deploys: list[Deploy], path: str) -
 CHANGE_WINDOW_DAYS = max(LEAD_TIME_WINDOW_DAYS, FAILURE_WINDOW_DAYS)
 
 
+_FULL_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
 def _attribute_with_git(repository: Ancestry, deploys: list[Deploy], path: str) -> list[tuple[str, dt.datetime, Deploy]]:
     """The same rule, asked of git with one walk for all of a service's windowed deploys.
 
@@ -159,8 +162,21 @@ def _attribute_with_git(repository: Ancestry, deploys: list[Deploy], path: str) 
     service's path (a merge counts only when it differs from every parent
     there, i.e. it resolved changes from both sides).
     """
+    if all(_FULL_SHA.fullmatch(d.sha) for d in deploys):
+        # Deployed shas are mostly full commit shas the clone has (tags, API
+        # deployments): walk at once, one git call per service on a
+        # 1,000-repository run. Git refuses the walk if one is unknown, and a
+        # head outside the walk may be a tag object: then resolve each first.
+        out = _walk_deploys(repository, [(d, d.sha) for d in deploys], path, strict=True)
+        if out is not None:
+            return out
     resolved = repository.resolve(d.sha for d in deploys)
-    known = [(d, resolved[d.sha]) for d in deploys if d.sha in resolved]
+    return _walk_deploys(repository, [(d, resolved[d.sha]) for d in deploys if d.sha in resolved], path) or []
+
+
+def _walk_deploys(
+    repository: Ancestry, known: list[tuple[Deploy, str]], path: str, strict: bool = False
+) -> list[tuple[str, dt.datetime, Deploy]] | None:
     if len(known) < 2:
         return []
     first_in_window = 1
@@ -174,9 +190,11 @@ def _attribute_with_git(repository: Ancestry, deploys: list[Deploy], path: str) 
     include = list(dict.fromkeys(sha for _, sha in shipping))
     exclude = list(dict.fromkeys(sha for _, sha in known[:first_in_window]))
     graph = repository.walk(include, exclude)
+    if graph is None or (strict and not all(sha in graph for sha in include)):
+        return None  # git could not walk this: lead time unknown, not zero
     touching = repository.touching(include, exclude, path) if path else None
-    if graph is None or (path and touching is None):
-        return []  # git could not walk this repository: lead time unknown, not zero
+    if path and touching is None:
+        return None
     seen: set[str] = set()
     out: list[tuple[str, dt.datetime, Deploy]] = []
     for deploy, head in shipping:
