@@ -123,6 +123,23 @@ def test_a_deploy_event_whose_sha_is_only_on_a_release_branch(tmp_path):
     assert lead_hours(repo, result, event_deploys(result, events)) == {"b": 28.0, "hotfix": 4.0}
 
 
+def test_unknown_shas_and_rollbacks_ship_nothing_and_hide_nothing(tmp_path):
+    repo = init(tmp_path / "rollback")
+    a = commit(repo, {"app.py": "1"}, "a", day(0))
+    b = commit(repo, {"app.py": "2"}, "b", day(1))
+    c = commit(repo, {"app.py": "3"}, "c", day(2))
+    d = commit(repo, {"app.py": "4"}, "d", day(3))
+    result = crawl(repo)
+    events = [
+        event("0" * 40, day(0, 11)),  # a full sha this clone does not have: not the first deploy we know
+        event(a, day(0, 12)),
+        event(c, day(2, 12)),
+        event(b, day(2, 13)),  # a rollback: everything in it shipped already
+        event(d, day(3, 12)),
+    ]
+    assert lead_hours(repo, result, event_deploys(result, events)) == {"b": 26.0, "c": 2.0, "d": 2.0}
+
+
 def test_merge_heavy_monorepo_counts_what_git_says_touched_each_path(tmp_path):
     repo = init(tmp_path / "mono")
     base = commit(repo, {"services/a/app.py": "a", "services/b/app.py": "b"}, "base", day(0))
