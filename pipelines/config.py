@@ -182,6 +182,17 @@ class GitHubSourceConfig(_Model):
     deploy_workflow_pattern: Regex | None = None
     incident_label: str | None = None  # issues with this label are incidents (opened -> closed)
     history_days: int = Field(default=400, ge=30)  # shallow-fetch depth and deployment window
+    # Branches fetched besides the default one: a release cut on a branch ships
+    # commits the default branch may never see, and lead time needs them.
+    release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*", "releases/*", "hotfix/*"])
+
+    @field_validator("release_branches")
+    @classmethod
+    def _one_star(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if pattern.count("*") > 1 or not pattern or pattern.startswith(("/", "refs/")) or ".." in pattern:
+                raise ValueError(f"{pattern!r}: a branch name pattern with at most one '*', like 'release/*'")
+        return value
     max_concurrency: int = Field(default=2, ge=1, le=8)  # API requests in flight per token
     seconds_between_requests: float = Field(default=0.07, ge=0)  # ~14/s, under the secondary limit
     timeout_s: int = Field(default=30, ge=1)

@@ -290,13 +290,17 @@ def delivery_metrics(
     by_service: dict[str, list[dlv.Deploy]] = {}
     for d in deploys:
         by_service.setdefault(d.service, []).append(d)
-    changes = []
-    for rec in records:
-        crawl = by_repo.get(rec.repo or "")
-        if crawl is None or rec.service not in by_service:
-            continue
-        for sha, committed, deploy in dlv.attribute_changes(crawl.commits, by_service[rec.service], rec.path):
-            changes.append((rec.service, sha, committed, deploy.deployed_at))
+    jobs = [(rec, by_repo[rec.repo or ""]) for rec in records
+            if rec.repo in by_repo and rec.service in by_service]
+
+    def attribute(job: tuple[ServiceRecord, RepoCrawl]) -> list[tuple]:
+        rec, crawl = job
+        return [(rec.service, sha, committed, deploy.deployed_at)
+                for sha, committed, deploy in dlv.attribute_changes(crawl.commits, by_service[rec.service], rec.path)]
+
+    # Each service's change set is a `git rev-list` of its own: they wait on git, not on Python.
+    with ThreadPoolExecutor(max_workers=crawl_workers()) as pool:
+        changes = [change for found in pool.map(attribute, jobs) for change in found]
     incidents = [i for i in [*events.incidents, *repo_incidents] if i.opened_at.astimezone(dt.UTC) < until]
     return dlv.compute_metrics(deploys, changes, incidents, as_of)
 

@@ -907,7 +907,8 @@ class GitHubSource:
             mirror.ensure_mirror(path, branch)
             return False
         since = self._history_window()
-        mirror.fetch(path, f"{info.url}.git", branch, self.client.git_token(), since=since, timeout=mirror.FETCH_TIMEOUT_S)
+        mirror.fetch(path, f"{info.url}.git", branch, self.client.git_token(), since=since,
+                     timeout=mirror.FETCH_TIMEOUT_S, release_branches=tuple(self.cfg.release_branches))
         self.report.add(git_fetches=1)
         return True
 

@@ -97,11 +97,14 @@ def ensure_mirror(mirror: Path, branch: str) -> bool:
 
 
 def fetch(mirror: Path, url: str, branch: str, token: str | None, *, since: dt.datetime | None,
-          timeout: float = FETCH_TIMEOUT_S) -> None:
-    """Fetch the default branch and tags into `mirror`; shallow back to `since` on the first fetch."""
+          timeout: float = FETCH_TIMEOUT_S, release_branches: tuple[str, ...] = ()) -> None:
+    """Fetch the default branch, release branches and tags into `mirror`; shallow back to
+    `since` on the first fetch. A release tagged or deployed off the default branch needs
+    its branch's commits for lead time (pipelines.delivery)."""
     first = ensure_mirror(mirror, branch)
     env = _env(url, token)
     refspecs = [f"+refs/heads/{branch}:refs/heads/{branch}", "+refs/tags/*:refs/tags/*"]
+    refspecs += [f"+refs/heads/{p}:refs/heads/{p}" for p in release_branches if p != branch]
     base = ["-C", str(mirror), "fetch", "--quiet", "--prune", "--no-write-fetch-head"]
     attempts = [[f"--shallow-since={int(since.timestamp())}"], ["--depth=1"]] if first and since else [[]]
     message = ""
