@@ -22,6 +22,23 @@ NON_DEPLOYABLE_TYPES = frozenset({"library", "documentation"})
 # Labels that join workloads to services (DESIGN.md "Identity"), best first.
 JOIN_LABELS = ("backstage.io/kubernetes-id", "app.kubernetes.io/name", "app")
 
+# Which workload kinds a finding applies to (README "What counts as a workload").
+# Every kind runs containers: images, resources, users and secrets apply to all.
+ALL_KINDS: frozenset[str] | None = None
+# Kinds that stay up and may serve traffic: probes and scraping apply. A Job or
+# CronJob runs to completion: nothing routes to it and a liveness restart helps nothing.
+LONG_RUNNING = frozenset({
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+    "Pod",
+})  # fmt: skip
+# Kinds with a replica count: replicas, autoscaler and PodDisruptionBudget apply.
+# A DaemonSet runs one pod per node (drains skip it); a bare Pod counts as one
+# replica that nothing reschedules, so the replica check applies to it too.
+REPLICATED = frozenset({
+    "Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+})  # fmt: skip
+REPLICAS_APPLY = REPLICATED | {"Pod"}
+
 
 def summarise_names(names: Iterable[str], limit: int = 3) -> str:
     """`a, b, c and 2 more`: enough to act on, short enough for one line."""
@@ -82,12 +99,17 @@ class WorkloadScope:
         return c.name if self.single else f"{w.name}/{c.name}"
 
 
-def workload_scope(ev: ServiceEvidence, ctx: CheckContext) -> WorkloadScope | Outcome:
+def workload_scope(
+    ev: ServiceEvidence, ctx: CheckContext, kinds: frozenset[str] | None = ALL_KINDS, what: str = ""
+) -> WorkloadScope | Outcome:
     """Cluster workloads when a cluster reports any (production ones when there
     are), else the manifests in the repo; an Outcome when there is nothing to judge.
 
     Running state beats manifests because it is what actually serves traffic;
     production beats staging because that is where the maturity matters.
+    ``kinds`` narrows the workloads to those the finding applies to; a service
+    with none of them gets `not_applicable` naming what it does run (``what``
+    says which workloads the check is about: "long-running").
     """
     if ev.cluster_workloads:
         prod = [w for w in ev.cluster_workloads if w.environment in ctx.production_environments]
@@ -103,10 +125,19 @@ def workload_scope(ev: ServiceEvidence, ctx: CheckContext) -> WorkloadScope | Ou
             f"cluster state unknown: clusters failed: {summarise_names(ev.cluster_errors)}", **_NO_WORKLOAD_PARAMS
         )
     elif ev.repo_workloads:
-        workloads, objects, where = ev.repo_workloads, ev.repo_objects, "in repo manifests"
+        workloads, objects = ev.repo_workloads, ev.repo_objects
+        files = sorted({w.file for w in workloads if w.file})
+        # Name the files: a copy of the workload elsewhere in the repo (w.also_in) is not what was judged.
+        where = f"in repo manifests ({summarise_names(files, 2)})" if files else "in repo manifests"
         unreadable = {}
     else:
         return no_workloads(ev)
+    if kinds is not None:
+        applicable = [w for w in workloads if w.kind in kinds]
+        if not applicable:
+            runs = summarise_names(f"{w.kind} {w.name}" for w in workloads)
+            return not_applicable(f"{where}: applies to {what or 'other'} workloads; this service runs {runs}")
+        workloads = applicable
     first = workloads[0]
     single = all(w.name == first.name and w.kind == first.kind for w in workloads)
     return WorkloadScope(workloads, objects, where, single, unreadable)
@@ -164,10 +195,20 @@ def app_containers(w: Workload) -> list[Container]:
     return [c for c in w.containers if not c.init]
 
 
+def counts_init(scope: WorkloadScope) -> str:
+    """`, counting init containers` when the counts below include any: a reader
+    checking "1 of 2 containers" against the manifest needs to know."""
+    return ", counting init containers" if any(c.init for w in scope.workloads for c in w.containers) else ""
+
+
 def container_gaps(scope: WorkloadScope, lacks, include_init: bool = False) -> tuple[list[str], int]:
     """Labels of containers for which ``lacks(container, workload)`` is truthy, and
     the number of distinct containers. A container counts once across clusters
-    and counts as lacking when any copy lacks."""
+    and counts as lacking when any copy lacks.
+
+    Init containers (``include_init``) count where Kubernetes treats them as
+    containers: resources (they are scheduled with them), image pinning and the
+    user they run as; never for probes, which they cannot have."""
     total: set[str] = set()
     lacking: dict[str, None] = {}
     for w in scope.workloads:

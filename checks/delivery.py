@@ -7,7 +7,7 @@ the `dora_target_tier` threshold (default "high").
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+from wcmatch.glob import GLOBSTAR, globmatch
 
 from checks import dora
 from checks._helpers import file_index, plural, repo_unknown, summarise_names
@@ -22,12 +22,32 @@ def _branches(ev: ServiceEvidence) -> tuple[str, ...]:
     return (ev.default_branch,) if ev.default_branch else _DEFAULT_BRANCHES
 
 
+def _ref_matches(ref: str, pattern: str) -> bool:
+    # GitHub's filter globs: `*` stops at `/`, `**` does not (docs: "Filter pattern cheat sheet").
+    return globmatch(ref, pattern, flags=GLOBSTAR)
+
+
+def _branch_selected(branch: str, patterns: list[str]) -> bool:
+    """`branches:` with `!` negations: the last pattern that matches decides."""
+    selected = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if _ref_matches(branch, pattern[1:] if negated else pattern):
+            selected = not negated
+    return selected
+
+
 def _runs_on_default_branch(w: Workflow, branches: tuple[str, ...]) -> bool:
+    """Whether a push to the default branch starts the workflow, by GitHub's rules:
+    no ref filter runs on every push; a tag filter alone runs on tags only;
+    `branches` selects (negations last-match-wins), `branches-ignore` excludes."""
     if "push" not in w.triggers:
         return False
-    if w.branches is None:
-        return True
-    return any(fnmatchcase(b, pattern) for pattern in w.branches for b in branches)
+    if w.branches is None and w.branches_ignore is None:
+        return w.push_tags is None
+    if w.branches is not None:
+        return any(_branch_selected(b, w.branches) for b in branches)
+    return any(not any(_ref_matches(b, p) for p in w.branches_ignore or ()) for b in branches)
 
 
 def _ci_runs_note(runs: list[dict] | None) -> str:

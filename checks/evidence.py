@@ -22,6 +22,16 @@ class Problem:
     reason: str
 
 
+@dataclass(slots=True)
+class UnreadableFile:
+    """A file the crawl needed whose content is not in the clone (a blob left out by
+    a partial or shallow clone, a Git LFS pointer): the facts it holds are unknown."""
+
+    path: str
+    kind: str  # which parser it was for: `pipelines.sources.repo_files.kind_of`
+    reason: str  # "not available in this clone (...)"
+
+
 # ---------------------------------------------------------------- repo facts
 
 
@@ -86,8 +96,10 @@ class Workflow:
     file: str
     name: str | None
     triggers: list[str]  # on: push / pull_request / workflow_dispatch ...
-    branches: list[str] | None  # push branches filter, None when unfiltered
+    branches: list[str] | None  # push `branches` filter (may hold `!negations`), None when not given
     refs: list[WorkflowRef] = field(default_factory=list)
+    branches_ignore: list[str] | None = None  # push `branches-ignore`, None when not given
+    push_tags: list[str] | None = None  # push `tags` / `tags-ignore` patterns, None when neither is given
 
 
 @dataclass(slots=True)
@@ -103,6 +115,10 @@ class HelmChart:
     name: str | None
     version: str | None
     dependencies: list[HelmDependency] = field(default_factory=list)
+    values: HelmValues | None = None  # values.yaml beside Chart.yaml, when there is one
+    # Kinds its templates declare (`kind: Rollout` in templates/rollout.yaml): templates are Go
+    # templates, never parsed as YAML, but the kind line says what the chart deploys.
+    template_kinds: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -121,6 +137,37 @@ class DependencyManifest:
     packages: list[str]  # normalised package names
     opentelemetry: list[str]  # the packages that are OpenTelemetry SDK / instrumentation
     structured_logging: list[str]  # the packages that are structured-logging libraries
+
+
+@dataclass(slots=True)
+class ImageBuild:
+    """An image a build file says it builds, and from which directory."""
+
+    image: str | None  # "acme/payments-api", "frontend"; None when only a build context is given
+    context: str | None  # build context, repo-relative ("" for the root); None: pulled, not built here
+    name: str | None = None  # compose service name, when it came from a compose file
+
+
+@dataclass(slots=True)
+class BuildFile:
+    """What a build file says it builds (facts only: pipelines.identity decides what is a service)."""
+
+    file: str
+    tool: str  # "maven" | "gradle" | "gradle-settings" | "compose" | "skaffold"
+    modules: list[str] = field(default_factory=list)  # aggregated sub-module directories, repo-relative
+    packaging: str | None = None  # Maven <packaging> ("jar" when unset); None for other tools
+    plugins: list[str] = field(default_factory=list)  # build plugins: Maven artifactIds, Gradle plugin ids
+    images: list[ImageBuild] = field(default_factory=list)  # compose services / skaffold artifacts
+
+
+@dataclass(slots=True)
+class HelmValues:
+    """Facts from a chart's values.yaml that say what the chart runs."""
+
+    file: str
+    image: str | None = None  # image.repository[:image.tag], or a plain `image:` string
+    replica_count: int | None = None
+    variants: list[str] = field(default_factory=list)  # values-<env>.yaml files beside it
 
 
 @dataclass(slots=True)
@@ -143,7 +190,8 @@ class Container:
 
 @dataclass(slots=True)
 class Workload:
-    """A Deployment, StatefulSet or DaemonSet, from a cluster or a manifest in a repo."""
+    """Any object with a pod template (Deployment, StatefulSet, DaemonSet, Job, CronJob, bare Pod,
+    Argo Rollout, ...), from a cluster or a manifest in a repo."""
 
     kind: str
     name: str
@@ -151,7 +199,7 @@ class Workload:
     labels: dict[str, str]  # the workload's metadata.labels
     pod_labels: dict[str, str]  # spec.template.metadata.labels
     annotations: dict[str, str]  # metadata + pod template annotations merged (pod wins)
-    replicas: int | None  # None when unset (Kubernetes defaults to 1) or DaemonSet
+    replicas: int | None  # Kubernetes' default of 1 when unset; None for kinds without a count (DaemonSet, Job)
     containers: list[Container]
     pod_run_as_non_root: bool | None = None
     pod_run_as_user: int | None = None
@@ -160,6 +208,10 @@ class Workload:
     environment: str | None = None  # "production", "staging", ... from source config
     created_at: str | None = None
     uid: str | None = None
+    replicas_defaulted: bool = False  # `spec.replicas` unset: the 1 is the API server's default
+    # Other manifest files in the same repository describing this same workload
+    # (kind, namespace, name): copies and variants, judged once through this one.
+    also_in: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -230,7 +282,10 @@ class RepoFacts:
     terraform_modules: list[TerraformModule] = field(default_factory=list)
     dependencies: list[DependencyManifest] = field(default_factory=list)
     dependency_bot: str | None = None  # "dependabot" | "renovate" | None (looked, none)
+    builds: list[BuildFile] = field(default_factory=list)  # Maven/Gradle modules, compose, skaffold
     manifests: K8sInventory = field(default_factory=K8sInventory)
+    # Manifest files a kustomization names as patches: overlays of a workload, not workloads.
+    kustomize_patches: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # per-file parse failures
     # Set when the repo could not be crawled at all (empty, no default branch,
     # git failure, API error). Every repo-based check is then `unknown`.
@@ -242,6 +297,9 @@ class RepoFacts:
     archived: bool | None = None
     branch_protected: bool | None = None
     ci_runs: list[dict] | None = None  # {"status","conclusion","created_at","duration_s","name"}
+    # Files whose content the clone does not hold: checks reading that kind of
+    # file are `unknown` (checks.file_kinds), the rest of the repo is scored.
+    unreadable: list[UnreadableFile] = field(default_factory=list)
 
 
 # ------------------------------------------------------------- service level
@@ -265,7 +323,7 @@ class ServiceEvidence:
     """All facts about one service, scoped to its path in its repo."""
 
     service: str
-    identity_rule: str  # "catalog" | "config" | "repo"
+    identity_rule: str  # "catalog" | "config" | "discovered" | "repo"
     repo: str | None
     path: str  # "" for the repo root
     team: str | None
@@ -302,3 +360,5 @@ class ServiceEvidence:
     archived: bool | None = None
     branch_protected: bool | None = None
     ci_runs: list[dict] | None = None
+    identity_detail: str | None = None  # which files made it a service ("marker: src/x/Dockerfile")
+    unreadable_files: list[UnreadableFile] = field(default_factory=list)  # RepoFacts.unreadable the service sees

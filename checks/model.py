@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from checks import file_kinds
 from checks.evidence import ServiceEvidence
 
 
@@ -147,8 +148,32 @@ def evaluate(check: Check, ev: ServiceEvidence, ctx: CheckContext) -> Finding:
         out = check.fn(ev, ctx)
     except Exception as exc:  # noqa: BLE001 - any bug in one check must not stop the others
         return Finding(check.id, Status.ERROR, f"check failed: {type(exc).__name__}: {exc}", None)
+    if ev.unreadable_files and (blind := _unreadable(check, ev, out)) is not None:
+        return blind
     remediation = check.render_remediation(ev, out.params) if out.status in _NEEDS_FIX else None
     return Finding(check.id, out.status, out.detail, remediation, out.snippet)
+
+
+_MAY_HIDE = {  # outcomes a file the clone lacks could have changed (see checks.file_kinds)
+    False: frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN}),
+    True: frozenset({Status.UNKNOWN}),  # the failure names what a readable file holds
+}
+
+
+def _unreadable(check: Check, ev: ServiceEvidence, out: Outcome) -> Finding | None:
+    """`unknown`, naming the files, when a file this check reads is not in the clone."""
+    if out.status not in _MAY_HIDE[check.id in file_kinds.FAILS_ON_WHAT_WAS_READ]:
+        return None
+    files = file_kinds.unread(check.id, ev)
+    if not files:
+        return None
+    detail = file_kinds.detail(files)
+    if out.status is Status.UNKNOWN:
+        detail = f"{detail}; {out.detail}"
+    remediation = file_kinds.REMEDIATION.format(
+        repo=ev.repo or "the repository", files=file_kinds.names(files), verb="is" if len({f.path for f in files}) == 1 else "are"
+    )
+    return Finding(check.id, Status.UNKNOWN, detail, remediation)
 
 
 # ----------------------------------------------------------------- registry

@@ -14,6 +14,7 @@ from checks._helpers import (
     some_of,
     summarise_names,
     under,
+    LONG_RUNNING,
     workload_scope,
     unreadable_kinds,
 )
@@ -78,7 +79,7 @@ def _pod_monitor_snippet(w: Workload) -> str:
     ),
 )
 def metrics_scraped(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
     if isinstance(scope, Outcome):
         return scope
     how: dict[str, str] = {}

@@ -71,6 +71,9 @@ def owner_is_known_team(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     suggestion = _suggestion(ev, ctx)
     if not ctx.known_teams:
         return unknown("no team directory configured", current_owner=current, suggestion=suggestion)
+    if ev.owner_source != "config" and (missing := repo_unknown(ev)) is not None:
+        # The owner was read from the repository (catalog, CODEOWNERS): stale when it was not crawled now.
+        return unknown(f"owner not known now; {missing.detail}", current_owner=current, suggestion=suggestion)
     if not ev.team:
         # Without the catalog or the repo's CODEOWNERS we have not really looked yet.
         if ev.catalog is None and (missing := repo_unknown(ev)) is not None:
@@ -110,6 +113,11 @@ def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
         f"  name: {ev.service}",
         "  annotations:",
         f"    github.com/project-slug: {ctx.organisation or '<org>'}/{ev.repo or ev.service}",
+    ]
+    if ev.repo_workloads or ev.cluster_workloads:
+        # Names the workloads this scorecard joined, so the portal's Kubernetes plugin finds them too.
+        lines.append(f"    backstage.io/kubernetes-id: {ev.service}")
+    lines += [
         "spec:",
         f"  type: {ev.type or 'service'}",
         f"  lifecycle: {ev.lifecycle or 'production'}",
@@ -137,11 +145,13 @@ def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
 )
 def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    # A catalog read from a repository that was not crawled this run is its last good crawl's.
+    if (missing := repo_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
+        return missing
     if ev.catalog is None:
-        if (missing := repo_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
-            return missing
+        how = f"{ev.identity_rule} rule" + (f": {ev.identity_detail}" if ev.identity_detail else "")
         return failed(
-            f"no catalog entity describes {ev.service} (identified by {ev.identity_rule} rule)",
+            f"no catalog entity describes {ev.service} (identified by {how})",
             snippet=_catalog_snippet(ev, ctx),
             catalog_file=catalog_file,
             problems="",
@@ -194,13 +204,13 @@ def _annotations(ev: ServiceEvidence) -> dict[str, str]:
     ),
 )
 def has_oncall_reference(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    if (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
+        return missing  # annotations come from the repository's catalog entity
     for key in _annotations(ev):
         if key.lower().startswith(_ONCALL_KEYS):
             # Never echo the value: an integration key is a credential.
             return passed(f"annotation {key} is set")
-    catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
-    if ev.catalog is None and (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
-        return missing
     return failed(
         "no on-call annotation (pagerduty.com/service-id, opsgenie.com/team, ...)",
         snippet="metadata:\n  annotations:\n    pagerduty.com/service-id: <PagerDuty service id>\n",
@@ -300,11 +310,12 @@ _STANDARD_LIFECYCLES = frozenset({"experimental", "production", "deprecated"})
 )
 def has_lifecycle(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    from_repo = ev.catalog is not None or not ev.lifecycle  # else the config's `services:` entry set it
+    if from_repo and (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
+        return missing
     if ev.lifecycle:
         custom = "" if ev.lifecycle.lower() in _STANDARD_LIFECYCLES else " (not a standard Backstage lifecycle)"
         return passed(f"lifecycle {ev.lifecycle}{custom}")
-    if ev.catalog is None and (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
-        return missing
     return failed(
         "no lifecycle set",
         snippet="spec:\n  lifecycle: production  # or experimental, deprecated\n",

@@ -9,8 +9,12 @@ any copy lacks.
 from __future__ import annotations
 
 from checks._helpers import (
+    LONG_RUNNING,
+    REPLICAS_APPLY,
+    REPLICATED,
     WorkloadScope,
     container_gaps,
+    counts_init,
     every,
     objects_of,
     same_place,
@@ -24,10 +28,6 @@ from checks._helpers import (
 )
 from checks.evidence import Container, ServiceEvidence, Workload
 from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
-
-# Workloads that scale with nodes, not replicas: replica/HPA/PDB checks skip them.
-_PER_NODE = frozenset({"DaemonSet"})
-
 
 def _probe_check(scope: WorkloadScope, kind: str) -> Outcome:
     attr = f"{kind}_probe"
@@ -72,7 +72,7 @@ def _probe_snippet(kind: str, containers: list[str]) -> str:
     ),
 )
 def has_readiness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
     if isinstance(scope, Outcome):
         return scope
     return _probe_check(scope, "readiness")
@@ -95,7 +95,7 @@ def has_readiness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     ),
 )
 def has_liveness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
     if isinstance(scope, Outcome):
         return scope
     return _probe_check(scope, "liveness")
@@ -124,12 +124,13 @@ def has_resource_requests(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     scope = workload_scope(ev, ctx)
     if isinstance(scope, Outcome):
         return scope
-    lacking, total = container_gaps(scope, lambda c, w: _missing_requests(c))
+    lacking, total = container_gaps(scope, lambda c, w: _missing_requests(c), include_init=True)
     if not lacking:
-        return passed(f"{scope.where}: {every(total, 'container', 'requests', 'request')} cpu and memory")
+        return passed(f"{scope.where}: {every(total, 'container', 'requests', 'request')} cpu and memory{counts_init(scope)}")
     details = _gaps_with_reason(scope, lacking, _missing_requests)
     return failed(
-        f"{scope.where}: {some_of(len(lacking), total, 'container', 'lacks', 'lack')} requests: {summarise_names(details)}",
+        f"{scope.where}: {some_of(len(lacking), total, 'container')}{counts_init(scope)}, "
+        f"{'lacks' if len(lacking) == 1 else 'lack'} requests: {summarise_names(details)}",
         snippet="resources:\n  requests:\n    cpu: 100m\n    memory: 256Mi\n",
         containers=lacking,
     )
@@ -141,7 +142,7 @@ def _gaps_with_reason(scope: WorkloadScope, lacking: list[str], reason) -> list[
     for w in scope.workloads:
         for c in w.containers:
             label = scope.label(w, c)
-            if not c.init and label in wanted:
+            if label in wanted:
                 missing = out.setdefault(label, [])
                 missing.extend(r for r in reason(c) if r not in missing)
     return [f"{label} ({', '.join(missing)})" for label, missing in out.items()]
@@ -179,21 +180,18 @@ def has_resource_limits(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         return scope
     require_cpu = ctx.threshold("require_cpu_limit", 0) >= 1
     reasons = _limit_reasons(require_cpu)
-    lacking, total = container_gaps(scope, lambda c, w: reasons(c))
+    lacking, total = container_gaps(scope, lambda c, w: reasons(c), include_init=True)
     if not lacking:
         what = "memory and cpu limits" if require_cpu else "a memory limit"
-        return passed(f"{scope.where}: {every(total, 'container', 'has', 'have')} {what}")
+        return passed(f"{scope.where}: {every(total, 'container', 'has', 'have')} {what}{counts_init(scope)}")
     details = _gaps_with_reason(scope, lacking, reasons)
     return failed(
-        f"{scope.where}: {some_of(len(lacking), total, 'container', 'lacks', 'lack')} limits: {summarise_names(details)}",
+        f"{scope.where}: {some_of(len(lacking), total, 'container')}{counts_init(scope)}, "
+        f"{'lacks' if len(lacking) == 1 else 'lack'} limits: {summarise_names(details)}",
         snippet="resources:\n  limits:\n    memory: 512Mi\n" + ("    cpu: \"1\"\n" if require_cpu else ""),
         containers=lacking,
         limits="cpu and memory" if require_cpu else "memory",
     )
-
-
-def _scalable(scope: WorkloadScope) -> list[Workload]:
-    return [w for w in scope.workloads if w.kind not in _PER_NODE]
 
 
 def _hpa_for(scope: WorkloadScope, w: Workload):
@@ -220,13 +218,11 @@ def _hpa_for(scope: WorkloadScope, w: Workload):
     ),
 )
 def runs_multiple_replicas(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, REPLICAS_APPLY, "replicated")
     if isinstance(scope, Outcome):
         return scope
     minimum = int(ctx.threshold("min_replicas", 2))
-    workloads = _scalable(scope)
-    if not workloads:
-        return not_applicable(f"{scope.where}: only per-node workloads ({summarise_names(w.name for w in scope.workloads)})")
+    workloads = scope.workloads
     short: dict[str, str] = {}
     counts: dict[str, str] = {}
     for w in workloads:
@@ -234,8 +230,11 @@ def runs_multiple_replicas(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         if hpa is not None:
             # The autoscaler owns the replica count; its minimum is the floor that matters.
             n, how = int(hpa.spec.get("min") or 1), "HPA min"
+        elif w.kind == "Pod":
+            n, how = 1, "bare Pod (never rescheduled):"
         else:
-            n, how = (w.replicas if w.replicas is not None else 1), "replicas"
+            n = w.replicas if w.replicas is not None else 1
+            how = "replicas" if not w.replicas_defaulted else "replicas (unset, Kubernetes' default)"
         text = f"{how} {n}"
         if n < minimum:
             short[w.name] = text
@@ -282,12 +281,10 @@ def _pdb_snippet(w: Workload) -> str:
     ),
 )
 def has_pod_disruption_budget(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, REPLICATED, "replicated")
     if isinstance(scope, Outcome):
         return scope
-    workloads = _scalable(scope)
-    if not workloads:
-        return not_applicable(f"{scope.where}: only per-node workloads (DaemonSets)")
+    workloads = scope.workloads
     pdbs = objects_of(scope.objects, "PodDisruptionBudget")
     covered: dict[str, str] = {}
     missing: dict[str, Workload] = {}
@@ -351,12 +348,10 @@ def _hpa_snippet(w: Workload) -> str:
     ),
 )
 def has_autoscaler(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
+    scope = workload_scope(ev, ctx, REPLICATED, "replicated")
     if isinstance(scope, Outcome):
         return scope
-    workloads = _scalable(scope)
-    if not workloads:
-        return not_applicable(f"{scope.where}: only per-node workloads (DaemonSets)")
+    workloads = scope.workloads
     scaled: dict[str, str] = {}
     missing: dict[str, Workload] = {}
     for w in workloads:

@@ -10,6 +10,7 @@ from checks._helpers import (
     all_workloads,
     app_containers,
     container_gaps,
+    counts_init,
     every,
     file_index,
     no_workloads,
@@ -293,19 +294,20 @@ def runs_as_non_root(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     scope = workload_scope(ev, ctx)
     if isinstance(scope, Outcome):
         return scope
-    lacking, total = container_gaps(scope, _runs_as_root_reason)
+    lacking, total = container_gaps(scope, _runs_as_root_reason, include_init=True)
     if not lacking:
-        return passed(f"{scope.where}: {every(total, 'container', 'runs', 'run')} as non-root")
+        return passed(f"{scope.where}: {every(total, 'container', 'runs', 'run')} as non-root{counts_init(scope)}")
     reasons: dict[str, str] = {}
     for w in scope.workloads:
-        for c in app_containers(w):
+        for c in w.containers:
             label = scope.label(w, c)
             why = _runs_as_root_reason(c, w)
             if why is not None:
                 reasons.setdefault(label, why)
     details = [f"{label} ({reasons[label]})" for label in lacking]
     return failed(
-        f"{scope.where}: {some_of(len(lacking), total, 'container')} may run as root: {summarise_names(details)}",
+        f"{scope.where}: {some_of(len(lacking), total, 'container')}{counts_init(scope)}, may run as root: "
+        f"{summarise_names(details)}",
         snippet=(
             "securityContext:\n"
             "  runAsNonRoot: true\n"

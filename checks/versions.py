@@ -4,6 +4,11 @@ Versions come from many places (copier `_commit`, `uses: ...@v4`, Chart.yaml
 dependency versions, Terraform `?ref=`), so parsing is deliberately forgiving:
 anything that does not look like a version is reported as "not comparable"
 (``None``) and the check says `unknown` or `warn`, never a guessed number.
+
+Ordering is `packaging`'s (PEP 440, which also reads SemVer pre-releases):
+`1.2.0-rc1` comes before `1.2.0`, so a release candidate is behind its
+release. A suffix neither standard knows (`1.2.0-custom`) is compared by its
+numbers alone.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+
+from packaging.version import InvalidVersion, Version
 
 # The numbers must end the string or be followed by a separator, so a commit
 # sha that happens to start with a digit (`8f4b7f8`) is not version 8.
@@ -36,12 +43,22 @@ def normalise_version(version: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def version_key(version: str) -> tuple[int, ...] | None:
-    """Numeric components of a version, or None when it is not a version at all."""
-    m = _NUMERIC.match(normalise_version(version))
+def parse_version(version: str) -> Version | None:
+    """The version as `packaging` orders it, or None when it is not a version at all."""
+    v = normalise_version(version)
+    m = _NUMERIC.match(v)
     if m is None:
         return None
-    return tuple(int(p) for p in m.group(1).split("."))
+    try:
+        return Version(v)
+    except InvalidVersion:
+        return Version(m.group(1))
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """Numeric release components of a version (`v1.2.3-rc.1` -> (1, 2, 3)), or None."""
+    parsed = parse_version(version)
+    return parsed.release if parsed is not None else None
 
 
 def is_sha(ref: str) -> bool:
@@ -52,10 +69,6 @@ def is_sha(ref: str) -> bool:
 
 def is_branch(ref: str) -> bool:
     return ref.strip().lower() in BRANCH_NAMES
-
-
-def _padded(key: tuple[int, ...], width: int) -> tuple[int, ...]:
-    return key + (0,) * (width - len(key))
 
 
 def _release_list(releases: Sequence[str], latest: str | None) -> tuple[str, ...]:
@@ -77,20 +90,21 @@ def _behind(version: str, releases: tuple[str, ...]) -> int | None:
     if v in norm:
         # the newest occurrence wins when a release list repeats a version
         return norm[::-1].index(v)
-    key = version_key(v)
-    if key is None:
+    mine = parse_version(v)
+    if mine is None:
         return None
-    keys = [version_key(r) for r in norm]
+    parsed = [parse_version(r) for r in norm]
     # A floating tag (`@v4`, `1.x`) tracks the newest release that starts with it.
-    prefixed = [i for i, k in enumerate(keys) if k is not None and len(k) > len(key) and k[: len(key)] == key]
-    if prefixed:
-        return last - prefixed[-1]
-    comparable = [k for k in keys if k is not None]
+    if not (mine.pre or mine.dev or mine.post or mine.local):
+        key = mine.release
+        prefixed = [i for i, k in enumerate(parsed)
+                    if k is not None and len(k.release) > len(key) and k.release[: len(key)] == key]
+        if prefixed:
+            return last - prefixed[-1]
+    comparable = [k for k in parsed if k is not None]
     if not comparable:
         return None
-    width = max(len(key), *(len(k) for k in comparable))
-    mine = _padded(key, width)
-    return sum(1 for k in comparable if _padded(k, width) > mine)
+    return sum(1 for k in comparable if k > mine)
 
 
 def releases_behind(version: str, releases: Sequence[str], latest: str | None = None) -> int | None:

@@ -290,6 +290,19 @@ def orphan_workloads(src: Source) -> pd.DataFrame:
 
 
 @_cached
+def orphan_manifests(src: Source, snapshot: dt.date) -> pd.DataFrame:
+    """Workloads in repository manifests that join no service of their repository."""
+    return _frame(
+        src,
+        """SELECT repo, file, kind, name, images
+           FROM workloads
+           WHERE service IS NULL AND source = 'repo' AND snapshot = $snapshot
+           ORDER BY repo, file, name""",
+        snapshot=snapshot,
+    )
+
+
+@_cached
 def source_freshness(src: Source, snapshot: dt.date) -> pd.DataFrame:
     return _frame(
         src,
@@ -550,7 +563,7 @@ def service_names(src: Source, snapshot: dt.date, team: str | None) -> list[str]
 def service_profile(src: Source, snapshot: dt.date, scorecard: str, service: str) -> dict[str, Any] | None:
     return _row(
         src,
-        """SELECT sv.service, sv.team, sv.repo, sv.path, sv.identity_rule, sv.owner_source, sv.codeowners,
+        """SELECT sv.service, sv.team, sv.repo, sv.path, sv.identity_rule, sv.identity_detail, sv.owner_source, sv.codeowners,
                   sv.lifecycle, sv.system, sv.type, sv.repo_error,
                   coalesce(ss.level, 'none') AS level, ss.level_rank, ss.score_pct, ss.passed, ss.applicable,
                   ss.failing, ss.unknown, ss.next_level, ss.checks_to_next_level

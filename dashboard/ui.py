@@ -56,7 +56,8 @@ TIER_MARK = {"elite": "◆ elite", "high": "▲ high", "medium": "● medium", "
 IDENTITY_RULES = {
     "catalog": "Backstage catalog-info.yaml entity (kind: Component)",
     "config": "explicit `services:` entry in the scorecard config",
-    "repo_fallback": "fallback: one repository = one service, owner from CODEOWNERS",
+    "discovered": "a deployable folder of a monorepo (Dockerfile, image build, runnable module)",
+    "repo": "one repository = one service, owner from CODEOWNERS",
 }
 
 

@@ -174,7 +174,7 @@ def warehouse_snapshot(
         "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
         "problems": stages.problems_frame(problems),
         "services": stages.services_frame(records, service_evidence),
-        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records),
+        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records, repo_crawl.crawls),
         "golden_path_adoption": stages.adoption_frame(service_evidence, check_results, ctx),
         "checks": stages.catalogue_frame(config.doc_base_url),
         "check_results": check_results,
@@ -213,8 +213,7 @@ def _record_failed_run(path, run: dict, exc: BaseException) -> None:
     row = pd.DataFrame([{**run, "status": "failed", "finished_at": dt.datetime.now(dt.UTC), "message": reason[:2000]}])
     try:
         with warehouse.connect(path, wait_seconds=0, doing="recording the failed run") as con:
-            con.register("_failed", row[warehouse.columns("runs")])
-            con.execute("INSERT INTO runs SELECT * FROM _failed")
+            warehouse.append_run(con, row.drop(columns="snapshot"), run["snapshot"])
     except Exception:  # noqa: BLE001 - the original error is the one to report; a full disk fails this too
         return
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines import secrets
 from pipelines.config import ConfigError, ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
@@ -107,7 +108,7 @@ def _failure_summary(result) -> str:
         # A "ModuleError: text" line: the text is the message for operators.
         message = lines[-1].split(": ", 1)[1] if ": " in lines[-1] and root.cls_name else lines[-1]
         where = f"step {event.step_key} failed: " if event.step_key else ""
-        return f"{where}{message}"
+        return secrets.redact(f"{where}{message}")
     return "the run failed (see the Dagster UI for the step logs)"
 
 
@@ -510,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.warehouse import WarehouseError
 
     args = build_parser().parse_args(argv)
+    secrets.install_log_redaction()
     try:
         return args.fn(args)
     except (ConfigError, AsOfError, WarehouseError) as exc:

@@ -258,6 +258,17 @@ class GitHubSourceConfig(_Model):
     deploy_workflow_pattern: Regex | None = None
     incident_label: str | None = None  # issues with this label are incidents (opened -> closed)
     history_days: int = Field(default=400, ge=30)  # shallow-fetch depth and deployment window
+    # Branches fetched besides the default one: a release cut on a branch ships
+    # commits the default branch may never see, and lead time needs them.
+    release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*", "releases/*", "hotfix/*"])
+
+    @field_validator("release_branches")
+    @classmethod
+    def _one_star(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if pattern.count("*") > 1 or not pattern or pattern.startswith(("/", "refs/")) or ".." in pattern:
+                raise ValueError(f"{pattern!r}: a branch name pattern with at most one '*', like 'release/*'")
+        return value
     max_concurrency: int = Field(default=2, ge=1, le=8)  # API requests in flight per token
     seconds_between_requests: float = Field(default=0.07, ge=0)  # ~14/s, under the secondary limit
     timeout_s: int = Field(default=30, ge=1)
@@ -337,6 +348,52 @@ class GoldenPaths(_Model):
     ci_workflow: GoldenPathConfig | None = None  # "org/platform-workflows/.github/workflows/x.yml"
     helm_chart: GoldenPathConfig | None = None  # base chart name
     terraform: GoldenPathConfig | None = None  # module source prefix
+
+
+_RUNNABLE_PLUGINS = [
+    # Maven plugins that turn a module into something that runs or ships as an image
+    "spring-boot-maven-plugin", "jib-maven-plugin", "quarkus-maven-plugin", "micronaut-maven-plugin",
+    "docker-maven-plugin", "dockerfile-maven-plugin",
+    # Gradle plugin ids doing the same
+    "org.springframework.boot", "com.google.cloud.tools.jib", "io.quarkus", "io.micronaut.application",
+    "application", "com.bmuschko.docker-remote-api", "com.bmuschko.docker-spring-boot-application",
+]  # fmt: skip
+_NOT_SERVICE_DIRS = [
+    "docs", "doc", "test", "tests", "testdata", "test-data", "e2e", "integration-tests", "__tests__", "fixtures",
+    "examples", "example", "samples", "sample", "hack", "scripts", "tools", "docker", "build", "ci",
+    "vendor", "third_party", "node_modules", "lib", "libs", "shared", "common",
+]  # fmt: skip
+
+
+class Discovery(_Model):
+    """How services are found in a repository without catalog entities (README "How services are identified").
+
+    A directory is a deployable when it has a marker file of its own (a
+    Dockerfile), when it is the build context of an image a compose or
+    skaffold file builds, or when it is a Maven/Gradle module with a plugin
+    that makes it runnable; Go `cmd/<bin>` directories when a workload or
+    image of that name confirms them. Conservative: nothing under an excluded
+    folder is a service.
+    """
+
+    enabled: bool = True
+    # Folders whose sub-directories may be deployables (marker and cmd rules);
+    # "." stands for the top-level directories of the repository.
+    roots: list[str] = Field(default_factory=lambda: [
+        ".", "src", "services", "service", "apps", "packages", "cmd", "components", "microservices", "functions",
+    ])  # fmt: skip
+    max_depth: int = Field(default=2, ge=1, le=5)  # directories below a root (src/<group>/<service> is 2)
+    markers: list[str] = Field(default_factory=lambda: ["Dockerfile", "Containerfile"])
+    runnable_plugins: list[str] = Field(default_factory=lambda: list(_RUNNABLE_PLUGINS))
+    exclude: list[str] = Field(default_factory=lambda: list(_NOT_SERVICE_DIRS))  # folder names, any depth
+
+    @field_validator("roots")
+    @classmethod
+    def _relative_roots(cls, value: list[str]) -> list[str]:
+        for root in value:
+            if root.startswith("/") or ".." in root.split("/"):
+                raise ValueError(f"roots are folders inside a repository, like 'services'; got {root!r}")
+        return [r.strip("/") or "." for r in value]
 
 
 class Team(_Model):
@@ -473,6 +530,7 @@ class ScorecardConfig(_Model):
     golden_paths: GoldenPaths = Field(default_factory=GoldenPaths)
     teams: list[Team] = Field(default_factory=list)
     services: list[ServiceEntry] = Field(default_factory=list)
+    discovery: Discovery = Field(default_factory=Discovery)
     scorecards: list[Scorecard] = Field(default_factory=lambda: [Scorecard(name="default")])
     thresholds: dict[str, float | str] = Field(default_factory=dict)  # numbers, or a tier name for dora_target_tier
     waivers: list[Waiver] = Field(default_factory=list)

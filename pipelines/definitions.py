@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines import assets
+from pipelines import assets, secrets
 from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 
 CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
@@ -13,6 +13,9 @@ RUN_QUEUE_TAG = "scorecard/warehouse"
 
 def build_definitions(progress: Progress | None = None) -> dg.Definitions:
     """The code location; the CLI builds its own with a terminal progress reporter."""
+    # Every log line of the run (ours, PyGithub's, Dagster's event log) is redacted:
+    # the one process-wide hook a Dagster code location offers is building its definitions.
+    secrets.install_log_redaction()
     job = dg.define_asset_job(
         name=CRAWL_AND_SCORE_JOB,
         selection=dg.AssetSelection.all(),

@@ -2,9 +2,10 @@
 
 Two steps:
 
-1. per repository (graph work, linear in commits): attribute each commit to
-   the first successful production deployment whose range
-   ``(previous deployed sha, this deployed sha]`` contains it;
+1. per service (graph work, linear in the commits its deploys shipped):
+   attribute each commit to the first successful production deployment whose
+   range ``(previous deployed sha, this deployed sha]`` contains it, with git
+   answering the ancestry (`attribute_changes`);
 2. per service, set-based in DuckDB: lead time p50/p90 over the trailing 30
    days, deploy-days per week (median of the trailing 12 weeks), change failure
    rate and time to restore (trailing 90 days).
@@ -32,6 +33,7 @@ import pandas as pd
 
 from checks.dora import change_failure_tier, deploy_frequency_tier, lead_time_tier, restore_tier
 from checks.evidence import Commit, DeliveryMetrics, Tag
+from pipelines.sources.base import Ancestry
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
 LEAD_TIME_WINDOW_DAYS = 30
@@ -89,12 +91,25 @@ def production_deploys(
 def attribute_changes(commits: list[Commit], deploys: list[Deploy], path: str) -> list[tuple[str, dt.datetime, Deploy]]:
     """(sha, committer time, deployment) for each change a deployment shipped.
 
-    Walking ancestors from each deployed sha and stopping at commits an earlier
-    deployment already reached gives ``(prev, this]`` for ordered history and
-    "the first deployment that contains it" when deploys go back and forth.
-    The first deployment's range has no lower bound in the crawled history,
-    so it only marks commits as shipped and yields no lead times.
+    A commit belongs to the first deployment, in time order, whose deployed
+    sha has it as an ancestor: ``(previous deployed sha, this deployed sha]``
+    (``git rev-list prev..this``) for ordered history, and still the first
+    deployment that contains it when deploys go back and forth. Ancestry is
+    the repository's own, so a release tagged on a release branch or on a
+    detached commit, or a deploy event or ReplicaSet naming a sha on no
+    default branch, ships what git says it contains.
+
+    The first deployment we know of has no previous sha (records start
+    there, not the service), so it only marks commits as shipped and yields
+    no lead times.
+
+    `commits` is a crawl's history: with a git repository behind it
+    (``CommitHistory.repository``) git answers; otherwise the listed commits
+    are walked by their parents.
     """
+    repository = getattr(commits, "repository", None)
+    if repository is not None:
+        return _attribute_with_git(repository, sorted(deploys, key=lambda d: d.deployed_at), path)
     by_sha = {c.sha: c for c in commits}
     resolve = _prefix_resolver(by_sha)
     seen: set[str] = set()
@@ -103,7 +118,7 @@ def attribute_changes(commits: list[Commit], deploys: list[Deploy], path: str) -
     for deploy in deploys:
         head = resolve(deploy.sha)
         if head is None:
-            continue  # a sha outside the crawled history (or another branch)
+            continue  # a sha outside the listed history
         stack = [head]
         shipped = []
         while stack:
@@ -122,6 +137,77 @@ def attribute_changes(commits: list[Commit], deploys: list[Deploy], path: str) -
         for commit in shipped:
             if not path or any(p == path or p.startswith(path + "/") for p in commit.paths):
                 out.append((commit.sha, commit.committer_time, deploy))
+    return out
+
+
+# Only deployments inside a metric window need their change sets: lead time
+# reads the changes of the last 30 days' deploys, change failure rate links an
+# incident's root-cause sha to the deploy that shipped it over 90 days, and
+# deploy frequency counts deploys without looking at commits.
+CHANGE_WINDOW_DAYS = max(LEAD_TIME_WINDOW_DAYS, FAILURE_WINDOW_DAYS)
+
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def _attribute_with_git(repository: Ancestry, deploys: list[Deploy], path: str) -> list[tuple[str, dt.datetime, Deploy]]:
+    """The same rule, asked of git with one walk for all of a service's windowed deploys.
+
+    ``git rev-list <deploys in the window> --not <every earlier deploy>`` is
+    the union of their ranges; walking it from each deploy in time order
+    hands every commit to the first deploy that reaches it. The walk is
+    bounded by the deploys before the window, not by a branch or a number of
+    days, so a change that waited a year on a branch still counts. In a
+    monorepo, git's own path-limited walk decides which commits touch the
+    service's path (a merge counts only when it differs from every parent
+    there, i.e. it resolved changes from both sides).
+    """
+    if all(_FULL_SHA.fullmatch(d.sha) for d in deploys):
+        # Deployed shas are mostly full commit shas the clone has (tags, API
+        # deployments): walk at once, one git call per service on a
+        # 1,000-repository run. Git refuses the walk if one is unknown, and a
+        # head outside the walk may be a tag object: then resolve each first.
+        out = _walk_deploys(repository, [(d, d.sha) for d in deploys], path, strict=True)
+        if out is not None:
+            return out
+    resolved = repository.resolve(d.sha for d in deploys)
+    return _walk_deploys(repository, [(d, resolved[d.sha]) for d in deploys if d.sha in resolved], path) or []
+
+
+def _walk_deploys(
+    repository: Ancestry, known: list[tuple[Deploy, str]], path: str, strict: bool = False
+) -> list[tuple[str, dt.datetime, Deploy]] | None:
+    if len(known) < 2:
+        return []
+    first_in_window = 1
+    if repository.until is not None:
+        since = repository.until - dt.timedelta(days=CHANGE_WINDOW_DAYS)
+        while first_in_window < len(known) and known[first_in_window][0].deployed_at < since:
+            first_in_window += 1
+    shipping = known[first_in_window:]
+    if not shipping:
+        return []
+    include = list(dict.fromkeys(sha for _, sha in shipping))
+    exclude = list(dict.fromkeys(sha for _, sha in known[:first_in_window]))
+    graph = repository.walk(include, exclude)
+    if graph is None or (strict and not all(sha in graph for sha in include)):
+        return None  # git could not walk this: lead time unknown, not zero
+    touching = repository.touching(include, exclude, path) if path else None
+    if path and touching is None:
+        return None
+    seen: set[str] = set()
+    out: list[tuple[str, dt.datetime, Deploy]] = []
+    for deploy, head in shipping:
+        stack = [head]
+        while stack:
+            sha = stack.pop()
+            if sha in seen or sha not in graph:
+                continue  # shipped earlier, or reachable from a deploy before the window
+            seen.add(sha)
+            committed, parents = graph[sha]
+            stack.extend(parents)
+            if touching is None or sha in touching:
+                out.append((sha, committed, deploy))
     return out
 
 

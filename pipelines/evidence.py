@@ -1,36 +1,78 @@
-"""Assemble `ServiceEvidence`: repo facts scoped to the service's path, cluster
-workloads joined by label, and delivery metrics.
+"""Assemble `ServiceEvidence`: repo facts scoped to the service's path, workloads
+(from clusters and from the repo's manifests) joined to services, and delivery
+metrics.
 
 Scoping: in a monorepo a component owns the files under its path except those
 under a deeper component's path; repo-wide files (workflows, CODEOWNERS,
 dependency-bot config) belong to every component of the repo.
+
+Joining (DESIGN.md "Identity"): a workload joins the service named by its
+``backstage.io/kubernetes-id`` label, else ``app.kubernetes.io/name``, else
+``app`` (pod template labels first, then the workload's own), else the
+workload's name, else the last path part of one of its images; the first of
+these that names a service wins. A manifest in a repository that joins no
+service of that repository belongs to the service whose path holds the file
+(the repository's own service for a one-service repo); a workload that joins
+nothing is an orphan, listed as such.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from checks._helpers import JOIN_LABELS
 from checks.evidence import DeliveryMetrics, K8sObject, RepoFacts, ServiceEvidence, Workload
 from pipelines import parsers
+from pipelines.discovery import image_name
 from pipelines.identity import ServiceRecord
 from pipelines.sources.base import ClusterCrawl
 
-# Label precedence for joining workloads to services (DESIGN.md "Identity").
-JOIN_LABELS = ("backstage.io/kubernetes-id", "app.kubernetes.io/name", "app")
 MONITOR_KINDS = frozenset({"ServiceMonitor", "PodMonitor"})
 
 
-def join_key(workload: Workload) -> tuple[str, str] | None:
-    """(label, value) a workload joins on, from its pod template then its own labels."""
+def join_candidates(
+    labels: Iterable[dict[str, str]], name: str | None, images: Iterable[str | None]
+) -> list[tuple[str, str]]:
+    """(rule, value) pairs a workload (or a ReplicaSet) may join a service by, in precedence order."""
+    label_maps = list(labels)
+    out: list[tuple[str, str]] = []
     for label in JOIN_LABELS:
-        for labels in (workload.pod_labels, workload.labels):
-            value = labels.get(label)
-            if value:
-                return label, value
-    return None
+        value = next((m[label] for m in label_maps if m.get(label)), None)
+        if value:
+            out.append((f"label {label}", value))
+    if name:
+        out.append(("workload name", name))
+    out.extend(("image", n) for image in images if (n := image_name(image)))
+    return out
+
+
+def workload_candidates(w: Workload) -> list[tuple[str, str]]:
+    return join_candidates((w.pod_labels, w.labels), w.name, (c.image for c in w.containers if not c.init))
+
+
+class JoinIndex:
+    """Which service a workload joins: every name a service answers to, first claim wins."""
+
+    def __init__(self, records: Iterable[ServiceRecord]) -> None:
+        self.ids: dict[str, str] = {}
+        for rec in records:  # catalog and config services come first and keep their names
+            for name in rec.join_names:
+                self.ids.setdefault(name, rec.service)
+
+    def match(self, candidates: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """(service, rule) for the first candidate naming a service."""
+        for rule, value in candidates:
+            service = self.ids.get(value)
+            if service is not None:
+                return service, rule
+        return None
+
+    def workload(self, w: Workload) -> tuple[str, str] | None:
+        return self.match(workload_candidates(w))
 
 
 def _under(file: str | None, path: str) -> bool:
@@ -52,9 +94,10 @@ class _Scope:
 
 @dataclass(slots=True)
 class ClusterIndex:
-    """Cluster workloads by join value, objects by (cluster, namespace), orphans aside."""
+    """Cluster workloads joined to services, objects by (cluster, namespace), orphans aside."""
 
-    by_key: dict[str, list[tuple[Workload, str]]]
+    by_service: dict[str, list[tuple[Workload, str]]]
+    orphans: list[tuple[Workload, str | None]]
     objects: dict[tuple[str | None, str], list[K8sObject]]
     # Prometheus-operator monitors often live in a central namespace and select
     # other namespaces (namespaceSelector): only those are offered across namespaces.
@@ -69,8 +112,10 @@ def _reaches(monitor: K8sObject, namespace: str) -> bool:
     return selector.get("any") is True or namespace in (selector.get("matchNames") or ())
 
 
-def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
-    by_key: dict[str, list[tuple[Workload, str]]] = defaultdict(list)
+def index_clusters(crawls: list[ClusterCrawl], records: Iterable[ServiceRecord]) -> ClusterIndex:
+    join = JoinIndex(records)
+    by_service: dict[str, list[tuple[Workload, str]]] = defaultdict(list)
+    orphans: list[tuple[Workload, str | None]] = []
     objects: dict[tuple[str | None, str], list[K8sObject]] = defaultdict(list)
     monitors: dict[str | None, list[K8sObject]] = defaultdict(list)
     unreadable: dict[str | None, dict[str, str]] = {}
@@ -84,15 +129,50 @@ def index_clusters(crawls: list[ClusterCrawl]) -> ClusterIndex:
         if crawl.inventory.unreadable:
             unreadable[crawl.cluster] = dict(crawl.inventory.unreadable)
         for wl in crawl.inventory.workloads:
-            key = join_key(wl)
-            if key:
-                by_key[key[1]].append((wl, key[0]))
+            candidates = workload_candidates(wl)
+            matched = join.match(candidates)
+            if matched:
+                by_service[matched[0]].append((wl, matched[1]))
+            else:
+                orphans.append((wl, candidates[0][0] if candidates else None))
         for obj in crawl.inventory.objects:
             objects[(obj.cluster, obj.namespace)].append(obj)
             selector = obj.spec.get("namespace_selector") or {} if obj.kind in MONITOR_KINDS else {}
             if selector.get("any") is True or selector.get("matchNames"):
                 monitors[obj.cluster].append(obj)
-    return ClusterIndex(by_key, objects, monitors, unreadable, errors, known)
+    return ClusterIndex(by_service, orphans, objects, monitors, unreadable, errors, known)
+
+
+@dataclass(slots=True)
+class RepoWorkloads:
+    """A repository's manifest workloads, each joined to one of its services or left an orphan."""
+
+    by_service: dict[str, list[tuple[Workload, str]]]
+    orphans: list[Workload]
+
+
+def join_repo_workloads(facts: RepoFacts, records: list[ServiceRecord]) -> RepoWorkloads:
+    """Join each manifest of a repository to a service of that same repository.
+
+    By name first (labels, workload name, image), so `kubernetes-manifests/frontend.yaml`
+    is the `frontend` service's; else by path (the deepest service folder holding the
+    file or one of its copies, the repository's own service holding all).
+    """
+    join = JoinIndex(records)
+    paths = [r.path for r in records]
+    scopes = sorted(((r.service, _Scope(r.path, paths)) for r in records), key=lambda s: -len(s[1].path))
+    out = RepoWorkloads(defaultdict(list), [])
+    for w in facts.manifests.workloads:
+        matched = join.workload(w)
+        if matched is None:
+            # Any copy of the workload inside a service's folder makes it that service's.
+            owner = next(((service, f) for service, scope in scopes for f in (w.file, *w.also_in) if scope.owns(f)), None)
+            matched = (owner[0], f"path {owner[1]}") if owner else None
+        if matched is None:
+            out.orphans.append(w)
+        else:
+            out.by_service[matched[0]].append((w, matched[1]))
+    return out
 
 
 def build_evidence(
@@ -102,10 +182,14 @@ def build_evidence(
     delivery: dict[str, DeliveryMetrics],
     as_of: dt.date,
 ) -> list[ServiceEvidence]:
-    paths_by_repo: dict[str, list[str]] = defaultdict(list)
+    by_repo: dict[str, list[ServiceRecord]] = defaultdict(list)
     for rec in records:
         if rec.repo:
-            paths_by_repo[rec.repo].append(rec.path)
+            by_repo[rec.repo].append(rec)
+    repo_workloads = {
+        name: join_repo_workloads(repos[name], recs) for name, recs in by_repo.items()
+        if name in repos and not repos[name].error
+    }
 
     out = []
     for rec in records:
@@ -124,17 +208,20 @@ def build_evidence(
             annotations=rec.annotations,
             catalog=rec.catalog,
             delivery=delivery.get(rec.service),
+            identity_detail=rec.identity_detail,
         )
         if facts is None:
             ev.repo_error = "repository not crawled"
         elif facts.error:
             ev.repo_error = facts.error
         else:
-            _fill_from_repo(ev, facts, _Scope(rec.path, paths_by_repo[rec.repo]))
+            scope = _Scope(rec.path, [r.path for r in by_repo[rec.repo]])
+            joined = [w for w, _ in repo_workloads[rec.repo].by_service.get(rec.service, [])]
+            _fill_from_repo(ev, facts, scope, joined)
         if clusters is not None:
             ev.cluster_errors = list(clusters.errors)
             if clusters.known:
-                joined = clusters.by_key.get(rec.kubernetes_id, [])
+                joined = clusters.by_service.get(rec.service, [])
                 ev.cluster_workloads = [wl for wl, _ in joined]
                 seen: set[tuple[str | None, str]] = set()
                 for wl, _ in joined:
@@ -154,11 +241,14 @@ def build_evidence(
     return out
 
 
-def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope) -> None:
+def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope, workloads: list[Workload]) -> None:
     # Root-level files, .github/ and docs/ describe the whole repository.
-    ev.files = frozenset(
-        f for f in facts.files if scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
-    )
+    def sees(f: str) -> bool:
+        return scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
+
+    ev.files = frozenset(f for f in facts.files if sees(f))
+    # A file the clone lacks concerns the services that would have read it.
+    ev.unreadable_files = [u for u in facts.unreadable if sees(u.path)]
     ev.default_branch = facts.default_branch
     ev.repo_source = facts.source
     ev.repo_problems = [p for p in facts.problems if scope.owns(p.path) or not scope.path]
@@ -175,22 +265,20 @@ def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope) -> Non
     ev.terraform_modules = [m for m in facts.terraform_modules if scope.owns(m.file)]
     ev.dependencies = [d for d in facts.dependencies if scope.owns(d.file)]
     ev.dependency_bot = facts.dependency_bot
-    ev.repo_workloads = [w for w in facts.manifests.workloads if scope.owns(w.file)]
-    ev.repo_objects = [o for o in facts.manifests.objects if scope.owns(o.file)]
+    ev.repo_workloads = workloads
+    # The objects next to its workloads (same file or folder: the Service, PDB and HPA
+    # usually sit beside the Deployment) and those under its own path.
+    files = {f for w in workloads for f in (w.file, *w.also_in) if f}
+    folders = {posixpath.dirname(f) for f in files}
+    ev.repo_objects = [
+        o for o in facts.manifests.objects
+        if scope.owns(o.file) or o.file in files or posixpath.dirname(o.file or "") in folders
+    ]
     ev.archived = facts.archived
     ev.branch_protected = facts.branch_protected
     ev.ci_runs = facts.ci_runs
 
 
-def orphan_workloads(clusters: list[ClusterCrawl], records: list[ServiceRecord]) -> list[tuple[Workload, str | None]]:
+def orphan_workloads(clusters: ClusterIndex | None) -> list[tuple[Workload, str | None]]:
     """Cluster workloads that join no service: unowned production workloads are a finding."""
-    ids = {rec.kubernetes_id for rec in records}
-    out = []
-    for crawl in clusters:
-        if crawl.error:
-            continue
-        for wl in crawl.inventory.workloads:
-            key = join_key(wl)
-            if key is None or key[1] not in ids:
-                out.append((wl, key[0] if key else None))
-    return out
+    return list(clusters.orphans) if clusters is not None else []

@@ -74,7 +74,7 @@ def _explain(serving: Path, service: str, scorecard: str, snapshot: str | None) 
         if snap is None:
             raise ExplainError(f"no complete snapshot{' for ' + snapshot if snapshot else ''} in {serving}")
         row = con.execute(
-            """SELECT s.service, s.team, s.repo, s.path, s.identity_rule, s.owner_source, s.repo_error,
+            """SELECT s.service, s.team, s.repo, s.path, s.identity_rule, s.owner_source, s.repo_error, s.identity_detail,
                       sc.level, sc.level_rank, sc.score_pct, sc.next_level, sc.checks_to_next_level
                FROM services s JOIN service_scores sc USING (snapshot, service)
                WHERE s.snapshot = ? AND s.service = ? AND sc.scorecard = ?""",
@@ -88,7 +88,7 @@ def _explain(serving: Path, service: str, scorecard: str, snapshot: str | None) 
             close = difflib.get_close_matches(service, names, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} services in the snapshot of {snap})"
             raise ExplainError(f"no service named {service!r}{hint}")
-        (name, team, repo, path, rule, owner_source, repo_error, level, rank, score, next_level, to_next) = row
+        (name, team, repo, path, rule, owner_source, repo_error, detail, level, rank, score, next_level, to_next) = row
         checks = con.execute(
             """SELECT cr.check_id, c.title, c.category, sc.level, sc.level_rank, sc.weight, cr.status,
                       cr.detail, cr.remediation, cr.snippet, c.doc_url, cr.waiver_reason
@@ -120,7 +120,7 @@ def _explain(serving: Path, service: str, scorecard: str, snapshot: str | None) 
             "unlocks_next_level": c[6] in _BLOCKING and c[4] == rank + 1,
         })
     return {
-        "service": name, "team": team, "repo": repo, "path": path or "", "identity_rule": rule,
+        "service": name, "team": team, "repo": repo, "path": path or "", "identity_rule": rule, "identity_detail": detail,
         "owner_source": owner_source, "repo_error": repo_error, "snapshot": snap.isoformat(), "scorecard": scorecard,
         "level": level, "score": score, "next_level": next_level, "checks_to_next_level": to_next,
         "dora": None if dora is None else dict(zip(
@@ -156,6 +156,10 @@ def _render_lines(report: dict, width: int) -> list[str]:
     lines.append(f"Level: {level}    Score: {report['score']:.1f} %" if report["score"] is not None else f"Level: {level}")
     where = f"{report['repo']}/{report['path']}" if report["path"] else report["repo"]
     lines.append(f"Repo: {where}   (identity from {report['identity_rule']}; owner from {report['owner_source'] or 'nowhere'})")
+    if report.get("identity_detail"):
+        lines.append(_wrap(f"Identity: {report['identity_detail']}", width).strip())
+        if report["identity_rule"] in ("discovered", "repo"):
+            lines.append("    Make it explicit: commit the catalog-info.yaml of has_catalog_entity below.")
     if report["repo_error"]:
         lines.append(f"Repository could not be crawled: {report['repo_error']}")
     blocking = [c for c in report["checks"] if c["status"] in _BLOCKING]

@@ -42,7 +42,7 @@ _KINDS = {
            FROM _incoming i
            WHERE t.service = i.service AND t.environment = i.environment AND t.sha = i.sha
              AND t.deployed_at = i.deployed_at AND t.status IS DISTINCT FROM i.status""",
-        """INSERT INTO deployment_events SELECT * FROM _incoming i WHERE NOT EXISTS (
+        """INSERT INTO deployment_events BY NAME SELECT * FROM _incoming i WHERE NOT EXISTS (
                SELECT 1 FROM deployment_events t
                WHERE t.service = i.service AND t.environment = i.environment
                  AND t.sha = i.sha AND t.deployed_at = i.deployed_at)""",
@@ -55,7 +55,7 @@ _KINDS = {
            FROM _incoming i
            WHERE t.service = i.service AND t.opened_at = i.opened_at
              AND (t.resolved_at IS DISTINCT FROM i.resolved_at OR t.root_cause_sha IS DISTINCT FROM i.root_cause_sha)""",
-        """INSERT INTO incident_events SELECT * FROM _incoming i WHERE NOT EXISTS (
+        """INSERT INTO incident_events BY NAME SELECT * FROM _incoming i WHERE NOT EXISTS (
                SELECT 1 FROM incident_events t WHERE t.service = i.service AND t.opened_at = i.opened_at)""",
     ),
 }

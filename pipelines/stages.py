@@ -12,6 +12,7 @@ import os
 import queue
 import threading
 import time
+import posixpath
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,9 +26,17 @@ from checks.model import CheckContext, Status, evaluate
 from checks.golden_path import current_version
 from checks.versions import releases_behind
 from pipelines import delivery as dlv
-from pipelines import warehouse
+from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
-from pipelines.evidence import ClusterIndex, build_evidence, index_clusters, join_key, orphan_workloads
+from pipelines.parsers.kubernetes import WORKLOAD_KINDS
+from pipelines.evidence import (
+    ClusterIndex,
+    JoinIndex,
+    build_evidence,
+    index_clusters,
+    join_repo_workloads,
+    orphan_workloads,
+)
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
@@ -103,7 +112,8 @@ def crawl_repos(
         try:
             jobs.extend((source, name) for name in source.repo_names())
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
-            status.append(_status(_kind(source), source.name, "error", f"cannot list repositories: {exc}", None, 0))
+            reason = secrets.redact(f"cannot list repositories: {exc}")
+            status.append(_status(_kind(source), source.name, "error", reason, None, 0))
             failed.add(id(source))
     total = len(jobs)
     progress("crawl repos", 0, total)
@@ -117,7 +127,7 @@ def crawl_repos(
                 f"crawl took longer than its {budget_seconds:g} s budget and was abandoned "
                 "(sources.repo_crawl_budget_seconds); the rest of the run went on")))
         else:  # a crawler bug on one repo is that repo's error
-            crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=f"crawler failed: {type(value).__name__}: {value}"))
+            crawl = RepoCrawl(RepoFacts(repo=name, location=name, error=secrets.redact(f"crawler failed: {type(value).__name__}: {value}")))
         crawls.append(crawl)
         kinds[id(crawl)] = _kind(source)
         progress("crawl repos", done, total)
@@ -213,7 +223,7 @@ def _finish_sources(sources: list[RepoSource], failed: set[int], status: list[di
             continue
         reports.append(report)
         teams.update(source.known_teams())  # type: ignore[attr-defined]
-        state = "partial" if report.get("deferred") or report.get("notes") else "ok"
+        state = report.get("status") or ("partial" if report.get("deferred") or report.get("notes") else "ok")
         status.append(_status(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
     return reports, sorted(teams)
 
@@ -442,11 +452,8 @@ def delivery_metrics(
     by_repo = {c.facts.repo: c for c in crawls}
     until = dlv.window_end(as_of)
     production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
-    kubernetes_ids: dict[str, str] = {}
-    for r in records:
-        kubernetes_ids.setdefault(r.kubernetes_id, r.service)
     # Rollout history of production clusters: deploys for services without CI events (issue 5).
-    rollouts = rollout_deploys(clusters or [], kubernetes_ids, config.sources.delivery.rollouts, production, until)
+    rollouts = rollout_deploys(clusters or [], JoinIndex(records), config.sources.delivery.rollouts, production, until)
     repo_deploys, repo_incidents = repo_events(records, crawls)
     deploys = dlv.production_deploys(
         {r.service: r.repo for r in records},
@@ -460,13 +467,17 @@ def delivery_metrics(
     by_service: dict[str, list[dlv.Deploy]] = {}
     for d in deploys:
         by_service.setdefault(d.service, []).append(d)
-    changes = []
-    for rec in records:
-        crawl = by_repo.get(rec.repo or "")
-        if crawl is None or rec.service not in by_service:
-            continue
-        for sha, committed, deploy in dlv.attribute_changes(crawl.commits, by_service[rec.service], rec.path):
-            changes.append((rec.service, sha, committed, deploy.deployed_at))
+    jobs = [(rec, by_repo[rec.repo or ""]) for rec in records
+            if rec.repo in by_repo and rec.service in by_service]
+
+    def attribute(job: tuple[ServiceRecord, RepoCrawl]) -> list[tuple]:
+        rec, crawl = job
+        return [(rec.service, sha, committed, deploy.deployed_at)
+                for sha, committed, deploy in dlv.attribute_changes(crawl.commits, by_service[rec.service], rec.path)]
+
+    # Each service's change set is a `git rev-list` of its own: they wait on git, not on Python.
+    with ThreadPoolExecutor(max_workers=crawl_workers()) as pool:
+        changes = [change for found in pool.map(attribute, jobs) for change in found]
     incidents = [i for i in [*events.incidents, *repo_incidents] if i.opened_at.astimezone(dt.UTC) < until]
     return dlv.compute_metrics(deploys, changes, incidents, as_of)
 
@@ -507,7 +518,7 @@ def assemble_evidence(
     as_of: dt.date,
     last_good: dict[str, LastGoodCrawl] | None = None,
 ) -> list[ServiceEvidence]:
-    index: ClusterIndex | None = index_clusters(clusters) if clusters is not None else None
+    index: ClusterIndex | None = index_clusters(clusters, records) if clusters is not None else None
     evidence = build_evidence(
         records, {c.facts.repo: c.facts for c in crawls}, index, dlv.metrics_by_service(metrics), as_of
     )
@@ -624,33 +635,74 @@ def services_frame(records: list[ServiceRecord], evidence: list[ServiceEvidence]
         rows.append(
             {"service": r.service, "team": r.team, "repo": r.repo, "path": r.path, "identity_rule": r.identity_rule,
              "owner_source": r.owner_source, "lifecycle": r.lifecycle, "system": r.system, "type": r.type,
-             "repo_error": ev.repo_error if ev else None, "codeowners": ", ".join(owners) if owners else None}
+             "repo_error": ev.repo_error if ev else None, "codeowners": ", ".join(owners) if owners else None,
+             "identity_detail": r.identity_detail}
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=warehouse.columns("services")[1:])
 
 
-def workloads_frame(evidence: list[ServiceEvidence], clusters: list[ClusterCrawl] | None, records: list[ServiceRecord]) -> pd.DataFrame:
+WORKLOAD_COLUMNS = ["source", "cluster", "environment", "namespace", "kind", "name", "service", "join_label",
+                    "replicas", "containers", "images", "repo", "file", "also_in"]
+
+
+def workloads_frame(
+    evidence: list[ServiceEvidence], clusters: list[ClusterCrawl] | None, records: list[ServiceRecord],
+    crawls: list[RepoCrawl] | None = None,
+) -> pd.DataFrame:
+    """Every workload seen, the service it joined and by which rule; orphans with service NULL."""
     rows = []
+    join = JoinIndex(records)
 
-    def row(wl, source, service, label):
+    def row(wl, source, service, rule, repo=None):
         return {
             "source": source, "cluster": wl.cluster, "environment": wl.environment, "namespace": wl.namespace,
-            "kind": wl.kind, "name": wl.name, "service": service, "join_label": label,
-            "replicas": wl.replicas, "containers": len([c for c in wl.containers if not c.init]),
+            "kind": wl.kind, "name": wl.name, "service": service, "join_label": rule,
+            "replicas": wl.replicas, "containers": len(wl.containers),
             "images": ", ".join(sorted({c.image or "" for c in wl.containers if not c.init})),
+            "repo": repo, "file": wl.file, "also_in": ", ".join(wl.also_in) or None,
         }
 
     for ev in evidence:
         for wl in ev.cluster_workloads or []:
-            key = join_key(wl)
-            rows.append(row(wl, "cluster", ev.service, key[0] if key else None))
-        for wl in ev.repo_workloads:
-            rows.append(row(wl, "repo", ev.service, None))
+            matched = join.workload(wl)
+            rows.append(row(wl, "cluster", ev.service, matched[1] if matched else None))
     if clusters:
-        for wl, label in orphan_workloads(clusters, records):
+        for wl, label in orphan_workloads(index_clusters(clusters, records)):
             rows.append(row(wl, "cluster", None, label))
-    return pd.DataFrame(rows, columns=["source", "cluster", "environment", "namespace", "kind", "name", "service",
-                                       "join_label", "replicas", "containers", "images"])
+    by_repo: dict[str, list[ServiceRecord]] = {}
+    for r in records:
+        if r.repo:
+            by_repo.setdefault(r.repo, []).append(r)
+    for crawl in crawls or []:
+        facts = crawl.facts
+        if facts.error or facts.archived:
+            continue
+        joined = join_repo_workloads(facts, by_repo.get(facts.repo, []))
+        for service, pairs in joined.by_service.items():
+            rows.extend(row(wl, "repo", service, rule, facts.repo) for wl, rule in pairs)
+        rows.extend(row(wl, "repo", None, None, facts.repo) for wl in joined.orphans)
+        rows.extend(_chart_rows(facts, by_repo.get(facts.repo, [])))
+    return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
+
+
+def _chart_rows(facts: RepoFacts, records: list[ServiceRecord]) -> list[dict]:
+    """Workload kinds a Helm chart's templates declare: seen, not judged (templates are not
+    rendered), listed under the service whose folder holds the chart."""
+    rows = []
+    for chart in facts.helm_charts:
+        folder = posixpath.dirname(chart.file)
+        owner = max((r for r in records if not r.path or folder == r.path or folder.startswith(r.path + "/")),
+                    key=lambda r: len(r.path), default=None)
+        for kind in chart.template_kinds:
+            if kind in WORKLOAD_KINDS:
+                rows.append({
+                    "source": "helm-chart", "cluster": None, "environment": None, "namespace": None, "kind": kind,
+                    "name": chart.name, "service": owner.service if owner else None,
+                    "join_label": "path" if owner else None, "replicas": chart.values.replica_count if chart.values else None,
+                    "containers": None, "images": chart.values.image if chart.values else None,
+                    "repo": facts.repo, "file": posixpath.join(folder, "templates"), "also_in": None,
+                })
+    return rows
 
 
 def adoption_frame(evidence: list[ServiceEvidence], results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:

@@ -42,6 +42,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import secrets
+
 SCHEMA_VERSION = 1
 
 # Tables keyed by snapshot. The order is the publish order; the DDL is fixed
@@ -60,11 +62,12 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "services": """
         snapshot DATE, service VARCHAR, team VARCHAR, repo VARCHAR, path VARCHAR,
         identity_rule VARCHAR, owner_source VARCHAR, lifecycle VARCHAR, system VARCHAR,
-        type VARCHAR, repo_error VARCHAR, codeowners VARCHAR""",
+        type VARCHAR, repo_error VARCHAR, codeowners VARCHAR, identity_detail VARCHAR""",
     "workloads": """
         snapshot DATE, source VARCHAR, cluster VARCHAR, environment VARCHAR,
         namespace VARCHAR, kind VARCHAR, name VARCHAR, service VARCHAR,
-        join_label VARCHAR, replicas INTEGER, containers INTEGER, images VARCHAR""",
+        join_label VARCHAR, replicas INTEGER, containers INTEGER, images VARCHAR,
+        repo VARCHAR, file VARCHAR, also_in VARCHAR""",
     "golden_path_adoption": """
         snapshot DATE, service VARCHAR, team VARCHAR, golden_path VARCHAR,
         on_path BOOLEAN, version VARCHAR, latest VARCHAR, releases_behind INTEGER""",
@@ -209,6 +212,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        # A warehouse written by an older release lacks the columns added since:
+        # add them (NULL in old snapshots) instead of failing every later write.
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+        for column, kind in _column_types(cols):
+            if column not in have:
+                con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [str(SCHEMA_VERSION)],
@@ -246,7 +256,12 @@ def read_only(path: Path, *, wait_seconds: float | None = None, doing: str = "re
 
 def columns(table: str) -> list[str]:
     spec = SNAPSHOT_TABLES.get(table) or EVENT_TABLES[table]
-    return [part.split()[0] for part in " ".join(spec.split()).split(", ")]
+    return [name for name, _ in _column_types(spec)]
+
+
+def _column_types(spec: str) -> list[tuple[str, str]]:
+    parts = [part.split(maxsplit=1) for part in " ".join(spec.split()).split(", ")]
+    return [(name, kind.removesuffix(" PRIMARY KEY")) for name, kind in parts]
 
 
 def _shaped(table: str, snapshot: dt.date, df: pd.DataFrame) -> pd.DataFrame:
@@ -259,7 +274,7 @@ def _shaped(table: str, snapshot: dt.date, df: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: missing columns {missing}")
-    return frame[cols]
+    return _redacted(frame[cols])
 
 
 def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> None:
@@ -268,7 +283,8 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) ->
     con.register("_frame", frame)
     try:
         # `target` is a table name from SNAPSHOT_TABLES, optionally schema-qualified by this module.
-        con.execute(f"INSERT INTO {target} SELECT * FROM _frame")
+        # BY NAME: a warehouse from an older release has added columns at the end.
+        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _frame")
     finally:
         con.unregister("_frame")
 
@@ -283,6 +299,21 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.da
     con.execute(f"DELETE FROM {table} WHERE snapshot = ?", [snapshot])
     _insert(con, table, frame)
     return len(frame)
+
+
+def _redacted(frame: pd.DataFrame) -> pd.DataFrame:
+    """No secret the run holds is ever stored (pipelines.secrets): texts from outside
+    (error bodies, exception messages, git stderr) reach every table through here."""
+    pattern = secrets.SECRETS.pattern()
+    if pattern is None or frame.empty:
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            texts = out[column]
+            mask = texts.map(lambda v: isinstance(v, str))
+            out.loc[mask, column] = texts[mask].str.replace(pattern, secrets.MASK, regex=True)
+    return out
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -327,6 +358,11 @@ def stage_snapshot(con: duckdb.DuckDBPyConnection, run: dict, frames: dict[str, 
     return rows
 
 
+def append_run(con: duckdb.DuckDBPyConnection, row: pd.DataFrame, snapshot: dt.date) -> None:
+    """Add a runs row as is (redacted like every stored text)."""
+    _insert(con, "runs", _shaped("runs", snapshot, row))
+
+
 def staged_run(con: duckdb.DuckDBPyConnection) -> str | None:
     return get_meta(con, "staged_run")
 
@@ -341,7 +377,7 @@ def reject_run(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, status:
         """UPDATE runs SET status = $status, finished_at = now(),
                   message = CASE WHEN message IS NULL OR status = 'checking' THEN $reason ELSE message || '; ' || $reason END
            WHERE run_id = $run AND (status = 'checking' OR (status = 'rejected' AND $status = 'rejected'))""",
-        {"status": status, "reason": reason, "run": run_id},
+        {"status": status, "reason": secrets.redact(reason), "run": run_id},
     )
 
 
@@ -355,7 +391,7 @@ def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.date:
     snapshot = row[0]
     for name in _DATA_TABLES:
         con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
-        con.execute(f"INSERT INTO {name} SELECT * FROM {STAGING}.{name}")
+        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {STAGING}.{name}")
     con.execute(
         "UPDATE runs SET status = 'superseded', message = ? WHERE snapshot = ? AND status = 'complete'",
         [f"replaced by run {run_id}", snapshot],
@@ -556,11 +592,11 @@ def publish(warehouse: Path, serving: Path) -> Path:
             for name, cols in SNAPSHOT_TABLES.items():
                 con.execute(f"CREATE TABLE {name} ({cols})")
             con.execute(f"CREATE TABLE meta ({EVENT_TABLES['meta']})")
-            con.execute("INSERT INTO runs SELECT * FROM wh.runs WHERE status = 'complete'")
+            con.execute("INSERT INTO runs BY NAME SELECT * FROM wh.main.runs WHERE status = 'complete'")
             complete = "SELECT snapshot FROM wh.runs WHERE status = 'complete'"
             for name in _DATA_TABLES:
-                con.execute(f"INSERT INTO {name} SELECT * FROM wh.main.{name} WHERE snapshot IN ({complete})")
-            con.execute("INSERT INTO meta SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wh.main.{name} WHERE snapshot IN ({complete})")
+            con.execute("INSERT INTO meta BY NAME SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
             set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")

@@ -184,13 +184,21 @@ st.metric(
     len(now),
     delta=None if before is None else len(now) - len(before),
     delta_color="inverse",
-    help="Workloads whose labels (backstage.io/kubernetes-id, app.kubernetes.io/name, app) match no service.",
+    help="Workloads whose labels (backstage.io/kubernetes-id, app.kubernetes.io/name, app), name and image "
+    "name match no service.",
 )
 if now.empty:
     st.success("Every cluster workload belongs to a service.")
 else:
     st.caption("Label them with `backstage.io/kubernetes-id: <service>` or retire them.")
     ui.table(now, "orphan workloads", ctx, limit=100)
+stray = data.orphan_manifests(ctx.src, ctx.snapshot)
+if not stray.empty:
+    st.caption(
+        f"{len(stray)} workloads in repository manifests join no service of their repository "
+        "(an example, a leftover, or a service discovery did not find: add it to `services:` or a catalog-info.yaml)."
+    )
+    ui.table(stray, "orphan manifests", ctx, limit=100)
 
 # ------------------------------------------------------------ freshness
 st.subheader("Data freshness")

@@ -164,3 +164,6 @@ st.markdown(
         ]
     )
 )
+if profile.get("identity_detail"):
+    # Plain text: file paths come from the repository and are never rendered as Markdown.
+    st.text(f"Found by: {profile['identity_detail']}")

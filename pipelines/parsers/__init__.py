@@ -6,6 +6,7 @@ use, so a crawler can record one problem per bad file and keep going.
 """
 
 from pipelines.parsers._text import load_json
+from pipelines.parsers.builds import is_build_file, parse_build_file
 from pipelines.parsers.catalog import normalise_owner, parse_catalog
 from pipelines.parsers.codeowners import owners_for, parse_codeowners, team_from_owner
 from pipelines.parsers.dependencies import (
@@ -15,8 +16,9 @@ from pipelines.parsers.dependencies import (
     parse_dependency_manifest,
 )
 from pipelines.parsers.errors import ParseError
-from pipelines.parsers.helm import parse_chart, parse_requirements
+from pipelines.parsers.helm import parse_chart, parse_requirements, parse_values
 from pipelines.parsers.kubernetes import merge_inventories, parse_k8s_documents, parse_k8s_text
+from pipelines.parsers.kustomize import KUSTOMIZATION_NAMES, parse_kustomization
 from pipelines.parsers.templates import (
     is_template_file,
     parse_cookiecutter_replay,
@@ -28,7 +30,9 @@ from pipelines.parsers.workflows import parse_workflow, split_uses
 from pipelines.parsers.yamlsafe import load_yaml, load_yaml_documents
 
 __all__ = [
+    "KUSTOMIZATION_NAMES",
     "ParseError",
+    "is_build_file",
     "is_dependency_manifest",
     "is_opentelemetry",
     "is_structured_logging",
@@ -39,6 +43,7 @@ __all__ = [
     "merge_inventories",
     "normalise_owner",
     "owners_for",
+    "parse_build_file",
     "parse_catalog",
     "parse_chart",
     "parse_codeowners",
@@ -47,9 +52,11 @@ __all__ = [
     "parse_dependency_manifest",
     "parse_k8s_documents",
     "parse_k8s_text",
+    "parse_kustomization",
     "parse_requirements",
     "parse_template_file",
     "parse_terraform",
+    "parse_values",
     "parse_workflow",
     "split_uses",
     "team_from_owner",

@@ -286,6 +286,24 @@ def _read_go_mod(text: str, file: str) -> list[str]:
 
 
 def _read_pom(text: str, file: str) -> list[str]:
+    root = pom_root(text, file)
+    profiles = [profile for group in pom_children(root, "profiles") for profile in pom_children(group, "profile")]
+    containers = [root, *profiles]
+    packages: list[str] = []
+    for container in containers:
+        for dependencies in pom_children(container, "dependencies"):
+            for dependency in pom_children(dependencies, "dependency"):
+                if (pom_text(dependency, "scope") or "").lower() == "test":
+                    continue
+                group = pom_text(dependency, "groupId")
+                artifact = pom_text(dependency, "artifactId")
+                if group and artifact:
+                    packages.append(f"{group}:{artifact}")
+    return packages
+
+
+def pom_root(text: str, file: str) -> ElementTree.Element:
+    """The <project> element of a POM, refusing entity declarations (billion laughs)."""
     if "<!ENTITY" in text:
         raise ParseError(file, "pom.xml declares XML entities; refusing to expand them")
     try:
@@ -297,31 +315,19 @@ def _read_pom(text: str, file: str) -> list[str]:
         raise ParseError(file, "invalid XML: nested too deeply") from None
     if _local(root.tag) != "project":
         raise ParseError(file, f"not a Maven POM: the root element is <{_local(root.tag)}>, not <project>")
-    profiles = [profile for group in _children(root, "profiles") for profile in _children(group, "profile")]
-    containers = [root, *profiles]
-    packages: list[str] = []
-    for container in containers:
-        for dependencies in _children(container, "dependencies"):
-            for dependency in _children(dependencies, "dependency"):
-                if (_text_of(dependency, "scope") or "").lower() == "test":
-                    continue
-                group = _text_of(dependency, "groupId")
-                artifact = _text_of(dependency, "artifactId")
-                if group and artifact:
-                    packages.append(f"{group}:{artifact}")
-    return packages
+    return root
 
 
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _children(element: ElementTree.Element, name: str) -> list[ElementTree.Element]:
+def pom_children(element: ElementTree.Element, name: str) -> list[ElementTree.Element]:
     return [child for child in element if _local(child.tag) == name]
 
 
-def _text_of(element: ElementTree.Element, name: str) -> str | None:
-    for child in _children(element, name):
+def pom_text(element: ElementTree.Element, name: str) -> str | None:
+    for child in pom_children(element, name):
         return (child.text or "").strip() or None
     return None
 

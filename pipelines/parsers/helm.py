@@ -11,7 +11,7 @@ strings: ``version: 1.10`` is the version "1.10", not the number 1.1.
 
 from __future__ import annotations
 
-from checks.evidence import HelmChart, HelmDependency
+from checks.evidence import HelmChart, HelmDependency, HelmValues
 from pipelines.parsers._text import scalar_str
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml, load_yaml_documents
@@ -63,3 +63,30 @@ def _dependencies(raw: object, file: str) -> list[HelmDependency]:
             )
         )
     return dependencies
+
+
+def parse_values(text: str, file: str) -> HelmValues:
+    """The facts of a chart's values.yaml that name what it runs: image and replica count.
+
+    Charts spell these differently; the two conventions `helm create` writes
+    (``image.repository`` + ``image.tag``, ``replicaCount``) and a plain
+    ``image: repo:tag`` string are read; anything else stays unknown (None).
+    """
+    document = load_yaml(text, file, schema="strings")
+    values = HelmValues(file=file)
+    if not isinstance(document, dict):
+        return values
+    image = document.get("image")
+    if isinstance(image, dict):
+        repository = scalar_str(image.get("repository"))
+        registry = scalar_str(image.get("registry"))
+        tag = scalar_str(image.get("tag"))
+        if repository:
+            full = f"{registry}/{repository}" if registry else repository
+            values.image = f"{full}:{tag}" if tag else full
+    else:
+        values.image = scalar_str(image)
+    replicas = scalar_str(document.get("replicaCount"))
+    if replicas is not None and replicas.isdigit():
+        values.replica_count = int(replicas)
+    return values

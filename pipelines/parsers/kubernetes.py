@@ -15,6 +15,18 @@ Conventions:
 * Env vars are flagged by *name* (PASSWORD, TOKEN, API_KEY, ...) when they
   carry a non-empty literal ``value``; only the name is kept, never the value.
 * HPA ``min`` is Kubernetes' default of 1 when ``minReplicas`` is unset.
+* Every kind with a pod template is a workload (``WORKLOAD_KINDS``), wherever
+  the template sits (a CronJob's is under ``spec.jobTemplate``; a bare Pod is
+  its own template). An object a controller owns (``ownerReferences`` with
+  ``controller: true``: a Deployment's pods, a CronJob's Jobs) is that
+  controller's child, not another workload.
+* Kubernetes defaulting is applied as the API server would: a replicated kind
+  without ``spec.replicas`` runs 1 replica (``replicas_defaulted``), and a
+  container with a limit but no request for a resource requests its limit.
+* GitOps and delivery objects (Argo CD ``Application``/``ApplicationSet``,
+  Flux ``Kustomization``/``HelmRelease`` and their sources, an Argo
+  ``Rollout`` that only references a Deployment) are recorded as objects,
+  never as workloads: they say where a service is deployed from.
 * Every K8sObject ``spec`` also carries ``api_version`` so checks can tell,
   e.g., a deprecated ``autoscaling/v2beta2`` HPA or a non-Prometheus-Operator
   ``PodMonitor`` group apart.
@@ -29,7 +41,40 @@ from pipelines.parsers._text import check_text, load_json, scalar_str
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml_documents
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# Where each workload kind keeps its pod template ("" path: the object is the pod).
+_POD_TEMPLATE: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "DeploymentConfig": ("spec", "template"),  # OpenShift
+    "ReplicaSet": ("spec", "template"),  # only a bare one: a Deployment's ReplicaSets are its history
+    "Rollout": ("spec", "template"),  # Argo Rollouts (argoproj.io)
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Pod": (),
+}
+WORKLOAD_KINDS = tuple(_POD_TEMPLATE)
+# Kinds that run `spec.replicas` copies (default 1); a bare Pod is one copy;
+# DaemonSets run per node and Jobs/CronJobs run to completion: no replica count.
+_REPLICATED = frozenset({
+    "Deployment", "StatefulSet", "ReplicationController", "DeploymentConfig", "Rollout", "ReplicaSet",
+})  # fmt: skip
+# Kinds whose name is shared by other API groups: only these groups make them what we mean.
+_GROUP_OF = {
+    "Rollout": ("argoproj.io",),
+    "Application": ("argoproj.io",),
+    "ApplicationSet": ("argoproj.io",),
+    "AppProject": ("argoproj.io",),
+    "Kustomization": ("kustomize.toolkit.fluxcd.io",),  # kustomize's own kustomization.yaml is not an object
+    "HelmRelease": ("helm.toolkit.fluxcd.io",),
+    "GitRepository": ("source.toolkit.fluxcd.io",),
+    "OCIRepository": ("source.toolkit.fluxcd.io",),
+    "HelmRepository": ("source.toolkit.fluxcd.io",),
+    "HelmChart": ("source.toolkit.fluxcd.io",),
+    "Bucket": ("source.toolkit.fluxcd.io",),
+}
+GITOPS_KINDS = frozenset(k for k in _GROUP_OF if k != "Rollout")
 _OBJECT_KINDS = {
     "Service",
     "PodDisruptionBudget",
@@ -39,6 +84,7 @@ _OBJECT_KINDS = {
     "ExternalSecret",
     "PrometheusRule",
     "PrometheusServiceLevel",
+    *GITOPS_KINDS,
 }
 _REVISION = "deployment.kubernetes.io/revision"
 
@@ -52,6 +98,9 @@ _SECRET_PAIRS = {
 _NOT_SECRET_SUFFIXES = {
     "FILE", "PATH", "DIR", "NAME", "HEADER", "TTL", "EXPIRY", "EXPIRES", "LENGTH", "TYPE", "ENABLED",
     "URL", "URI", "ENDPOINT", "REF", "KEYS",
+    # durations, sizes and algorithms of a secret (TOKEN_EXPIRY_SECONDS, JWT_SECRET_ALGORITHM)
+    "SECONDS", "SECS", "MS", "MILLIS", "MINUTES", "HOURS", "DAYS", "TIMEOUT", "INTERVAL", "LIFETIME",
+    "COUNT", "SIZE", "BITS", "ALGORITHM", "ALG", "ISSUER", "AUDIENCE", "VERSION", "ROTATION",
 }  # fmt: skip
 # Switch values, as in MYSQL_ALLOW_EMPTY_PASSWORD=1 or MYSQL_RANDOM_ROOT_PASSWORD=yes.
 _FLAG_VALUES = {"0", "1", "true", "false", "yes", "no", "on", "off", "y", "n"}
@@ -158,35 +207,74 @@ class _Context:
 
 
 def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInventory) -> None:
-    if kind in WORKLOAD_KINDS:
-        inventory.workloads.append(_workload(kind, document, context))
-    elif kind == "ReplicaSet":
-        inventory.replica_sets.append(_replica_set(document))
+    groups = _GROUP_OF.get(kind)
+    if groups is not None and _api_group(document) not in groups:
+        return  # same kind name, another API (kustomize's own Kustomization file, ...)
+    if kind == "Rollout" and "workloadRef" in _mapping(document, "spec") and "template" not in document.get("spec", {}):
+        # A Rollout that borrows a Deployment's template: the Deployment is the workload.
+        inventory.objects.append(_object(kind, document, context))
+    elif kind in WORKLOAD_KINDS:
+        if kind == "ReplicaSet":  # every ReplicaSet is rollout history (pipelines.sources.rollouts)
+            inventory.replica_sets.append(_replica_set(document))
+        if not _controlled(document):
+            inventory.workloads.append(_workload(kind, document, context))
     elif kind in _OBJECT_KINDS:
         inventory.objects.append(_object(kind, document, context))
+
+
+def _api_group(document: dict) -> str:
+    api_version = scalar_str(document.get("apiVersion")) or ""
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def _controlled(document: dict) -> bool:
+    """Owned by a controller (a Deployment's pods, a CronJob's Jobs): its parent is the workload."""
+    metadata = document.get("metadata")
+    refs = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+    return isinstance(refs, list) and any(isinstance(r, dict) and r.get("controller") is True for r in refs)
+
+
+def _pod_template(kind: str, document: dict) -> tuple[dict, dict, str]:
+    """(pod metadata, pod spec, where the template is) of a workload object."""
+    if not _POD_TEMPLATE[kind]:  # a bare Pod
+        return _mapping(document, "metadata"), _mapping(document, "spec"), ""
+    node, where = document, []
+    for key in _POD_TEMPLATE[kind]:
+        where.append(key)
+        node = _mapping(node, key, where=".".join(where))
+    prefix = ".".join(where)
+    return _mapping(node, "metadata", where=f"{prefix}.metadata"), _mapping(node, "spec", where=f"{prefix}.spec"), prefix
 
 
 def _workload(kind: str, document: dict, context: _Context) -> Workload:
     metadata = _mapping(document, "metadata")
     name = _name(metadata)
     spec = _mapping(document, "spec")
-    template = _mapping(spec, "template", where="spec.template")
-    pod_metadata = _mapping(template, "metadata", where="spec.template.metadata")
-    pod_spec = _mapping(template, "spec", where="spec.template.spec")
+    pod_metadata, pod_spec, at = _pod_template(kind, document)
+    pod_prefix = f"{at}.spec" if at else "spec"
     if "containers" not in pod_spec:
-        raise _Malformed("spec.template.spec.containers missing")
+        raise _Malformed(f"{pod_prefix}.containers missing")
     annotations = _string_map(metadata.get("annotations"), "metadata.annotations")
-    annotations.update(_string_map(pod_metadata.get("annotations"), "spec.template.metadata.annotations"))
-    replicas = None if kind == "DaemonSet" else _optional_int(spec.get("replicas"), "spec.replicas")
-    pod_security = _mapping(pod_spec, "securityContext", where="spec.template.spec.securityContext")
+    if at:
+        annotations.update(_string_map(pod_metadata.get("annotations"), f"{at}.metadata.annotations"))
+    replicas: int | None = None
+    defaulted = False
+    if kind in _REPLICATED:
+        replicas = _optional_int(spec.get("replicas"), "spec.replicas")
+        if replicas is None:  # the API server's default
+            replicas, defaulted = 1, True
+    elif kind == "Pod":
+        replicas = 1
+    pod_security = _mapping(pod_spec, "securityContext", where=f"{pod_prefix}.securityContext")
     return Workload(
         kind=kind,
         name=name,
         namespace=scalar_str(metadata.get("namespace")) or "",
         labels=_string_map(metadata.get("labels"), "metadata.labels"),
-        pod_labels=_string_map(pod_metadata.get("labels"), "spec.template.metadata.labels"),
+        pod_labels=_string_map(pod_metadata.get("labels"), f"{at}.metadata.labels" if at else "metadata.labels"),
         annotations=annotations,
         replicas=replicas,
+        replicas_defaulted=defaulted,
         containers=_containers(pod_spec),
         pod_run_as_non_root=_optional_bool(pod_security.get("runAsNonRoot"), "securityContext.runAsNonRoot"),
         pod_run_as_user=_optional_int(pod_security.get("runAsUser"), "securityContext.runAsUser"),
@@ -225,8 +313,9 @@ def _container(raw: object, field: str, index: int, *, init: bool) -> Container:
         image=scalar_str(raw.get("image")),
         readiness_probe=isinstance(raw.get("readinessProbe"), dict) and bool(raw["readinessProbe"]),
         liveness_probe=isinstance(raw.get("livenessProbe"), dict) and bool(raw["livenessProbe"]),
-        cpu_request=scalar_str(requests.get("cpu")),
-        memory_request=scalar_str(requests.get("memory")),
+        # A limit without a request is also the request (Kubernetes defaulting).
+        cpu_request=scalar_str(requests.get("cpu")) or scalar_str(limits.get("cpu")),
+        memory_request=scalar_str(requests.get("memory")) or scalar_str(limits.get("memory")),
         cpu_limit=scalar_str(limits.get("cpu")),
         memory_limit=scalar_str(limits.get("memory")),
         run_as_non_root=_optional_bool(security.get("runAsNonRoot"), f"{where}.securityContext.runAsNonRoot"),
@@ -330,6 +419,8 @@ def _object(kind: str, document: dict, context: _Context) -> K8sObject:
         target = _mapping(spec, "target", where="spec.target")
         # External Secrets Operator names the Secret after the ExternalSecret unless told otherwise.
         normalised["target"] = scalar_str(target.get("name")) or name
+    elif kind in GITOPS_KINDS or kind == "Rollout":
+        normalised.update(_delivery_spec(kind, spec))
     return K8sObject(
         kind=kind,
         name=name,
@@ -341,6 +432,46 @@ def _object(kind: str, document: dict, context: _Context) -> K8sObject:
         cluster=context.cluster,
         environment=context.environment,
     )
+
+
+def _delivery_spec(kind: str, spec: dict) -> dict:
+    """What a GitOps object deploys and from where, as plain strings (unset keys absent)."""
+    def pick(node: object, *keys: str) -> str | None:
+        for key in keys:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(key)
+        return scalar_str(node) if not isinstance(node, (dict, list)) else None
+
+    fields: dict[str, str | bool | None] = {}
+    if kind == "Application":
+        source = spec.get("source") if isinstance(spec.get("source"), dict) else None
+        sources = spec.get("sources") if isinstance(spec.get("sources"), list) else []
+        source = source or next((s for s in sources if isinstance(s, dict)), {})
+        sync = spec.get("syncPolicy") if isinstance(spec.get("syncPolicy"), dict) else {}
+        automated = isinstance(sync.get("automated"), dict)  # `automated: {}` turns automated sync on
+        fields.update(
+            repo_url=pick(source, "repoURL"), path=pick(source, "path"), revision=pick(source, "targetRevision"),
+            chart=pick(source, "chart"), project=pick(spec, "project"),
+            destination_namespace=pick(spec, "destination", "namespace"),
+            destination=pick(spec, "destination", "name") or pick(spec, "destination", "server"),
+            automated=automated,
+            self_heal=automated and sync["automated"].get("selfHeal") is True,
+        )
+    elif kind == "Kustomization":
+        fields.update(source_kind=pick(spec, "sourceRef", "kind"), source=pick(spec, "sourceRef", "name"),
+                      path=pick(spec, "path"), target_namespace=pick(spec, "targetNamespace"))
+    elif kind == "HelmRelease":
+        fields.update(chart=pick(spec, "chart", "spec", "chart") or pick(spec, "chartRef", "name"),
+                      version=pick(spec, "chart", "spec", "version"),
+                      source=pick(spec, "chart", "spec", "sourceRef", "name") or pick(spec, "chartRef", "name"),
+                      target_namespace=pick(spec, "targetNamespace"))
+    elif kind in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket"):
+        fields.update(url=pick(spec, "url") or pick(spec, "endpoint"),
+                      revision=pick(spec, "ref", "tag") or pick(spec, "ref", "semver") or pick(spec, "ref", "branch"))
+    elif kind == "Rollout":
+        fields.update(workload_kind=pick(spec, "workloadRef", "kind"), workload_name=pick(spec, "workloadRef", "name"))
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 # ------------------------------------------------------------------ helpers
@@ -367,7 +498,11 @@ def _list(parent: dict, key: str, *, where: str | None = None) -> list:
 def _name(metadata: dict) -> str:
     name = scalar_str(metadata.get("name"))
     if name is None:
-        raise _Malformed("metadata.name missing")
+        # Jobs and Pods created by hooks often carry only a prefix the API server completes.
+        prefix = scalar_str(metadata.get("generateName"))
+        if prefix is None:
+            raise _Malformed("metadata.name missing")
+        name = prefix.rstrip("-.") or prefix
     return name
 
 

@@ -38,8 +38,10 @@ def parse_workflow(text: str, file: str) -> Workflow:
         file=file,
         name=scalar_str(document.get("name")),
         triggers=_triggers(on),
-        branches=_push_branches(on),
+        branches=_push_filter(on, "branches"),
         refs=_refs(jobs, file),
+        branches_ignore=_push_filter(on, "branches-ignore"),
+        push_tags=_tag_filter(on),
     )
 
 
@@ -63,18 +65,26 @@ def _triggers(on: object) -> list[str]:
     return []
 
 
-def _push_branches(on: object) -> list[str] | None:
+def _push_filter(on: object, key: str) -> list[str] | None:
+    """One of `push`'s ref filters as written (`branches`, `branches-ignore`, `tags`), None when absent."""
     if not isinstance(on, dict):
         return None
     push = on.get("push")
     if not isinstance(push, dict):
         return None
-    branches = push.get("branches")
-    if isinstance(branches, str):
-        return [branches]
-    if isinstance(branches, list):
-        return [text for text in (scalar_str(item) for item in branches) if text]
+    values = push.get(key)
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, list):
+        return [text for text in (scalar_str(item) for item in values) if text]
     return None
+
+
+def _tag_filter(on: object) -> list[str] | None:
+    tags, ignored = _push_filter(on, "tags"), _push_filter(on, "tags-ignore")
+    if tags is None and ignored is None:
+        return None
+    return [*(tags or []), *(f"!{t}" for t in ignored or [])]
 
 
 def _refs(jobs: dict, file: str) -> list[WorkflowRef]:

@@ -26,6 +26,14 @@ pages. Rate limits: `x-ratelimit-remaining`/`-reset` are tracked per resource,
 exponentially, at most `max_concurrency` requests are in flight, and a limit
 that would take longer than `max_wait_s` to reset defers the remaining repos
 (their `facts.error` starts with "deferred:") instead of failing the run.
+
+A repository that cannot be crawled this run but was crawled well before keeps
+the facts of that last good crawl (read from its mirror), with `facts.error`
+saying why and when that was: identity reads the catalog from those facts, so
+the same services stay, and evidence turns their repo checks `unknown`. That
+covers deferred repos, failed fetches, repositories deleted after the
+inventory, and an organisation that could not be listed at all (rate limit,
+5xx, unreachable): the last inventory names the repositories then.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from github import Auth, Github
 
 from checks.evidence import Problem, RepoFacts
+from pipelines import secrets
 from pipelines.config import GitHubSourceConfig
 from pipelines.sources import github_mirror as mirror
 from pipelines.sources.github_state import (
@@ -71,6 +80,7 @@ INVENTORY_PAGE = 100
 NAMED_BATCH = 50  # aliased repository lookups per query when the config lists repos
 HISTORY_BATCH = 20  # repositories per deployments/incidents query (100 x 20 statuses each)
 RUNS_PER_PAGE = 100
+GONE = "repository no longer exists or the token cannot see it"
 
 
 class GitHubSourceError(Exception):
@@ -164,11 +174,12 @@ class Response:
 
 
 def _message(text: str) -> str:
+    """The server's own words, redacted: proxies and error pages echo request headers."""
     try:
         data = json.loads(text)
     except ValueError:
-        return text[:200]
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
+        return secrets.redact(text)[:200]  # redact first: a cut could leave half a token behind
+    return secrets.redact(str(data.get("message", ""))) if isinstance(data, dict) else ""
 
 
 class Client:
@@ -211,7 +222,9 @@ class Client:
 
     def git_token(self) -> str:
         """The token git sends; an App installation token is refreshed by PyGithub when it expires."""
-        return self._auth.token
+        token = self._auth.token
+        secrets.register(token)  # a fresh installation token is a new secret
+        return token
 
     # ------------------------------------------------------------- requests
 
@@ -255,6 +268,9 @@ class Client:
             if status == 304:
                 return Response(304, None, rheaders, not_modified=True)
             if status in (403, 429):
+                if resource == "graphql" and _graphql_rate_limited(_safe_json(text)):
+                    self._graphql_exhausted(rheaders)  # the same error body, sent with a 4xx
+                    continue
                 wait = self._limit_wait(status, rheaders, text, attempt)
                 if wait is not None:
                     if last:
@@ -277,9 +293,8 @@ class Client:
                     self._backoff(attempt, f"{what}: truncated or invalid JSON")
                     continue
                 if resource == "graphql" and _graphql_rate_limited(data):
-                    with self._lock:
-                        self._limits["graphql"] = (0, self._limits.get("graphql", (0, self._clock() + 60))[1])
-                    continue
+                    self._graphql_exhausted(rheaders)
+                    continue  # _await_budget waits for the reset or defers
                 return Response(status, data, rheaders)
             return Response(status, _safe_json(text), rheaders)
         self._defer(f"rate limit on {what} still hit after {cfg.max_retries + 1} attempts")
@@ -299,6 +314,24 @@ class Client:
         with self._lock:
             self._limits[res] = value
             self.report.rate_limit_remaining[res] = value[0]
+
+    def _graphql_exhausted(self, headers: dict) -> None:
+        """The body said the GraphQL budget is spent: believe it over `x-ratelimit-remaining`,
+        which the newer answer may not send (or may not send as 0)."""
+        now = self._clock()
+        reset = None
+        for name, base in (("retry-after", now), ("x-ratelimit-reset", 0.0)):
+            try:
+                value = base + float(headers[name])
+            except (KeyError, ValueError):
+                continue
+            if value > now:
+                reset = value
+                break
+        with self._lock:
+            known = self._limits.get("graphql", (0, 0.0))[1]
+            # Without a reset time, a minute: GitHub's own advice for a limit that does not say.
+            self._limits["graphql"] = (0, reset or (known if known > now else now + 60))
 
     def _limit_wait(self, status: int, headers: dict, text: str, attempt: int) -> float | None:
         """Seconds to wait for a secondary limit, or None when this is not one."""
@@ -359,7 +392,17 @@ def _safe_json(text: str) -> Any:
 
 
 def _graphql_rate_limited(data: Any) -> bool:
-    return isinstance(data, dict) and any(e.get("type") == "RATE_LIMITED" for e in data.get("errors") or [])
+    """An exhausted GraphQL budget, answered with HTTP 200 and an error in the body.
+
+    Older servers (and GitHub Enterprise Server) say `"type": "RATE_LIMITED"`;
+    github.com now says `"type": "RATE_LIMIT", "code": "graphql_rate_limit"`.
+    """
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(e, dict) and (e.get("type") in ("RATE_LIMITED", "RATE_LIMIT") or e.get("code") == "graphql_rate_limit")
+        for e in data.get("errors") or []
+    )
 
 
 def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:
@@ -371,12 +414,14 @@ def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:
             key = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise GitHubSourceError(f"cannot read the GitHub App private key {path}: {exc.strerror or exc}") from None
+        secrets.register(key)
         return Auth.AppAuth(cfg.app.app_id, key).get_installation_auth(cfg.app.installation_id)
     token = os.environ.get(cfg.token_env, "").strip()
     if not token:
         raise GitHubSourceError(
             f"environment variable {cfg.token_env} is not set; it must hold a GitHub token (see docs/github.md)"
         )
+    secrets.register(token)
     return Auth.Token(token)
 
 
@@ -417,6 +462,17 @@ class RepoInfo:
         return {"url": self.url, "fork": self.fork, "visibility": self.visibility, "topics": list(self.topics),
                 "pushed_at": self.pushed_at}
 
+    # What the next run needs when it cannot list the organisation: where the
+    # repository is, and whether it was scored at all.
+    _STATE = ("owner", "name", "url", "archived", "fork", "visibility", "default_branch", "error")
+
+    def to_state(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    @classmethod
+    def from_state(cls, key: str, data: dict) -> RepoInfo:
+        return cls(key=key, **{"owner": "", "name": key, **{k: v for k, v in data.items() if k in cls._STATE}})
+
 
 @dataclass(slots=True)
 class History:
@@ -450,6 +506,7 @@ class GitHubSource:
         self.inventory: dict[str, RepoInfo] = {}
         self.history: dict[str, History] = {}
         self.teams: dict[str, list[str]] = {}
+        self.unlisted: str | None = None  # why the organisation could not be listed this run
         self._prepared = False
         self._prepare_lock = threading.Lock()
 
@@ -469,22 +526,22 @@ class GitHubSource:
             return GitHubRepoCrawl(RepoFacts(repo=repo, location=repo, source=self.kind, error="not in the GitHub inventory"), crawled_at=now)
         blank = RepoFacts(repo=repo, location=info.url or repo, source=self.kind, default_branch=info.default_branch,
                           archived=info.archived)
-        if info.error:
-            blank.error = info.error
-            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
         if info.archived:
             # Not scored (identity skips archived repos), so not worth a fetch.
             blank.head_sha = info.head
             return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
+        if self.unlisted:
+            self.report.defer(repo, self.unlisted)
+            return self._last_good(info, self.unlisted, as_of, now)
+        if info.error:
+            blank.error = info.error
+            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
         assert self.client is not None
         try:
-            if self.client.deferred:
-                raise RateLimitDeferred(self.client.deferred)
             return self._crawl(info, as_of, now)
         except RateLimitDeferred as exc:
             self.report.defer(repo, str(exc))
-            blank.error = str(exc)
-            return GitHubRepoCrawl(blank, crawled_at=now, api=info.api_facts())
+            return self._last_good(info, str(exc), as_of, now)
 
     def finish(self) -> dict:
         """The run report; called once after every repository was crawled."""
@@ -498,16 +555,13 @@ class GitHubSource:
     # ------------------------------------------------------------ inventory
 
     def _prepare(self) -> None:
-        self.client = Client(self.cfg, self.report, base_dir=self.base_dir, sleep=self._sleep)
         org_state = self.store.load_org()
         try:
+            self.client = Client(self.cfg, self.report, base_dir=self.base_dir, sleep=self._sleep)
             listed = self._list_org() if self.cfg.organisation and not self.cfg.repos else self._list_named()
-        except RateLimitDeferred as exc:
-            # Without today's inventory, the last one names the repos to defer.
-            names = org_state.get("repos") or []
-            if not names:
-                raise GitHubSourceError(f"{exc} (no earlier inventory to defer repositories from)") from None
-            listed = [RepoInfo(key=n, owner="", name=n) for n in names]
+        except (RateLimitDeferred, ApiError, GitHubSourceError) as exc:
+            self._keep_last_inventory(org_state, str(exc).removeprefix("deferred: "))
+            return
         self.inventory = {i.key: i for i in listed if self._wanted(i)}
         self.report.repos = len(self.inventory)
         teams_cache = org_state.get("teams_cache") or {}
@@ -518,11 +572,26 @@ class GitHubSource:
                 log.warning("GitHub teams of %s not read: %s", self.cfg.organisation, exc)
                 self.report.notes.append(f"teams not read ({exc}); using the last known teams")
                 self.teams = org_state.get("teams") or {}
-        self.store.save_org({"repos": sorted(self.inventory), "teams": self.teams, "teams_cache": teams_cache})
+        self.store.save_org({"repos": sorted(self.inventory), "inventory": {k: i.to_state() for k, i in self.inventory.items()},
+                             "teams": self.teams, "teams_cache": teams_cache})
         try:
             self._prefetch_history()
         except RateLimitDeferred:
             pass  # the repos still without history are deferred when their crawl starts
+
+    def _keep_last_inventory(self, org_state: dict, why: str) -> None:
+        """The organisation could not be listed: the last inventory names the repositories, each
+        then served from its last good crawl, so its services do not vanish from the snapshot."""
+        scope = f"organisation {self.cfg.organisation}" if self.cfg.organisation and not self.cfg.repos else "repositories"
+        known: dict = org_state.get("inventory") or {name: {} for name in org_state.get("repos") or []}
+        if not known:
+            raise GitHubSourceError(f"{scope} not listed: {why} (no earlier inventory to fall back on)") from None
+        log.warning("GitHub %s not listed (%s); using the last inventory (%d repositories)", scope, why, len(known))
+        self.unlisted = f"deferred: {scope} not listed: {why}"
+        self.inventory = {key: RepoInfo.from_state(key, value) for key, value in known.items()}
+        self.report.repos = len(self.inventory)
+        self.report.inventory_error = why
+        self.teams = org_state.get("teams") or {}
 
     def _wanted(self, info: RepoInfo) -> bool:
         cfg = self.cfg
@@ -732,17 +801,21 @@ class GitHubSource:
         assert self.client is not None
         state = self.store.load_repo(info.key)
         path = self.local.root / info.key
-        facts_error = None
         try:
-            fetched = self._sync_mirror(info, state, path)
+            if self.client.deferred:
+                # Out of budget: ask GitHub nothing more this run, git included. A
+                # mirror already at the listed head still has every file right.
+                if not self._files_current(info, state, path):
+                    raise RateLimitDeferred(self.client.deferred)
+                mirror.ensure_mirror(path, info.default_branch or "main")
+                fetched = synced = False
+            else:
+                fetched = self._sync_mirror(info, state, path)
+                synced = True
         except mirror.RepoGone:
-            facts_error = "repository no longer exists on GitHub (deleted, renamed or made invisible to the token during the crawl)"
+            return self._gone(info, as_of, now)
         except mirror.MirrorError as exc:
-            facts_error = str(exc)
-        if facts_error:
-            facts = RepoFacts(repo=info.key, location=info.url or info.key, source=self.kind,
-                              default_branch=info.default_branch, archived=False, error=facts_error)
-            return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
+            return self._last_good(info, str(exc), as_of, now)
         local = self.local.crawl(info.key, as_of)
         facts = local.facts
         facts.location = info.url or info.key
@@ -754,20 +827,73 @@ class GitHubSource:
         etags: dict = dict(state.get("etags") or {})
         runs: list[dict] | None = None
         if as_of is None:
-            facts.branch_protected = self._branch_protected(info, etags, facts)
-            runs = self._runs(info, etags, facts)
+            try:
+                facts.branch_protected = self._branch_protected(info, etags, facts)
+                runs = self._runs(info, etags, facts)
+            except RateLimitDeferred as exc:
+                # The files were read; only what the API alone knows stays unknown.
+                facts.branch_protected, runs = None, None
+                facts.problems.append(Problem("(GitHub API) branch protection, workflow runs", f"not read: {exc}"))
+                self.report.defer_api(info.key, str(exc))
+            except mirror.RepoGone:
+                return self._gone(info, as_of, now)
             if runs is not None:
                 facts.ci_runs = [
                     {k: r[k] for k in ("status", "conclusion", "created_at", "duration_s", "name")}
                     for r in runs if not self._is_deploy_run(r)
                 ]
         crawl.deployments, crawl.incidents = self._delivery(info, state, runs, facts)
-        self._save(info, state, etags, crawl)
+        self._save(info, state, etags, crawl, synced)
         if fetched:
             self.report.add(repos_fetched=1)
         else:
             self.report.add(repos_unchanged=1)
         return crawl
+
+    @staticmethod
+    def _files_current(info: RepoInfo, state: dict, path: Path) -> bool:
+        """The mirror holds the default branch head the inventory listed (tags may lag)."""
+        return (
+            (path / "HEAD").is_file()
+            and state.get("head") == info.head
+            and state.get("default_branch") == info.default_branch
+        )
+
+    def _last_good(self, info: RepoInfo, why: str, as_of: dt.datetime | None, now: dt.datetime) -> GitHubRepoCrawl:
+        """The repository as its last good crawl saw it, marked as not crawled this run.
+
+        Identity reads the catalog from these facts, so the services keep their
+        names (a blank RepoFacts would turn a monorepo's components into one
+        service named after the repository); `error` makes evidence turn every
+        repo check `unknown`, saying why and how old the facts are.
+        """
+        state = self.store.load_repo(info.key)
+        at = parse_time(str(state["crawled_at"])) if state.get("crawled_at") else None
+        when = f"last good crawl {at:%Y-%m-%d %H:%M} UTC" if at else "never crawled successfully"
+        facts = None
+        if state.get("head") and (self.local.root / info.key / "HEAD").is_file():
+            # The mirror is at (or past) the last good crawl's head, and the facts
+            # cache usually answers without reading a single file.
+            facts = self.local.crawl(info.key, as_of).facts
+            if facts.error:
+                facts = None
+        if facts is None:
+            facts = RepoFacts(repo=info.key, location="", default_branch=info.default_branch)
+        facts.location = info.url or info.key
+        facts.source = self.kind
+        facts.archived = False
+        facts.branch_protected, facts.ci_runs = None, None
+        facts.error = f"{why} ({when})"
+        return GitHubRepoCrawl(facts, crawled_at=now, api=info.api_facts())
+
+    def _gone(self, info: RepoInfo, as_of: dt.datetime | None, now: dt.datetime) -> GitHubRepoCrawl:
+        """Listed by the inventory, then not found: deleted, renamed, or hidden from the token.
+
+        An error, not a deferral: the next run may not list it at all. Its state
+        is left as it was, so the last good crawl stays on record.
+        """
+        log.warning("GitHub repository %s: %s", info.key, GONE)
+        return self._last_good(info, f"{GONE} (deleted, renamed or made private after the inventory listed it)", as_of, now)
 
     def _sync_mirror(self, info: RepoInfo, state: dict, path: Path) -> bool:
         """Fetch when the repo was pushed since the last crawl; True when git fetched."""
@@ -776,17 +902,13 @@ class GitHubSource:
         if info.head is None:  # empty repository: nothing to fetch, the reader reports it
             mirror.ensure_mirror(path, branch)
             return False
-        unchanged = (
-            (path / "HEAD").is_file()
-            and state.get("head") == info.head
-            and state.get("pushed_at") == info.pushed_at
-            and state.get("default_branch") == info.default_branch
-        )
+        unchanged = self._files_current(info, state, path) and state.get("pushed_at") == info.pushed_at
         if unchanged:
             mirror.ensure_mirror(path, branch)
             return False
         since = self._history_window()
-        mirror.fetch(path, f"{info.url}.git", branch, self.client.git_token(), since=since, timeout=mirror.FETCH_TIMEOUT_S)
+        mirror.fetch(path, f"{info.url}.git", branch, self.client.git_token(), since=since,
+                     timeout=mirror.FETCH_TIMEOUT_S, release_branches=tuple(self.cfg.release_branches))
         self.report.add(git_fetches=1)
         return True
 
@@ -801,6 +923,9 @@ class GitHubSource:
             return None
         if resp.status == 200:
             etags[path] = {"etag": resp.headers.get("etag"), "data": {"protected": bool((resp.data or {}).get("protected"))}}
+        elif resp.status == 404 and not self._repo_visible(info):
+            # With the head unchanged there was no fetch to notice it: the branch is the first thing asked.
+            raise mirror.RepoGone(GONE)
         elif not resp.not_modified:
             # 403/404: the token may not read it. Unknown, never "unprotected".
             facts.problems.append(Problem("(GitHub API) branch protection",
@@ -808,6 +933,15 @@ class GitHubSource:
             etags.pop(path, None)
             return None
         return (etags.get(path) or {}).get("data", {}).get("protected")
+
+    def _repo_visible(self, info: RepoInfo) -> bool:
+        """False only when GitHub says the repository itself is not found (404)."""
+        assert self.client is not None
+        try:
+            resp = self.client.get(f"/repos/{quote(info.owner, safe='')}/{quote(info.name, safe='')}", category="repo")
+        except ApiError:
+            return True  # not known: keep the repository, with protection unknown
+        return resp.status != 404
 
     def _runs(self, info: RepoInfo, etags: dict, facts: RepoFacts) -> list[dict] | None:
         """Latest workflow runs on the default branch; [] without workflows (no request)."""
@@ -847,7 +981,8 @@ class GitHubSource:
         elif state.get("deploy_sig") == info.deploy_sig and "deployments" in state:
             deployments = [deployment_from_json(info.key, d) for d in state["deployments"]]
         elif self.client is not None and self.client.deferred and fresh is None:
-            raise RateLimitDeferred(self.client.deferred)
+            facts.problems.append(Problem("(GitHub API) deployments", f"not read: {self.client.deferred}"))
+            deployments = None
         else:
             deployments = None
         if not deployments and self._deploy_pattern is not None:
@@ -872,10 +1007,12 @@ class GitHubSource:
         return RepoDeployment(repo, self._production, run["head_sha"], parse_time(run["updated_at"]),  # type: ignore[arg-type]
                               "success" if run["conclusion"] == "success" else "failure", "workflow_run")
 
-    def _save(self, info: RepoInfo, previous: dict, etags: dict, crawl: GitHubRepoCrawl) -> None:
+    def _save(self, info: RepoInfo, previous: dict, etags: dict, crawl: GitHubRepoCrawl, synced: bool) -> None:
         data: dict = {
             "head": info.head,
-            "pushed_at": info.pushed_at,
+            # Not synced (deferred, head unchanged): tags pushed since were not fetched,
+            # so the old push time makes the next run fetch them.
+            "pushed_at": info.pushed_at if synced else previous.get("pushed_at"),
             "default_branch": info.default_branch,
             "etags": etags,
             "crawled_at": crawl.crawled_at,

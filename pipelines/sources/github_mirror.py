@@ -20,6 +20,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipelines import secrets
+
 FETCH_TIMEOUT_S = 600
 
 
@@ -61,13 +63,6 @@ def _env(url: str, token: str | None) -> dict[str, str]:
     return env
 
 
-def redact(text: str, token: str | None) -> str:
-    if not token:
-        return text
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    return text.replace(token, "***").replace(basic, "***")
-
-
 def _run(args: list[str], env: dict[str, str], token: str | None, timeout: float) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", *args], capture_output=True, env=env, timeout=timeout, check=False)
@@ -77,7 +72,8 @@ def _run(args: list[str], env: dict[str, str], token: str | None, timeout: float
 
 def _last_line(proc: subprocess.CompletedProcess, token: str | None) -> str:
     lines = [ln for ln in proc.stderr.decode("utf-8", "replace").strip().splitlines() if ln.strip()]
-    return redact(lines[-1] if lines else f"exit {proc.returncode}", token)
+    secrets.register(token)
+    return secrets.redact(lines[-1] if lines else f"exit {proc.returncode}")
 
 
 def ensure_mirror(mirror: Path, branch: str) -> bool:
@@ -101,11 +97,14 @@ def ensure_mirror(mirror: Path, branch: str) -> bool:
 
 
 def fetch(mirror: Path, url: str, branch: str, token: str | None, *, since: dt.datetime | None,
-          timeout: float = FETCH_TIMEOUT_S) -> None:
-    """Fetch the default branch and tags into `mirror`; shallow back to `since` on the first fetch."""
+          timeout: float = FETCH_TIMEOUT_S, release_branches: tuple[str, ...] = ()) -> None:
+    """Fetch the default branch, release branches and tags into `mirror`; shallow back to
+    `since` on the first fetch. A release tagged or deployed off the default branch needs
+    its branch's commits for lead time (pipelines.delivery)."""
     first = ensure_mirror(mirror, branch)
     env = _env(url, token)
     refspecs = [f"+refs/heads/{branch}:refs/heads/{branch}", "+refs/tags/*:refs/tags/*"]
+    refspecs += [f"+refs/heads/{p}:refs/heads/{p}" for p in release_branches if p != branch]
     base = ["-C", str(mirror), "fetch", "--quiet", "--prune", "--no-write-fetch-head"]
     attempts = [[f"--shallow-since={int(since.timestamp())}"], ["--depth=1"]] if first and since else [[]]
     message = ""

@@ -74,6 +74,11 @@ class RunReport:
     repos_unchanged: int = 0
     deferred: list[str] = field(default_factory=list)
     deferred_reason: str | None = None
+    # Repos whose files were read but whose API-only facts (branch protection, CI runs) were not.
+    api_deferred: list[str] = field(default_factory=list)
+    api_deferred_reason: str | None = None
+    # The organisation could not be listed; its repositories come from the last good crawl.
+    inventory_error: str | None = None
     rate_limit_remaining: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # org-level problems: "teams not read (HTTP 403)"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -108,8 +113,23 @@ class RunReport:
             self.deferred.append(repo)
             self.deferred_reason = self.deferred_reason or reason
 
+    def defer_api(self, repo: str, reason: str) -> None:
+        with self._lock:
+            self.api_deferred.append(repo)
+            self.api_deferred_reason = self.api_deferred_reason or reason
+
+    @property
+    def status(self) -> str:
+        """The source's own `source_status`: an organisation that was not listed is an error even though
+        its services are still shown (stale), so an alert on `error` sees the outage."""
+        if self.inventory_error:
+            return "error"
+        return "partial" if self.deferred or self.api_deferred or self.notes else "ok"
+
     def summary(self) -> str:
-        parts = [
+        parts = [f"organisation not listed ({self.inventory_error}); {self.repos} repos kept from their last good crawl"] \
+            if self.inventory_error else []
+        parts += [
             f"{self.repos} repos",
             f"{self.requests} API requests ({self.counted} counted, {self.not_modified} not modified)",
             f"{self.per_repo_counted():.2f} counted per repo beyond inventory",
@@ -117,14 +137,18 @@ class RunReport:
             f"waited {self.waited_s:.1f} s",
             f"{self.repos_fetched} repos fetched, {self.repos_unchanged} unchanged",
         ]
-        if self.deferred:
+        if self.deferred and not self.inventory_error:
             parts.append(f"{len(self.deferred)} repos deferred ({self.deferred_reason})")
+        if self.api_deferred:
+            parts.append(f"{len(self.api_deferred)} repos without API facts (branch protection, CI runs): "
+                         f"{self.api_deferred_reason}")
         return "; ".join(parts + self.notes)
 
     def as_dict(self) -> dict:
         with self._lock:
             out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
         out["counted"] = self.counted
+        out["status"] = self.status
         out["per_repo_counted"] = round(self.per_repo_counted(), 4)
         out["summary"] = self.summary()
         return out

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import secrets
 from pipelines.parsers import ParseError, load_yaml
 
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
@@ -385,7 +386,7 @@ class ExecPlugin:
             # The plugin's own stderr explains most failures ("token expired, run
             # az login"); its stdout may hold a credential, so it is never shown.
             last = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            said = f": {last[0][:200]}" if last[0] else ""
+            said = f": {secrets.redact(last[0])[:200]}" if last[0] else ""  # stderr may repeat a known token
             raise KubeconfigError(f"exec plugin {name} failed with exit code {done.returncode}{said}")
         return self._parse(done.stdout, name)
 
@@ -443,6 +444,12 @@ class BearerTokens:
         return self.plugin is not None or self.endpoint.token_file is not None
 
     def token(self) -> str | None:
+        """The bearer token to send now; every token handed out is registered for redaction."""
+        token = self._token()
+        secrets.register(token)
+        return token
+
+    def _token(self) -> str | None:
         if self.plugin is not None:
             credential = self.plugin.credential()
             if credential.token:
@@ -497,8 +504,10 @@ def ssl_context(endpoint: Endpoint, exec_credential: ExecCredential | None = Non
     except (ssl.SSLError, OSError, ValueError):
         raise KubeconfigError(f"{endpoint.source}: certificate-authority is not a PEM certificate") from None
     cert_data, key_data = endpoint.client_cert_data, endpoint.client_key_data
+    secrets.register(key_data)
     if exec_credential is not None and exec_credential.client_cert_data:
         cert_data, key_data = exec_credential.client_cert_data, exec_credential.client_key_data
+        secrets.register(key_data)
     if cert_data is not None or key_data is not None:
         if cert_data is None and endpoint.client_cert_file is None:
             raise KubeconfigError(f"{endpoint.source}: client key given without a client certificate")

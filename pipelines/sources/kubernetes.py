@@ -33,6 +33,7 @@ from urllib.parse import quote
 import httpx
 
 from checks.evidence import K8sInventory, Problem
+from pipelines import secrets
 from pipelines.config import LiveCluster
 from pipelines.parsers import parse_k8s_documents
 from pipelines.sources.base import ClusterCrawl
@@ -84,6 +85,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Deployment", "apps", ("v1",), "deployments", required=True),
     Resource("StatefulSet", "apps", ("v1",), "statefulsets", required=True),
     Resource("DaemonSet", "apps", ("v1",), "daemonsets", required=True),
+    # Jobs a CronJob created are its children (ownerReferences), not workloads of their own.
+    Resource("CronJob", "batch", ("v1", "v1beta1"), "cronjobs"),
+    Resource("Job", "batch", ("v1",), "jobs"),
+    Resource("Rollout", "argoproj.io", ("v1alpha1",), "rollouts", crd=True),
+    # Not Pods: a bare Pod is rare, listing pods reads every replica of every
+    # Deployment, and the reader role deliberately has no access to pods.
+    # Bare Pods in manifests and snapshot files are workloads all the same.
     Resource("ReplicaSet", "apps", ("v1",), "replicasets"),
     Resource("Service", "", ("v1",), "services"),
     Resource("PodDisruptionBudget", "policy", ("v1", "v1beta1"), "poddisruptionbudgets"),
@@ -118,6 +126,7 @@ class _ClusterAuth(httpx.Auth):
         self.tokens = tokens
         self.basic: str | None = None
         if endpoint.username and not (endpoint.token or endpoint.token_file or endpoint.exec):
+            secrets.register(endpoint.password, users=(endpoint.username,))
             pair = f"{endpoint.username}:{endpoint.password or ''}".encode()
             self.basic = "Basic " + base64.b64encode(pair).decode("ascii")
 
@@ -436,7 +445,9 @@ def _status_message(body: bytes) -> str:
     except (ValueError, RecursionError):
         return ""
     message = data.get("message") if isinstance(data, dict) else None
-    return f": {' '.join(str(message).split())[:300]}" if message else ""
+    # The server's words, redacted: a proxy's error page may repeat our Authorization header.
+    # Redact before cutting: a cut could leave half a token behind.
+    return f": {secrets.redact(' '.join(str(message).split()))[:300]}" if message else ""
 
 
 def _retry_after(value: str | None) -> float | None:

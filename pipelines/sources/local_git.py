@@ -4,27 +4,36 @@ Files are read from the committed tree of the default branch with
 ``git ls-tree`` / ``git cat-file --batch`` (never the working tree, which may
 hold uncommitted or ignored files), so a crawl sees what was pushed. Every git
 call has a timeout; a repo that cannot be read gets ``facts.error`` and the
-crawl of the others goes on.
+crawl of the others goes on. A file whose content is not in the clone (partial
+clone, LFS pointer) is an unreadable file, never a failed repository, and git
+is never allowed to fetch it: a crawl reads what is on disk and nothing else.
+
+History for delivery metrics is not listed here: the crawl hands on a
+`GitHistory`, and `pipelines.delivery` asks it which commits each deployment
+shipped once the deployments are known.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fnmatch
 import functools
 import os
 import pickle
+import re
 import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from checks.evidence import Commit, RepoFacts, Tag
-from pipelines.sources.base import RepoCrawl
-from pipelines.sources.repo_files import TreeEntry, extract_facts
+from checks.evidence import Problem, RepoFacts, Tag
+from pipelines.sources.base import CommitHistory, RepoCrawl
+from pipelines.sources.repo_files import NOT_IN_CLONE, TreeEntry, extract_facts
 
 GIT_TIMEOUT_S = 60
-HISTORY_DAYS = 200  # enough for the 12-week deploy-frequency window plus long lead times
 # Bump when extraction changes so cached facts from an older crawler are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @functools.cache
@@ -53,6 +62,12 @@ def _git_env() -> dict[str, str]:
     # Never prompt, never read the user's or system's config (hooks, fsmonitor,
     # credential helpers): a crawl must behave the same on every machine.
     env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    # A partial clone fetches a missing object from its promisor remote on
+    # first touch. A crawl must not reach the network (nor slow down on one
+    # fetch per blob), so lazy fetching is off (git >= 2.44 honours the
+    # variable) and, for older git, every transport is refused: the fetch
+    # fails at once and the object reads as absent.
+    env.update(GIT_NO_LAZY_FETCH="1", GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="protocol.allow", GIT_CONFIG_VALUE_0="never")
     return env
 
 
@@ -92,8 +107,15 @@ def default_branch(repo: Path) -> tuple[str, str]:
     raise GitError(f"no default branch: HEAD points to {head or 'nothing'} and there is no main or master (branches: {names})")
 
 
-def _tree(repo: Path, sha: str) -> list[TreeEntry]:
-    out = git(repo, "ls-tree", "-r", "-z", "--long", sha)
+def _tree(repo: Path, sha: str) -> tuple[list[TreeEntry], list[str]]:
+    """Every file of the commit's tree, and the directories whose listing is not in the clone."""
+    try:
+        out = git(repo, "ls-tree", "-r", "-z", "--long", sha)
+    except GitError:
+        # A partial clone with a promisor remote fails here on the first absent
+        # blob (git tries to fetch it to learn its size), and any repository
+        # missing a tree object fails too.
+        return _tree_without_fetching(repo, sha)
     entries = []
     for record in out.split(b"\0"):
         if not record:
@@ -105,10 +127,77 @@ def _tree(repo: Path, sha: str) -> list[TreeEntry]:
                 path=path.decode("utf-8", "surrogateescape"),
                 mode=mode.decode(),
                 oid=oid.decode(),
-                size=int(size) if size != b"-" else 0,
+                size=int(size) if size not in (b"-", b"BAD") else 0,
+                # git prints BAD as the size of a blob it does not have.
+                absent=NOT_IN_CLONE if size == b"BAD" else None,
             )
         )
-    return entries
+    return entries, []
+
+
+def _tree_without_fetching(repo: Path, sha: str) -> tuple[list[TreeEntry], list[str]]:
+    """The tree listing built from objects on disk, for repositories where ls-tree fails.
+
+    `rev-list --missing=print` is the one listing git runs without fetching;
+    it names absent objects, so everything asked of git afterwards is present.
+    """
+    out = git(repo, "rev-list", "--objects", "--no-walk", "--missing=print", sha).decode("ascii", "replace")
+    present, missing = [], set()
+    for line in out.splitlines():
+        oid = line.split(" ", 1)[0]
+        if oid.startswith("?"):
+            missing.add(oid[1:])
+        else:
+            present.append(oid)
+    info = git(repo, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", input="".join(f"{o}\n" for o in present).encode())
+    types: dict[str, tuple[str, int]] = {}
+    for line in info.decode("ascii", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            types[parts[0]] = (parts[1], int(parts[2]))
+    trees = [o for o, (t, _) in types.items() if t == "tree"]
+    raw = git(repo, "cat-file", "--batch", input="".join(f"{o}\n" for o in trees).encode())
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for oid in trees:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        if len(header) < 3:  # vanished since rev-list looked: read as absent
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        contents[oid] = raw[nl + 1 : nl + 1 + size]
+        pos = nl + 1 + size + 1
+    root_tree = git(repo, "rev-parse", f"{sha}^{{tree}}").decode().strip()
+    oid_bytes = len(sha) // 2  # 20 for SHA-1, 32 for SHA-256 repositories
+    entries: list[TreeEntry] = []
+    absent_dirs: list[str] = []
+    stack = [("", root_tree)]
+    while stack:
+        prefix, tree = stack.pop()
+        data, pos = contents.get(tree, b""), 0
+        while pos < len(data):
+            space = data.index(b" ", pos)
+            nul = data.index(b"\0", space)
+            mode = data[pos:space].decode().zfill(6)
+            path = prefix + data[space + 1 : nul].decode("utf-8", "surrogateescape")
+            oid = data[nul + 1 : nul + 1 + oid_bytes].hex()
+            pos = nul + 1 + oid_bytes
+            if mode == "040000":
+                if oid in contents:
+                    stack.append((path + "/", oid))
+                else:
+                    absent_dirs.append(path)
+            elif mode == "160000":
+                entries.append(TreeEntry(path, mode, oid, 0))
+            elif oid in types:
+                entries.append(TreeEntry(path, mode, oid, types[oid][1]))
+            else:
+                entries.append(TreeEntry(path, mode, oid, 0, absent=NOT_IN_CLONE))
+    if root_tree not in contents:
+        absent_dirs.append(".")
+    entries.sort(key=lambda e: e.path)
+    return entries, sorted(absent_dirs)
 
 
 def _reader(repo: Path):
@@ -130,34 +219,6 @@ def _reader(repo: Path):
         return result
 
     return read
-
-
-def _commits(repo: Path, sha: str, since: dt.datetime) -> list[Commit]:
-    out = git(
-        repo,
-        "log",
-        "--no-renames",
-        f"--since={int(since.timestamp())}",
-        "--format=%x1e%H%x1f%P%x1f%at%x1f%ct",
-        "--name-only",
-        sha,
-    ).decode("utf-8", "surrogateescape")
-    commits = []
-    for record in out.split("\x1e"):
-        if not record.strip():
-            continue
-        header, _, rest = record.partition("\n")
-        sha_, parents, at, ct = header.split("\x1f")
-        commits.append(
-            Commit(
-                sha=sha_,
-                author_time=_ts(at),
-                committer_time=_ts(ct),
-                paths=[p for p in rest.splitlines() if p],
-                parents=parents.split(),
-            )
-        )
-    return commits
 
 
 def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
@@ -187,6 +248,93 @@ def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
         if as_of is None or tag.time <= as_of:
             tags.append(tag)
     return tags
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class GitHistory:
+    """Ancestry questions about one repository (a clone or a bare mirror), answered by git.
+
+    Only the location and the crawl's moment are kept, so it pickles and is
+    answered wherever the repository is readable (the crawl writes nothing).
+    Every method answers None (or leaves a sha out) rather than raising: a
+    repository git cannot walk makes its delivery metrics unknown, never the
+    run fail.
+    """
+
+    git_dir: str
+    until: dt.datetime | None = None  # the crawl's as_of (or the time of the crawl)
+
+    def resolve(self, shas: Iterable[str]) -> dict[str, str]:
+        """Each deployed sha (full, or an unambiguous prefix of 4+ hex digits) -> its full commit sha.
+
+        Anything else (a branch name, `--all`, a sha the clone lacks, a tag
+        object's sha peels to its commit) is left out: deploy events are input
+        from outside and only ever name commits.
+        """
+        asked = sorted({s for s in shas if isinstance(s, str) and _HEX.fullmatch(s)})
+        if not asked:
+            return {}
+        try:
+            out = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                            input="".join(f"{s.lower()}^{{commit}}\n" for s in asked).encode())
+        except GitError:
+            return self._resolve_on_disk(asked)  # a partial clone died trying to fetch one
+        found = {}
+        for sha, line in zip(asked, out.decode("ascii", "replace").splitlines(), strict=False):
+            full, _, kind = line.partition(" ")
+            if kind == "commit":
+                found[sha] = full
+        return found
+
+    def _resolve_on_disk(self, asked: list[str]) -> dict[str, str]:
+        try:
+            out = self._git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)")
+        except GitError:
+            return {}
+        commits = sorted(line[7:] for line in out.decode("ascii", "replace").splitlines() if line.startswith("commit "))
+        found = {}
+        for sha in asked:
+            low = sha.lower()
+            i = bisect.bisect_left(commits, low)
+            if i < len(commits) and commits[i].startswith(low) and not (
+                i + 1 < len(commits) and commits[i + 1].startswith(low)
+            ):
+                found[sha] = commits[i]
+        return found
+
+    def walk(self, include: list[str], exclude: list[str]) -> dict[str, tuple[dt.datetime, list[str]]] | None:
+        """`git rev-list include --not exclude`: sha -> (committer time, parents)."""
+        try:
+            out = self._git("rev-list", "--stdin", "--timestamp", "--parents", input=_revs(include, exclude))
+        except GitError:
+            return None
+        graph = {}
+        for line in out.decode("ascii", "replace").splitlines():
+            stamp, sha, *parents = line.split()
+            graph[sha] = (_ts(stamp), parents)
+        return graph
+
+    def touching(self, include: list[str], exclude: list[str], path: str) -> set[str] | None:
+        """`git rev-list include --not exclude -- path`: git's own rule for "touches the path"."""
+        try:
+            # Literal: a service path is a directory name, never a glob or pathspec magic.
+            out = self._git("--literal-pathspecs", "rev-list", "--stdin", "--", path, input=_revs(include, exclude))
+        except GitError:
+            return None
+        return set(out.decode("ascii", "replace").split())
+
+    def _git(self, *args: str, input: bytes | None = None) -> bytes:
+        try:
+            return git(Path(self.git_dir), *args, input=input)
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc}") from None
+
+
+def _revs(include: list[str], exclude: list[str]) -> bytes:
+    return "".join([*(f"{s}\n" for s in include), *(f"^{s}\n" for s in exclude)]).encode()
 
 
 class LocalGitSource:
@@ -229,8 +377,14 @@ class LocalGitSource:
         self._dirs = dirs
         return sorted(dirs)
 
+    def _dir(self, repo: str) -> Path:
+        """Where `repo` lives when repo_names() was not asked first (the GitHub source's mirrors)."""
+        plain = self.root / repo
+        bare = self.root / f"{repo}.git"
+        return bare if not plain.exists() and bare.is_dir() else plain
+
     def crawl(self, repo: str, as_of: dt.datetime | None = None) -> RepoCrawl:
-        path = self._dirs.get(repo) or self.root / repo
+        path = self._dirs.get(repo) or self._dir(repo)
         facts = RepoFacts(repo=repo, location=str(path))
         now = dt.datetime.now(dt.UTC)
         try:
@@ -249,13 +403,22 @@ class LocalGitSource:
                 facts = cached
                 reused = True
             else:
-                ct = git(path, "show", "-s", "--format=%ct", sha).decode().strip()
+                # rev-list reads the commit alone; `show -s` still diffs it and dies on an absent blob.
+                ct = git(path, "rev-list", "--no-walk", "--timestamp", sha).decode().split()[0]
                 facts.head_time = _ts(ct)
-                extract_facts(facts, _tree(path, sha), _reader(path))
-                self._store(repo, sha, facts)
+                entries, absent_dirs = _tree(path, sha)
+                extract_facts(facts, entries, _reader(path))
+                facts.problems.extend(
+                    Problem(d, "directory not available in this clone (its tree object is absent); its files were not read")
+                    for d in absent_dirs
+                )
+                # Facts with gaps are not kept: the clone may hold the missing
+                # contents next time, and the head would not move to say so.
+                if not facts.unreadable and not absent_dirs:
+                    self._store(repo, sha, facts)
                 reused = False
-            since = (as_of or now) - dt.timedelta(days=HISTORY_DAYS)
-            return RepoCrawl(facts, _commits(path, sha, since), _tags(path, as_of), now, reused)
+            history = CommitHistory(repository=GitHistory(str(path), as_of or now))
+            return RepoCrawl(facts, history, _tags(path, as_of), now, reused)
         except GitError as exc:
             facts.error = str(exc)
         except OSError as exc:

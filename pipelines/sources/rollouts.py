@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pipelines.config import RolloutDeploys
 from pipelines.delivery import Deploy
-from pipelines.evidence import JOIN_LABELS
+from pipelines.evidence import JoinIndex, join_candidates
 from pipelines.sources.base import ClusterCrawl
 
 
@@ -63,13 +63,14 @@ def deployed_sha(replica_set: dict, conventions: ShaConventions) -> str | None:
     return None
 
 
-def _join_value(replica_set: dict) -> str | None:
-    # Same precedence as workloads (pipelines.evidence.join_key): pod template first.
-    for label in JOIN_LABELS:
-        for labels in (replica_set.get("pod_labels") or {}, replica_set.get("labels") or {}):
-            if labels.get(label):
-                return labels[label]
-    return None
+def _service_of(replica_set: dict, join: JoinIndex) -> str | None:
+    """The service a ReplicaSet's Deployment joins, by the same rule as workloads (pipelines.evidence)."""
+    candidates = join_candidates(
+        (replica_set.get("pod_labels") or {}, replica_set.get("labels") or {}),
+        replica_set.get("owner"), replica_set.get("images") or [],
+    )
+    matched = join.match(candidates)
+    return matched[0] if matched else None
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -84,7 +85,7 @@ def _time(value: str | None) -> dt.datetime | None:
 
 def rollout_deploys(
     crawls: Iterable[ClusterCrawl],
-    services_by_kubernetes_id: dict[str, str],
+    join: JoinIndex,
     cfg: RolloutDeploys,
     production: frozenset[str],
     until: dt.datetime,
@@ -100,8 +101,7 @@ def rollout_deploys(
         for rs in crawl.inventory.replica_sets:
             if not rs.get("owner"):
                 continue  # a bare ReplicaSet is not a Deployment's rollout
-            value = _join_value(rs)
-            service = services_by_kubernetes_id.get(value) if value else None
+            service = _service_of(rs, join)
             created = _time(rs.get("created_at"))
             if service is None or created is None or created >= until:
                 continue

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.bench.targets import Targets
+
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench-out"
 
@@ -107,24 +109,21 @@ def run(repos: int = 1000, teams: int = 40) -> dict:
     return figures
 
 
-def main() -> list[str]:
-    from tests.bench.targets import Targets
-
+def main() -> None:
     f = run()
     t = Targets()
     print(f"## Crawl-and-score job: {f['repos']} repos, {f['services']} services")
-    print("  " + t.below("whole Dagster job, cold crawl cache", f["job_s"], 180.0, "s"))
+    print(f"  whole Dagster job, cold crawl cache : {f['job_s']:7.1f} s   {t.below('job', f['job_s'], 180)}")
     print(f"  whole job again, unchanged repos    : {f['rerun_s']:7.1f} s   (incremental crawl cache)")
     print(f"  crawl + evidence                    : {f['crawl_evidence_s']:7.1f} s")
     print(f"  check evaluation                    : {f['checks_s']:7.2f} s   {f['evaluations']:,} evaluations, "
-          f"{f['evaluations_per_s']:,.0f}/s (target > 100,000/s)")
-    if f["evaluations_per_s"] <= 100_000:
-        t.missed.append(f"check evaluation: {f['evaluations_per_s']:,.0f}/s (target > 100,000/s)")
+          f"{f['evaluations_per_s']:,.0f}/s {t.above('check evaluation', f['evaluations_per_s'], 100_000)}")
     print(f"  scoring (DuckDB, set-based)         : {f['scoring_s']:7.2f} s")
-    print("  " + t.below("peak RSS during the job", f["peak_rss_job_mib"], 1536.0, "MiB", ",.0f"))
+    print(f"  peak RSS during the job             : {f['peak_rss_job_mib']:7.0f} MiB "
+          f"{t.below('peak RSS', f['peak_rss_job_mib'], 1536, 'MiB')}")
     if f["generate_s"]:
         print(f"  (generating the organisation took {f['generate_s']:.1f} s, not counted)")
-    return t.missed
+    t.check()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from tests.bench import run_bench
-from tests.bench.targets import Targets
+from tests.bench.targets import TargetMissed, Targets
 
 
 def _fake(name: str, outcome):
@@ -25,7 +25,8 @@ def _fake(name: str, outcome):
 
 
 @pytest.mark.parametrize(("outcome", "code"), [
-    (None, 0), ([], 0), (0, 0), (["whole run: 75.0 s (target < 60.0 s)  MISSED"], 1), (1, 1), (RuntimeError("x"), 1),
+    (None, 0), ([], 0), (0, 0), (["whole run: 75.0 s, target < 60 s"], 1), (1, 1), (RuntimeError("x"), 1),
+    (TargetMissed("missed: whole run: 75.0 s, target < 60 s"), 1),
 ])
 def test_a_missed_target_fails_the_bench_run(monkeypatch, capsys, outcome, code):
     name = _fake(f"tests.bench._fake_{abs(hash(repr(outcome)))}", outcome)
@@ -37,6 +38,9 @@ def test_a_missed_target_fails_the_bench_run(monkeypatch, capsys, outcome, code)
 
 def test_targets_record_only_misses():
     t = Targets()
-    assert "MISSED" not in t.below("run", 10.0, 60.0, "s")
-    assert t.below("rss", 2000.0, 1536.0, "MiB", ",.0f").endswith("MISSED")
-    assert t.missed == ["rss: 2,000 MiB (target < 1,536 MiB)  MISSED"]
+    t.below("run", 10.0, 60.0)
+    t.check()
+    t.below("rss", 2000.0, 1536.0, "MiB")
+    assert t.missed == ["rss: 2,000.0 MiB, target < 1,536 MiB"]
+    with pytest.raises(TargetMissed):
+        t.check()

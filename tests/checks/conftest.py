@@ -63,8 +63,11 @@ def init_container() -> Container:
     return Container(
         name="migrate",
         image="ghcr.io/acme/payments-api:1.4.2",
-        readiness_probe=False,
+        readiness_probe=False,  # init containers cannot have probes: never required of them
         liveness_probe=False,
+        cpu_request="50m",
+        memory_request="64Mi",
+        memory_limit="64Mi",
         run_as_non_root=True,
         init=True,
     )

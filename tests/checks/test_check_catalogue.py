@@ -136,7 +136,9 @@ def test_checks_do_not_change_the_evidence(evidence, ctx) -> None:
 
 
 # The only imports a pure check module may have (DESIGN.md: checks/ does no I/O).
-_PURE_IMPORTS = {"__future__", "checks", "collections", "dataclasses", "enum", "fnmatch", "functools", "posixpath", "re", "datetime", "typing"}
+# packaging (versions) and wcmatch (GitHub's branch globs) are pure string libraries.
+_PURE_IMPORTS = {"__future__", "checks", "collections", "dataclasses", "enum", "fnmatch", "functools", "posixpath", "re",
+                 "datetime", "typing", "packaging", "wcmatch"}
 
 
 def test_check_modules_import_nothing_that_does_io() -> None:

@@ -31,6 +31,9 @@ RELEASES = ("v1.0.0", "v1.1.0", "v2.0.0", "v2.1.0")
         ("v3.0.0", 0),  # newer than the configured list: not behind
         ("v1.0.5", 3),  # an unlisted patch: v1.1.0, v2.0.0 and v2.1.0 are newer
         ("~2.0.0", 1),  # a Helm range's floor
+        ("v2.1.0-rc1", 1),  # a release candidate comes before its release (issue 10)
+        ("2.1.0-rc.2", 1),  # SemVer spelling of the same
+        ("v2.1.1-rc1", 0),  # a candidate of a newer release is not behind
         ("deadbeefcafe", None),
         ("main", None),
         ("", None),

@@ -157,7 +157,29 @@ def annotations(values: dict):
     return run
 
 
+def only_kind(kind, replicas=None):
+    """The production workload becomes another kind (its staging copy too)."""
+
+    def run(ev, ctx):
+        workloads = [replace(w, kind=kind, replicas=replicas) for w in ev.cluster_workloads]
+        return replace(ev, cluster_workloads=workloads), ctx
+
+    return run
+
+
+def init(**changes):
+    """Change the production workload's `migrate` init container."""
+
+    def run(ev, ctx):
+        first, *rest = ev.cluster_workloads
+        containers = [replace(c, **changes) if c.init else c for c in first.containers]
+        return replace(ev, cluster_workloads=[replace(first, containers=containers), *rest]), ctx
+
+    return run
+
+
 NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
+STALE = ev_(repo_error="deferred: GitHub rate limit until 14:05 UTC (last good crawl 2026-11-30 06:00 UTC)")
 REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
 MONOREPO = ev_(path="services/payments")
 GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"], [], [])])
@@ -432,6 +454,16 @@ CASES = [
     Case("has_ci_on_default_branch", F, "pr-only", workflow(triggers=["pull_request"])),
     Case("has_ci_on_default_branch", P, "develop-is-default", chain(workflow(branches=["develop"]), ev_(default_branch="develop"))),
     Case("has_ci_on_default_branch", F, "main-filter-trunk-default", chain(workflow(branches=["main"]), ev_(default_branch="trunk")), detail=("trunk",)),
+    # GitHub's push filters (issue 10): tags only, branches-ignore, `!` negations, `*` not crossing `/`.
+    Case("has_ci_on_default_branch", F, "tags-only", workflow(branches=None, push_tags=["v*"])),
+    Case("has_ci_on_default_branch", P, "tags-and-branches", workflow(branches=["main"], push_tags=["v*"])),
+    Case("has_ci_on_default_branch", F, "branches-ignore-main",
+         chain(workflow(branches=None, branches_ignore=["main"]), ev_(default_branch="main"))),
+    Case("has_ci_on_default_branch", P, "branches-ignore-others", workflow(branches=None, branches_ignore=["release/**"])),
+    Case("has_ci_on_default_branch", F, "negated", chain(workflow(branches=["*", "!main"]), ev_(default_branch="main"))),
+    Case("has_ci_on_default_branch", P, "negation-undone", workflow(branches=["*", "!ma*", "main"])),
+    Case("has_ci_on_default_branch", F, "star-stops-at-slash", chain(workflow(branches=["team/*"]), ev_(default_branch="team/a/main"))),
+    Case("has_ci_on_default_branch", P, "double-star-crosses", chain(workflow(branches=["team/**"]), ev_(default_branch="team/a/main"))),
     Case("has_ci_on_default_branch", F, "no-workflows", ev_(workflows=[]), detail=("no CI workflows",)),
     Case("has_ci_on_default_branch", P, "quiet-repo", ev_(ci_runs=[]), detail=("no recent runs recorded",)),
     Case("has_ci_on_default_branch", P, "not-github", ev_(ci_runs=None)),
@@ -543,6 +575,45 @@ CASES = [
          chain(drop_objects("ServiceMonitor"), ev_(cluster_unreadable={"ServiceMonitor": "prod-eu: forbidden (403)"}))),
     Case("uses_external_secrets", U, "externalsecrets-forbidden",
          chain(drop_objects("ExternalSecret"), ev_(cluster_unreadable={"ExternalSecret": "prod-eu: forbidden (403)"}))),
+    # A repository not crawled this run keeps its last good catalog for identity, never for judging.
+    Case("has_catalog_entity", U, "stale-catalog", STALE, detail=("last good crawl 2026-11-30",)),
+    Case("has_lifecycle", U, "stale-catalog", STALE),
+    Case("has_oncall_reference", U, "stale-catalog", STALE),
+    Case("owner_is_known_team", U, "stale-catalog", chain(STALE, ctx_(known_teams=frozenset({"payments"})))),
+    Case("has_lifecycle", P, "config-lifecycle-with-repo-down", chain(STALE, ev_(catalog=None, lifecycle="production"))),
+    Case("owner_is_known_team", P, "config-owner-with-repo-down",
+         chain(STALE, ev_(owner_source="config"), ctx_(known_teams=frozenset({"payments-team"})))),
+    # ------------------------------------------- workload kinds (issue 8 item 3)
+    Case("has_readiness_probes", NA, "cronjob-only", only_kind("CronJob"),
+         detail=("applies to long-running workloads", "this service runs CronJob payments-api")),
+    Case("has_liveness_probes", NA, "job-only", only_kind("Job")),
+    Case("metrics_scraped", NA, "cronjob-only", only_kind("CronJob")),
+    Case("has_pod_disruption_budget", NA, "cronjob-only", only_kind("CronJob")),
+    Case("has_autoscaler", NA, "bare-pod", only_kind("Pod", replicas=1)),
+    Case("has_readiness_probes", F, "rollout", chain(only_kind("Rollout"), app(readiness_probe=False)), detail=("lacks a readiness probe",)),
+    Case("has_readiness_probes", P, "cronjob-beside-deployment",
+         add_workload(kind="CronJob", name="payments-report", replicas=None,
+                      containers=[Container("report", "r:1", readiness_probe=False, liveness_probe=False)])),
+    Case("has_resource_requests", F, "cronjob-counts",
+         chain(drop_objects("HorizontalPodAutoscaler"), add_workload(
+             kind="CronJob", name="payments-report", replicas=None,
+             containers=[Container("report", "r:1", False, False, memory_request="64Mi")])),
+         detail=("payments-report/report (cpu)",)),
+    Case("runs_multiple_replicas", F, "bare-pod", chain(drop_objects("HorizontalPodAutoscaler"), only_kind("Pod", replicas=1)),
+         detail=("bare Pod (never rescheduled)",)),
+    Case("runs_multiple_replicas", NA, "job-only", only_kind("Job")),
+    Case("runs_multiple_replicas", F, "defaulted-replicas",
+         chain(drop_objects("HorizontalPodAutoscaler"), prod(replicas=1, replicas_defaulted=True)),
+         detail=("replicas (unset, Kubernetes' default) 1",)),
+    # Init containers count for resources, image pinning and user; never for probes.
+    Case("has_resource_requests", F, "init-container", init(cpu_request=None, memory_request=None),
+         detail=("1 of 2 containers, counting init containers, lacks requests: migrate (cpu, memory)",)),
+    Case("has_resource_limits", F, "init-container", init(memory_limit=None),
+         detail=("counting init containers", "migrate (memory)")),
+    Case("runs_as_non_root", F, "init-container", init(run_as_non_root=False),
+         detail=("1 of 2 containers, counting init containers, may run as root: migrate (runAsNonRoot: false)",)),
+    Case("no_latest_image_tags", F, "init-container", init(image="busybox"), detail=("migrate (busybox)",)),
+    Case("has_readiness_probes", P, "init-without-probe", init(readiness_probe=False), detail=("the only container has",)),
     Case("no_latest_image_tags", P, "default", same),
     Case("no_latest_image_tags", P, "digest", app(image="ghcr.io/acme/payments-api@sha256:" + "a" * 64)),
     Case("no_latest_image_tags", P, "registry-port", app(image="localhost:5000/payments:1.0")),

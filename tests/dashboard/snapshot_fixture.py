@@ -187,6 +187,7 @@ def _services(n: int, n_teams: int) -> pd.DataFrame:
             "type": np.where(idx % 8 == 6, "library", "service"),
             "repo_error": None,
             "codeowners": "@acme/" + team.astype(object),
+            "identity_detail": None,
         }
     )
 
@@ -396,6 +397,9 @@ def _workloads(services: pd.DataFrame, k: int) -> pd.DataFrame:
             "replicas": (np.arange(n) % 3) + 1,
             "containers": (np.arange(n) % 2) + 1,
             "images": "registry.acme.io/" + svc["service"].to_numpy() + ":1." + str(k),
+            "repo": None,
+            "file": None,
+            "also_in": None,
         }
     )
     n_orphans = max(3, len(services) // 100) - (1 if k >= 2 else 0)
@@ -412,6 +416,9 @@ def _workloads(services: pd.DataFrame, k: int) -> pd.DataFrame:
             "replicas": 1,
             "containers": 1,
             "images": "registry.acme.io/legacy:latest",
+            "repo": None,
+            "file": None,
+            "also_in": None,
         }
     )
     # Declared in a repo but never seen in a cluster: not an orphan workload.

@@ -10,10 +10,16 @@ It serves an organisation built from real git repositories made in the test:
 * git smart HTTP, by running `git http-backend` as a CGI program, behind the
   `Authorization: Basic x-access-token:<token>` header GitHub accepts.
 
-Faults are injected per path: 500, 502, 403 secondary limit with
+Faults are injected per path (API and git): 500, 502, 403 secondary limit with
 `retry-after`, 429, primary limit exhausted, slow responses, truncated JSON,
 and repositories that vanish after the inventory listed them. Every request is
 recorded in `hits`, so tests can count what the client really sent.
+
+An exhausted REST budget answers 403; an exhausted GraphQL budget answers
+HTTP 200 with an error, as GitHub does, in the form `graphql_limit_form`
+names: "RATE_LIMITED" (older servers, with `x-ratelimit-remaining: 0`) or
+"RATE_LIMIT" (github.com now: `"code": "graphql_rate_limit"`, and no
+rate-limit headers, so only the body says the budget is spent).
 """
 
 from __future__ import annotations
@@ -122,6 +128,7 @@ class Hit:
     counted: bool  # charged against the primary rate limit
     operation: str | None = None  # GraphQL operation name
     authorization: str | None = None  # the scheme only ("token", "Basic", "Bearer"), never the credential
+    size: int = 0  # response body bytes (git requests): what a fetch transferred
 
 
 class FakeGitHub:
@@ -142,6 +149,7 @@ class FakeGitHub:
         self.app_id = app_id
         self.app_public_key = app_public_key
         self.minted: list[str] = []
+        self.graphql_limit_form = "RATE_LIMITED"  # or "RATE_LIMIT": how an exhausted GraphQL budget answers
         self._lock = threading.Lock()
         self._heads: dict[tuple[str, str], tuple[tuple, tuple[str, dt.datetime]]] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -379,6 +387,17 @@ class _Handler(BaseHTTPRequestHandler):
 
         fault = fake._take_fault(target)
         if fault is not None:
+            if fault.kind in ("echo-401", "echo-500"):
+                # A proxy or an Enterprise error page that repeats the request's headers back.
+                status = int(fault.kind.split("-")[1])
+                hit(status)
+                auth = self.headers.get("Authorization", "")
+                if graphql:
+                    self._json(status, {"message": f"Unauthorized request (Authorization: {auth})"}, resource)
+                else:
+                    page = f"<html><body><h1>{status}</h1><pre>Authorization: {auth}</pre></body></html>"
+                    self._send(status, page.encode(), {"Content-Type": "text/html"})
+                return
             if fault.kind in ("500", "502"):
                 hit(int(fault.kind))
                 self._json(int(fault.kind), {"message": "Server Error"}, resource)
@@ -406,6 +425,16 @@ class _Handler(BaseHTTPRequestHandler):
             if fake.reset_at[resource] <= now:
                 fake.reset_at[resource] = now + fake.reset_in
             exhausted = fake.remaining[resource] <= 0
+        if exhausted and graphql:
+            hit(200)
+            if fake.graphql_limit_form == "RATE_LIMIT":
+                error = {"type": "RATE_LIMIT", "code": "graphql_rate_limit",
+                         "message": "API rate limit already exceeded for installation ID 1."}
+                self._send(200, json.dumps({"errors": [error]}).encode(), {"Content-Type": "application/json"})
+            else:
+                error = {"type": "RATE_LIMITED", "message": "API rate limit exceeded for installation ID 1."}
+                self._json(200, {"errors": [error]}, resource)
+            return
         if exhausted:
             hit(403)
             self._json(403, {"message": "API rate limit exceeded for installation ID 1."}, resource)
@@ -503,6 +532,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "protection_url": f"{api}/branches/{quote(branch, safe='')}/protection",
                 "_links": {"self": f"{api}/branches/{quote(branch, safe='')}"},
             }, {}
+        m = re.fullmatch(rf"{API}/repos/([^/]+)/([^/]+)", path)
+        if m:
+            repo = fake._repo(m.group(1), m.group(2))
+            if repo is None:
+                return not_found
+            api = f"{fake.base_url}/repos/{repo.owner}/{repo.name}"
+            return 200, {"id": 1, "name": repo.name, "full_name": f"{repo.owner}/{repo.name}", "url": api,
+                         "archived": repo.archived, "default_branch": repo.default_branch}, {}
         m = re.fullmatch(rf"{API}/repos/([^/]+)/([^/]+)/actions/runs", path)
         if m:
             repo = fake._repo(m.group(1), m.group(2))
@@ -639,9 +676,14 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         scheme, cred = self._auth()
 
-        def hit(status: int) -> None:
-            fake._record(Hit(method, self.path, status, "git", False, None, scheme))
+        def hit(status: int, size: int = 0) -> None:
+            fake._record(Hit(method, self.path, status, "git", False, None, scheme, size))
 
+        fault = fake._take_fault(self.path)
+        if fault is not None and fault.kind in ("500", "502"):
+            hit(int(fault.kind))
+            self._send(int(fault.kind), b"Server Error\n", {"Content-Type": "text/plain"})
+            return
         m = re.fullmatch(r"/([^/]+)/([^/]+?)\.git(/.*)", path)
         repo = fake._repo(m.group(1), m.group(2)) if m else None
         if repo is None:
@@ -682,7 +724,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status = int(value.strip().split()[0])
             elif key:
                 headers[key.strip()] = value.strip()
-        hit(status)
+        hit(status, len(payload))
         self._send(status, payload, headers)
 
 

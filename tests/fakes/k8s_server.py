@@ -41,13 +41,15 @@ PLURALS = {
     "Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets",
     "ReplicaSet": "replicasets", "Service": "services", "PodDisruptionBudget": "poddisruptionbudgets",
     "HorizontalPodAutoscaler": "horizontalpodautoscalers", "ServiceMonitor": "servicemonitors",
-    "PodMonitor": "podmonitors", "ExternalSecret": "externalsecrets",
+    "PodMonitor": "podmonitors", "ExternalSecret": "externalsecrets", "CronJob": "cronjobs", "Job": "jobs",
+    "Rollout": "rollouts", "Pod": "pods",
 }  # fmt: skip
 # What every API server serves whether or not objects exist: (path prefix, plural).
 BUILT_IN = {
     ("apis/apps/v1", "deployments"), ("apis/apps/v1", "statefulsets"), ("apis/apps/v1", "daemonsets"),
     ("apis/apps/v1", "replicasets"), ("api/v1", "services"), ("apis/policy/v1", "poddisruptionbudgets"),
-    ("apis/autoscaling/v2", "horizontalpodautoscalers"),
+    ("apis/autoscaling/v2", "horizontalpodautoscalers"), ("apis/batch/v1", "cronjobs"), ("apis/batch/v1", "jobs"),
+    ("api/v1", "pods"),
 }  # fmt: skip
 _ROUTE = re.compile(r"^/(api/v1|apis/[^/]+/[^/]+)(?:/namespaces/([^/]+))?/([^/]+)$")
 
@@ -160,6 +162,7 @@ class FakeKubernetes:
     slow: dict[str, float] = field(default_factory=dict)  # plural -> seconds before answering
     truncate: set[str] = field(default_factory=set)  # plural -> body cut off mid-way
     garbage: set[str] = field(default_factory=set)  # plural -> 200 with an HTML error page
+    echo: dict[str, int] = field(default_factory=dict)  # plural -> status of an error page repeating the request's headers
     unavailable: dict[str, int] = field(default_factory=dict)  # plural -> next N requests get 503
     expire_continue: int = 0  # the next N requests that carry a continue token get 410 Gone
     max_limit: int = 500  # the server's own page cap
@@ -280,6 +283,10 @@ class FakeKubernetes:
             if self.unavailable.get(plural, 0) > 0:
                 self.unavailable[plural] -= 1
                 return handler.send_json(503, _status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
+        if plural in self.echo:  # a proxy's error page that prints the request headers back
+            auth = handler.headers.get("Authorization", "")
+            return handler.send_json(self.echo[plural], _status(self.echo[plural], "InternalError",
+                                                                f"upstream rejected request with Authorization: {auth}"))
         if plural in self.garbage:
             return handler.send_body(200, b"<html><body>502 Bad Gateway (nginx)</body></html>", "text/html")
         try:
@@ -483,6 +490,33 @@ def daemonset(app: str, namespace: str = "kube-system") -> dict:
     obj = deployment(app, namespace)
     obj["kind"] = "DaemonSet"
     del obj["spec"]["replicas"]
+    return obj
+
+
+def cronjob(app: str, namespace: str = "default", *, schedule: str = "0 3 * * *") -> dict:
+    template = deployment(app, namespace)["spec"]["template"]
+    return {
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": _meta(app, namespace, {"app.kubernetes.io/name": app}, None, created="2026-11-01T10:00:00Z"),
+        "spec": {"schedule": schedule, "jobTemplate": {"spec": {"template": template}}},
+    }  # fmt: skip
+
+
+def job_of(cron: dict, run: int) -> dict:
+    """A Job the CronJob created: owned by it, so never a workload of its own."""
+    meta = cron["metadata"]
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {**_meta(f"{meta['name']}-{run}", meta["namespace"], {}, None, created="2026-11-02T03:00:00Z"),
+                     "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": meta["name"],
+                                          "controller": True}]},
+        "spec": {"template": cron["spec"]["jobTemplate"]["spec"]["template"]},
+    }  # fmt: skip
+
+
+def rollout(app: str, namespace: str = "default", *, replicas: int = 3) -> dict:
+    obj = deployment(app, namespace, replicas=replicas)
+    obj["apiVersion"], obj["kind"] = "argoproj.io/v1alpha1", "Rollout"
     return obj
 
 

@@ -98,6 +98,22 @@ def test_every_file_parses_or_raises_parse_error(row):
         assert exc.reason
 
 
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r['category']}/{r['file'][:40]}" for r in ROWS])
+def test_every_file_goes_through_the_crawler_without_a_crash(row):
+    """As the crawl reads it: routed by its real path to whichever parsers claim it
+    (Kubernetes by content, build files, Kustomize, Helm values), a problem at worst."""
+    from checks.evidence import RepoFacts
+    from pipelines.sources.repo_files import TreeEntry, extract_facts
+
+    assert CORPUS is not None
+    raw = (CORPUS / row["category"] / row["file"]).read_bytes()
+    entry = TreeEntry(row["path"], "100644", "0" * 40, len(raw))
+    facts = extract_facts(RepoFacts("corpus", "corpus"), [entry], lambda wanted: {e.path: raw for e in wanted})
+    assert facts.error is None
+    for problem in facts.problems:
+        assert problem.path == row["path"] and problem.reason
+
+
 def expect_error(category: str, prefix: str, match: str) -> None:
     with pytest.raises(ParseError, match=match):
         parse(*by_prefix(category, prefix))

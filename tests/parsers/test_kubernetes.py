@@ -235,3 +235,165 @@ def test_merge_inventories():
     merged = merge_inventories([first, second])
     assert [w.name for w in merged.workloads] == ["api"]
     assert len(merged.problems) == 1
+
+
+# ------------------------------------------------ workload kinds (issue 8 item 3)
+
+KINDS = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly-report, namespace: payments}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: report}}
+        spec:
+          containers: [{name: report, image: acme/report:1.0}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {generateName: migrate-schema-}
+spec:
+  template:
+    spec:
+      containers: [{name: migrate, image: acme/migrate:1.0}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug-shell, labels: {app: debug}}
+spec:
+  containers: [{name: shell, image: busybox}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: checkout}
+spec:
+  replicas: 4
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers: [{name: checkout, image: acme/checkout:3.1}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: cart}
+spec:
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: cart}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-agent}
+spec:
+  template:
+    spec:
+      containers: [{name: agent, image: acme/agent:1}]
+"""
+
+
+def test_every_kind_with_a_pod_template_is_a_workload():
+    inventory = parse_k8s_text(KINDS, "k8s/all.yaml")
+    got = {(w.kind, w.name): w for w in inventory.workloads}
+    assert set(got) == {
+        ("CronJob", "nightly-report"), ("Job", "migrate-schema"), ("Pod", "debug-shell"),
+        ("Rollout", "checkout"), ("DaemonSet", "node-agent"),
+    }
+    assert got[("CronJob", "nightly-report")].pod_labels == {"app": "report"}
+    assert got[("Pod", "debug-shell")].pod_labels == {"app": "debug"}  # a bare Pod is its own template
+    assert [c.image for c in got[("Rollout", "checkout")].containers] == ["acme/checkout:3.1"]
+    # Replica counts only where the kind has one; a bare Pod is one replica.
+    assert {k: w.replicas for k, w in got.items()} == {
+        ("CronJob", "nightly-report"): None, ("Job", "migrate-schema"): None, ("Pod", "debug-shell"): 1,
+        ("Rollout", "checkout"): 4, ("DaemonSet", "node-agent"): None,
+    }
+    # A Rollout that borrows a Deployment's template is not a second workload.
+    assert [(o.kind, o.name, o.spec["workload_name"]) for o in inventory.objects] == [("Rollout", "cart", "cart")]
+    assert inventory.problems == []
+
+
+def test_objects_a_controller_owns_are_not_workloads():
+    owned = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "api-7d9f-abc", "ownerReferences": [{"kind": "ReplicaSet", "name": "api-7d9f", "controller": True}]},
+        "spec": {"containers": [{"name": "api", "image": "acme/api:1"}]},
+    }
+    job = {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "report-2891", "ownerReferences": [{"kind": "CronJob", "name": "report", "controller": True}]},
+        "spec": {"template": {"spec": {"containers": [{"name": "r", "image": "acme/r:1"}]}}},
+    }
+    bare = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "one-off"},
+            "spec": {"containers": [{"name": "x", "image": "acme/x:1"}]}}
+    inventory = parse_k8s_documents([owned, job, bare], "cluster", cluster="prod")
+    assert [w.name for w in inventory.workloads] == ["one-off"]
+
+
+def test_kubernetes_defaulting_replicas_and_requests():
+    manifest = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: acme/api:1
+          resources:
+            limits: {cpu: 500m, memory: 256Mi}
+            requests: {memory: 128Mi}
+"""
+    [w] = parse_k8s_text(manifest, "d.yaml").workloads
+    assert (w.replicas, w.replicas_defaulted) == (1, True)  # the API server's default
+    [c] = w.containers
+    # A limit without a request is the request too; an explicit request is kept.
+    assert (c.cpu_request, c.memory_request) == ("500m", "128Mi")
+    [explicit] = parse_k8s_text(DEPLOYMENT, "d.yaml").workloads
+    assert (explicit.replicas, explicit.replicas_defaulted) == (3, False)
+
+
+def test_gitops_objects_are_recorded_never_workloads():
+    text = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: guestbook, namespace: argocd}
+spec:
+  project: default
+  source: {repoURL: https://github.com/acme/apps.git, path: guestbook, targetRevision: HEAD}
+  destination: {server: https://kubernetes.default.svc, namespace: guestbook}
+  syncPolicy: {automated: {prune: true, selfHeal: true}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  sourceRef: {kind: GitRepository, name: flux-system}
+  path: ./apps/production
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo}
+spec:
+  chart: {spec: {chart: podinfo, version: "6.x", sourceRef: {kind: HelmRepository, name: podinfo}}}
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [deployment.yaml]
+"""
+    inventory = parse_k8s_text(text, "clusters/prod/apps.yaml")
+    assert inventory.workloads == []
+    objects = {o.kind: o.spec for o in inventory.objects}
+    assert set(objects) == {"Application", "Kustomization", "HelmRelease"}  # not kustomize's own file
+    assert objects["Application"]["path"] == "guestbook" and objects["Application"]["self_heal"] is True
+    assert objects["Kustomization"]["path"] == "./apps/production"
+    assert (objects["HelmRelease"]["chart"], objects["HelmRelease"]["version"]) == ("podinfo", "6.x")
+
+
+def test_durations_and_settings_of_a_secret_are_not_secrets():
+    from pipelines.parsers.kubernetes import looks_like_secret_name
+
+    # From bank-of-anthos: TOKEN_EXPIRY_SECONDS is a number of seconds, not a token.
+    assert not looks_like_secret_name("TOKEN_EXPIRY_SECONDS")
+    assert not looks_like_secret_name("JWT_SECRET_ALGORITHM")
+    assert looks_like_secret_name("JWT_SECRET") and looks_like_secret_name("GITHUB_TOKEN")

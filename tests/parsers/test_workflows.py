@@ -91,3 +91,16 @@ def test_fragments_without_jobs_or_on_are_not_workflows():
 def test_malformed_jobs_and_steps_are_skipped():
     text = "on: push\njobs:\n  a: just-text\n  b:\n    steps: not-a-list\n  c:\n    steps: [oops, {uses: x/y@v1}]\n"
     assert [r.uses for r in parse_workflow(text, "w.yml").refs] == ["x/y@v1"]
+
+
+def test_push_ref_filters_are_kept_as_written():
+    text = (
+        "on:\n  push:\n    branches-ignore: ['dependabot/**']\n    tags: ['v*']\n    tags-ignore: ['v0.*']\n"
+        "jobs: {build: {runs-on: ubuntu-latest, steps: [{run: make}]}}\n"
+    )
+    workflow = parse_workflow(text, ".github/workflows/release.yml")
+    assert workflow.branches is None
+    assert workflow.branches_ignore == ["dependabot/**"]
+    assert workflow.push_tags == ["v*", "!v0.*"]
+    plain = parse_workflow("on: push\njobs: {a: {runs-on: x, steps: []}}\n", "w.yml")
+    assert (plain.branches, plain.branches_ignore, plain.push_tags) == (None, None, None)

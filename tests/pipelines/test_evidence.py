@@ -32,14 +32,15 @@ def test_workloads_join_by_label_precedence_and_orphans_are_kept():
     ]
     crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=workloads))
     records = [record("svc-a"), record("svc-b"), record("svc-c")]
-    evidence = build_evidence(records, {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    evidence = build_evidence(records, {}, index_clusters([crawl], records), {}, dt.date(2026, 1, 1))
     assert [[w.name for w in e.cluster_workloads] for e in evidence] == [["a"], ["b"], ["c"]]
-    assert [w.name for w, _ in orphan_workloads([crawl], records)] == ["stray"]
+    assert [w.name for w, _ in orphan_workloads(index_clusters([crawl], records))] == ["stray"]
 
 
 def test_kubernetes_id_annotation_overrides_the_service_name():
     crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=[wl("x", "ns", {"backstage.io/kubernetes-id": "legacy-name"})]))
-    [ev] = build_evidence([record("new-name", {"backstage.io/kubernetes-id": "legacy-name"})], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    records = [record("new-name", {"backstage.io/kubernetes-id": "legacy-name"})]
+    [ev] = build_evidence(records, {}, index_clusters([crawl], records), {}, dt.date(2026, 1, 1))
     assert [w.name for w in ev.cluster_workloads] == ["x"]
 
 
@@ -54,14 +55,16 @@ def test_central_monitors_reach_only_the_namespaces_they_select():
         ],
     )
     crawl = ClusterCrawl("prod", "production", inv)
-    a, b = build_evidence([record("svc-a"), record("svc-b")], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    records = [record("svc-a"), record("svc-b")]
+    a, b = build_evidence(records, {}, index_clusters([crawl], records), {}, dt.date(2026, 1, 1))
     assert sorted(o.name for o in a.cluster_objects) == ["central-a", "central-any"]
     assert sorted(o.name for o in b.cluster_objects) == ["central-any", "own-ns"]
 
 
 def test_a_failed_cluster_leaves_workloads_unknown_not_empty():
     crawl = ClusterCrawl("prod", "production", K8sInventory(), error="connection refused")
-    [ev] = build_evidence([record("svc")], {}, index_clusters([crawl]), {}, dt.date(2026, 1, 1))
+    records = [record("svc")]
+    [ev] = build_evidence(records, {}, index_clusters([crawl], records), {}, dt.date(2026, 1, 1))
     assert ev.cluster_workloads is None
     assert ev.cluster_errors == ["prod: connection refused"]
 
@@ -80,6 +83,26 @@ def test_kinds_a_cluster_could_not_list_reach_the_services_running_there():
     prod = K8sInventory(workloads=[wl("a", "team-a", {"app": "svc-a"})], unreadable={"HorizontalPodAutoscaler": "forbidden (403)"})
     other = K8sInventory(workloads=[Workload("Deployment", "b", "ns", {}, {"app": "svc-b"}, {}, 2, [], cluster="dev")])
     crawls = [ClusterCrawl("prod", "production", prod), ClusterCrawl("dev", "development", other)]
-    a, b = build_evidence([record("svc-a"), record("svc-b")], {}, index_clusters(crawls), {}, dt.date(2026, 1, 1))
+    records = [record("svc-a"), record("svc-b")]
+    a, b = build_evidence(records, {}, index_clusters(crawls, records), {}, dt.date(2026, 1, 1))
     assert a.cluster_unreadable == {"HorizontalPodAutoscaler": "prod: forbidden (403)"}
     assert b.cluster_unreadable == {}
+
+
+def test_cluster_workloads_join_by_name_then_image_when_no_label_names_a_service():
+    from checks.evidence import Container
+
+    by_name = wl("checkout", "shop", {"app": "legacy-label"})
+    by_image = Workload("Deployment", "web-7", "shop", {}, {}, {}, 2,
+                        [Container("c", "gcr.io/acme/frontend:v1.2@sha256:abc", True, True)], cluster="prod")
+    job = Workload("CronJob", "nightly", "shop", {}, {"app": "reports"}, {}, None,
+                   [Container("c", "acme/reports:1", False, False)], cluster="prod")
+    crawl = ClusterCrawl("prod", "production", K8sInventory(workloads=[by_name, by_image, job]))
+    records = [record("checkout"), record("frontend"), record("reports")]
+    index = index_clusters([crawl], records)
+    assert {s: [(w.name, rule) for w, rule in v] for s, v in index.by_service.items()} == {
+        "checkout": [("checkout", "workload name")],
+        "frontend": [("web-7", "image")],
+        "reports": [("nightly", "label app")],
+    }
+    assert orphan_workloads(index) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from pipelines import delivery as dlv
@@ -138,3 +139,28 @@ def test_deploy_workflow_runs_count_when_there_are_no_github_deployments(github,
     # The run finished 2 h + 5 s + 595 s after the commit: lead time 2 h 10 min.
     assert row["lead_time_p50_hours"] == pytest.approx(2 + 600 / 3600)
     assert row["deployments_30d"] == 2
+
+
+def test_a_deploy_from_a_release_branch_gets_its_lead_time(github, tmp_path):
+    """The deployed commit exists only on release/1.x: the mirror fetches release branches too."""
+    repo = init(tmp_path / "shop")
+    base = commit(repo, {"README.md": "# shop"}, when=deployed(20))
+    first = deployed(10)
+    commit(repo, {"app.py": "v1\n"}, when=first - dt.timedelta(hours=3))
+    from tests.gitrepo import git
+
+    git(repo, "checkout", "-q", "-b", "release/1.x", base)
+    fix = commit(repo, {"app.py": "hotfix\n"}, when=deployed(5) - dt.timedelta(hours=7))
+    git(repo, "checkout", "-q", "main")
+    deployments = [
+        FakeDeployment(1, base, "production", deployed(15), [("SUCCESS", deployed(15))]),
+        FakeDeployment(2, fix, "production", deployed(5), [("SUCCESS", deployed(5))]),
+    ]
+    github.add_repo("shop", repo, deployments=deployments)
+    crawls, _ = crawl(make_source(github, tmp_path / "state"))
+    row = metrics(crawls, tmp_path)
+    assert row["deployments_30d"] == 2
+    assert row["lead_time_p50_hours"] == pytest.approx(7.0)  # the hotfix, 7 h before its deploy
+    # Without the release branch in the mirror the deployed commit is unknown: no lead time at all.
+    without, _ = crawl(make_source(github, tmp_path / "state-default-only", release_branches=[]))
+    assert pd.isna(metrics(without, tmp_path)["lead_time_p50_hours"])

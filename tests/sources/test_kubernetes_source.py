@@ -21,7 +21,10 @@ from pipelines.stages import cluster_status, crawl_clusters
 from tests.fakes.k8s_server import (
     FakeKubernetes,
     closed_port,
+    cronjob,
     deployment,
+    job_of,
+    rollout,
     external_secret,
     replica_set,
     sample_cluster,
@@ -361,6 +364,13 @@ UNTIL = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 PROD = frozenset({"production", "prod"})
 
 
+def _join(*services):
+    from pipelines.evidence import JoinIndex
+    from pipelines.identity import ServiceRecord
+
+    return JoinIndex(ServiceRecord(s, None, "", "config", None, None) for s in services)
+
+
 def test_rollouts_become_deploys_only_in_production_and_once_per_sha():
     prod_eu = _crawl(
         "production",
@@ -378,13 +388,13 @@ def test_rollouts_become_deploys_only_in_production_and_once_per_sha():
                                             created="2026-11-26T09:00:00Z"))
     failed = _crawl("production", replica_set("payments", "payments", 8, "r/payments:sha-8888888e",
                                               created="2026-11-26T09:00:00Z"), error="down")
-    deploys = rollout_deploys([prod_eu, prod_us, staging, failed], {"payments": "payments", "checkout": "checkout"},
+    deploys = rollout_deploys([prod_eu, prod_us, staging, failed], _join("payments", "checkout"),
                               RolloutDeploys(), PROD, UNTIL)
     assert deploys == [
         Deploy("payments", "1a2b3c4", dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), "replicaset"),
         Deploy("payments", "3f2a9c1", dt.datetime(2026, 11, 24, 14, tzinfo=dt.UTC), "replicaset"),  # prod-us first
     ]
-    assert rollout_deploys([prod_eu], {"payments": "payments"}, RolloutDeploys(enabled=False), PROD, UNTIL) == []
+    assert rollout_deploys([prod_eu], _join("payments"), RolloutDeploys(enabled=False), PROD, UNTIL) == []
 
 
 def test_ci_events_beat_rollouts_which_beat_tags():
@@ -418,7 +428,8 @@ def test_the_rbac_manifest_grants_get_and_list_on_exactly_what_the_source_reads(
 
 @pytest.mark.parametrize(
     "fault",
-    ["forbidden", "slow", "truncate", "garbage", "expired", "unauthorized", "down", "not-kubernetes"],
+    ["forbidden", "slow", "truncate", "garbage", "expired", "unauthorized", "down", "not-kubernetes",
+     "echo-500", "echo-403"],
 )
 def test_no_failure_records_the_token(fault):
     server = sample_cluster(FakeKubernetes(tokens={TOKEN}))
@@ -437,6 +448,8 @@ def test_no_failure_records_the_token(fault):
         server.tokens = {"another"}
     elif fault == "not-kubernetes":
         server.uninstall("apps/v1", "deployments")
+    elif fault.startswith("echo-"):  # an error body that repeats the Authorization header
+        server.echo = {"deployments": int(fault.split("-")[1]), "horizontalpodautoscalers": int(fault.split("-")[1])}
     with server:
         url = server.url if fault != "down" else f"https://127.0.0.1:{closed_port()}"
         result = source_for(url, token=token, page_size=1, request_timeout=0.3).crawl()
@@ -479,3 +492,21 @@ def test_an_explicit_sha_marker_accepts_an_all_digit_short_sha():
     assert conventions.sha_in("sha-1234567") == "1234567"
     assert conventions.sha_in("1234567") is None
     assert conventions.sha_in("1.4.2-1234567") is None
+
+
+def test_cronjobs_jobs_and_rollouts_are_workloads_and_owned_jobs_are_not(k8s):
+    nightly = cronjob("nightly-report", "shop")
+    k8s.add(nightly, job_of(nightly, 1), job_of(nightly, 2), rollout("checkout", "shop"))
+    k8s.install("argoproj.io/v1alpha1", "rollouts")
+    crawl = source_for(k8s.url).crawl()
+    kinds = {(w.kind, w.name) for w in crawl.inventory.workloads}
+    assert {("CronJob", "nightly-report"), ("Rollout", "checkout")} <= kinds
+    assert not any(k == "Job" for k, _ in kinds)  # the CronJob's runs are its children
+    assert crawl.partial == []
+
+
+def test_a_cluster_without_argo_rollouts_is_not_partial(k8s):
+    crawl = source_for(k8s.url).crawl()
+    assert crawl.error is None and crawl.partial == []
+    assert k8s.requests_for("rollouts")  # asked, answered 404: the CRD is simply not installed
+    assert not any("rollouts" in p.reason for p in crawl.inventory.problems)
