@@ -89,11 +89,11 @@ def main() -> None:
     ingest, first, later = f["ingest_deployments"], f["first_run"], f["later_run"]
     print(f"## ingest and run with {DEPLOYMENTS + INCIDENTS:,} events (100-repo organisation, "
           f"{f['file_mib']:.0f} MiB of deployment lines)")
-    print(f"  run before any event is ingested    : {f['baseline']['seconds']:7.1f} s  "
+    print(f"  {'run before any event is ingested':<36}: {f['baseline']['seconds']:7.1f} s  "
           f"{f['baseline']['peak_rss_mib']:7,.0f} MiB")
-    print(f"  ingest {DEPLOYMENTS:,} deployments     : {ingest['seconds']:7.1f} s  {ingest['peak_rss_mib']:7,.0f} MiB "
+    print(f"  {f'ingest {DEPLOYMENTS:,} deployments':<36}: {ingest['seconds']:7.1f} s  {ingest['peak_rss_mib']:7,.0f} MiB "
           f"{t.below('peak RSS of the ingest', ingest['peak_rss_mib'], RSS_TARGET_MIB, 'MiB')}")
-    print(f"  ingest {INCIDENTS:,} incidents          : {f['ingest_incidents']['seconds']:7.1f} s  "
+    print(f"  {f'ingest {INCIDENTS:,} incidents':<36}: {f['ingest_incidents']['seconds']:7.1f} s  "
           f"{f['ingest_incidents']['peak_rss_mib']:7,.0f} MiB")
     for name, r in (("first run after the ingest", first), ("a later run", later)):
         print(f"  {name:<36}: {r['seconds']:7.1f} s {t.below(name, r['seconds'], RUN_TARGET_S)}  "
