@@ -9,6 +9,7 @@ Relative paths are resolved against the directory of the config file.
 from __future__ import annotations
 
 import ast
+import functools
 import datetime as dt
 import difflib
 import functools
@@ -81,6 +82,7 @@ def _level_name(name: str) -> str:
     return name
 
 
+@functools.cache
 @functools.cache
 def known_thresholds() -> dict[str, float | str | None]:
     """Every threshold key a check reads, with its default, found where the checks read it.
