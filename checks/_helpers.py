@@ -102,6 +102,23 @@ class WorkloadScope:
 def workload_scope(
     ev: ServiceEvidence, ctx: CheckContext, kinds: frozenset[str] | None = ALL_KINDS, what: str = ""
 ) -> WorkloadScope | Outcome:
+    # A dozen checks ask this of the same service in a row: remember the last
+    # answer. The memo holds the evidence and context objects themselves, so an
+    # `is` comparison can never mistake another service for this one.
+    memo = _SCOPE_MEMO.get((kinds, what))
+    if memo is not None and memo[0] is ev and memo[1] is ctx:
+        return memo[2]
+    scope = _workload_scope(ev, ctx, kinds, what)
+    _SCOPE_MEMO[(kinds, what)] = (ev, ctx, scope)
+    return scope
+
+
+_SCOPE_MEMO: dict[tuple, tuple[ServiceEvidence, CheckContext, WorkloadScope | Outcome]] = {}
+
+
+def _workload_scope(
+    ev: ServiceEvidence, ctx: CheckContext, kinds: frozenset[str] | None, what: str
+) -> WorkloadScope | Outcome:
     """Cluster workloads when a cluster reports any (production ones when there
     are), else the manifests in the repo; an Outcome when there is nothing to judge.
 

@@ -7,6 +7,8 @@ the `dora_target_tier` threshold (default "high").
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from wcmatch.glob import GLOBSTAR, globmatch
 
 from checks import dora
@@ -22,6 +24,7 @@ def _branches(ev: ServiceEvidence) -> tuple[str, ...]:
     return (ev.default_branch,) if ev.default_branch else _DEFAULT_BRANCHES
 
 
+@lru_cache(maxsize=4096)
 def _ref_matches(ref: str, pattern: str) -> bool:
     # GitHub's filter globs: `*` stops at `/`, `**` does not (docs: "Filter pattern cheat sheet").
     return globmatch(ref, pattern, flags=GLOBSTAR)

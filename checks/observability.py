@@ -37,9 +37,12 @@ def _scraped_by(w: Workload, objects: list[K8sObject]) -> str | None:
             if o.annotations.get("prometheus.io/scrape") == "true":
                 return f"Service {o.name} prometheus.io/scrape annotation"
             services.append(o)
+    if not services:
+        return None
+    monitors = [m for m in objects if m.kind == "ServiceMonitor" and monitor_reaches(m, w)]
     for svc in services:
-        for m in objects:
-            if m.kind == "ServiceMonitor" and monitor_reaches(m, w) and selects(m.spec, svc.labels, empty_matches_all=True):
+        for m in monitors:
+            if selects(m.spec, svc.labels, empty_matches_all=True):
                 return f"ServiceMonitor {m.name} via Service {svc.name}"
     return None
 

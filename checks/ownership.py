@@ -96,9 +96,14 @@ def _slugs(teams: frozenset[str]) -> frozenset[str]:
     return frozenset(team_slug(t) for t in teams)
 
 
+@lru_cache(maxsize=64)
+def _by_slug(teams: frozenset[str]) -> dict[str, str]:
+    return {team_slug(t): t for t in teams}
+
+
 def _suggestion(ev: ServiceEvidence, ctx: CheckContext) -> str:
     """CODEOWNERS often names the real team when the catalog owner is stale."""
-    known = {team_slug(t): t for t in ctx.known_teams}
+    known = _by_slug(ctx.known_teams)
     for owner in ev.codeowners_owners or ():
         if (slug := team_slug(owner)) in known and known[slug] != ev.team:
             return f"; CODEOWNERS suggests `{known[slug]}`"
