@@ -69,3 +69,12 @@ def private_org(small_org_files, tmp_path) -> ScoredOrg:
     result = run_job(config)
     assert result.success
     return ScoredOrg(tmp_path, config, summary, result)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_streamlit_magic():
+    """As .streamlit/config.toml says, whatever directory a test runs from: magic makes
+    Streamlit ast.parse each page, which races other threads on CPython 3.11 (gh-106905)."""
+    import streamlit.config
+
+    streamlit.config.set_option("runner.magicEnabled", False)
