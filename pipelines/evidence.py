@@ -25,9 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checks._helpers import JOIN_LABELS
-from checks.evidence import DeliveryMetrics, K8sObject, RepoFacts, ServiceEvidence, Workload
+from checks.evidence import DeliveryMetrics, K8sObject, ServiceEvidence, Workload
 from pipelines import parsers
 from pipelines.discovery import image_name
+from pipelines.facts import RepoFacts
 from pipelines.identity import ServiceRecord
 from pipelines.sources.base import ClusterCrawl
 

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import re
 
-from checks.evidence import Container, K8sInventory, K8sObject, Problem, Workload
+from checks.evidence import Container, K8sObject, Problem, Workload
+from pipelines.facts import K8sInventory
 from pipelines.parsers._text import check_text, load_json, scalar_str
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml_documents

@@ -30,7 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.evidence import Problem, RepoFacts, Tag
+from checks.evidence import Problem
+from pipelines.facts import RepoFacts, Tag
 from pipelines.sources.base import CommitHistory, RepoCrawl
 from pipelines.sources.repo_files import NOT_IN_CLONE, TreeEntry, extract_facts
 
@@ -41,7 +42,13 @@ GIT_TIMEOUT_S = 60
 # keyed by a digest of their source, so changing any of them (a parser, a new
 # field) makes the next crawl read the repositories again, with no version to
 # bump by hand.
-FACT_CODE = ("pipelines.parsers", "pipelines.sources.repo_files", "pipelines.sources.local_git", "checks.evidence")
+FACT_CODE = (
+    "pipelines.parsers",
+    "pipelines.sources.repo_files",
+    "pipelines.sources.local_git",
+    "pipelines.facts",
+    "checks.evidence",
+)
 # Libraries that parse for us: an upgrade can change the facts as much as our own code.
 FACT_LIBRARIES = ("PyYAML", "codeowners")
 

@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.evidence import HelmValues, Problem, RepoFacts, UnreadableFile, Workload
+from checks.evidence import HelmValues, Problem, UnreadableFile, Workload
 from pipelines import parsers
+from pipelines.facts import RepoFacts
 from pipelines.parsers import ParseError
 
 MAX_FILE_BYTES = 1_000_000  # config files beyond this are not config files

@@ -102,7 +102,7 @@ def test_every_file_parses_or_raises_parse_error(row):
 def test_every_file_goes_through_the_crawler_without_a_crash(row):
     """As the crawl reads it: routed by its real path to whichever parsers claim it
     (Kubernetes by content, build files, Kustomize, Helm values), a problem at worst."""
-    from checks.evidence import RepoFacts
+    from pipelines.facts import RepoFacts
     from pipelines.sources.repo_files import TreeEntry, extract_facts
 
     assert CORPUS is not None

@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from checks.evidence import K8sInventory, K8sObject, RepoFacts, Workload
+from checks.evidence import K8sObject, Workload
 from pipelines.evidence import build_evidence, index_clusters, orphan_workloads
+from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.identity import ServiceRecord
 from pipelines.sources.base import ClusterCrawl
 
