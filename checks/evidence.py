@@ -152,6 +152,15 @@ class HelmValues:
     variants: list[str] = field(default_factory=list)  # values-<env>.yaml files beside it
 
 
+# What a literal env value looks like, kept instead of the value (checks.security
+# judges which are secrets): a flag as programs read one (true/false, yes/no,
+# on/off, y/n, 0/1), only a substitution (`$(VAR)` expanded by Kubernetes, a
+# `${VAR}` or `{{ ... }}` template placeholder), or any other text.
+ENV_SWITCH = "switch"
+ENV_PLACEHOLDER = "placeholder"
+ENV_TEXT = "text"
+
+
 @dataclass(slots=True)
 class Container:
     name: str
@@ -164,8 +173,9 @@ class Container:
     memory_limit: str | None = None
     run_as_non_root: bool | None = None  # container securityContext, None when unset
     run_as_user: int | None = None
-    # names of env vars whose literal `value` looks like a secret (never the value itself)
-    literal_secret_env: list[str] = field(default_factory=list)
+    # Env vars with a literal `value`: name -> the value's form (ENV_TEXT, ENV_SWITCH,
+    # ENV_PLACEHOLDER), never the value itself, which may be a secret.
+    literal_env: dict[str, str] = field(default_factory=dict)
     secret_refs: list[str] = field(default_factory=list)  # Secret names referenced (secretKeyRef/envFrom)
     init: bool = False
 

@@ -15,6 +15,9 @@ import pytest
 
 from checks.catalogue import all_checks
 from checks.evidence import (
+    ENV_PLACEHOLDER as PLACEHOLDER,
+    ENV_SWITCH as SWITCH,
+    ENV_TEXT as TEXT,
     Container,
     DependencyManifest,
     HelmChart,
@@ -626,15 +629,25 @@ CASES = [
     # --------------------------------------------------------------- security
     Case("no_literal_secrets", P, "default", same),
     Case(
-        "no_literal_secrets", F, "env-value", app(literal_secret_env=["DB_PASSWORD", "API_TOKEN"]),
-        detail=("payments-api/app DB_PASSWORD in prod-eu", "API_TOKEN"), remedy=("Rotate", "DB_PASSWORD, API_TOKEN"),
-        snippet=("secretKeyRef",),
+        "no_literal_secrets", F, "env-value", app(literal_env={"DB_PASSWORD": TEXT, "API_TOKEN": TEXT, "LOG_LEVEL": TEXT}),
+        detail=("2 env vars with literal secret values", "payments-api/app DB_PASSWORD in prod-eu", "API_TOKEN"),
+        remedy=("Rotate", "DB_PASSWORD, API_TOKEN"), snippet=("name: DB_PASSWORD", "secretKeyRef", "key: db-password"),
     ),
     Case(
         "no_literal_secrets", F, "only-in-git",
-        lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", True, True, literal_secret_env=["STRIPE_KEY"])])]), ctx),
-        detail=("STRIPE_KEY in chart/rendered.yaml",),
+        lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", True, True, literal_env={"STRIPE_API_KEY": TEXT})])]), ctx),
+        detail=("STRIPE_API_KEY in chart/rendered.yaml",),
     ),
+    Case("no_literal_secrets", F, "secret-key-pair", app(literal_env={"JWT_SIGNING_KEY": TEXT}), detail=("1 env var", "JWT_SIGNING_KEY")),
+    # Settings about a secret, pointers to one, flags and placeholders are not secrets.
+    Case(
+        "no_literal_secrets", P, "settings-of-a-secret",
+        app(literal_env={"TOKEN_EXPIRY_SECONDS": TEXT, "JWT_SECRET_ALGORITHM": TEXT, "PASSWORD_FILE": TEXT, "API_KEYS": TEXT}),
+        detail=("no literal secret values",),
+    ),
+    Case("no_literal_secrets", P, "switch", app(literal_env={"MYSQL_ALLOW_EMPTY_PASSWORD": SWITCH, "MYSQL_RANDOM_ROOT_PASSWORD": SWITCH})),
+    Case("no_literal_secrets", P, "placeholder", app(literal_env={"DB_PASSWORD": PLACEHOLDER})),
+    Case("no_literal_secrets", P, "not-a-secret-name", app(literal_env={"STRIPE_KEY": TEXT, "PASSPORT_NUMBER": TEXT, "BYPASS": TEXT})),
     Case("no_literal_secrets", U, "no-workloads", NO_WORKLOADS),
     Case("uses_external_secrets", P, "default", same, detail=("payments-db",)),
     Case("uses_external_secrets", P, "vault", chain(drop_objects("ExternalSecret"), prod(annotations={"vault.hashicorp.com/agent-inject": "true"}))),

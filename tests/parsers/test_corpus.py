@@ -301,7 +301,8 @@ def test_kubernetes_expectations():
     assert [(c.name, c.init) for c in sidecar_app.containers] == [("myapp", False), ("logshipper", False)]
 
     [mysql] = parse(*by_prefix("k8s-manifests", "022")).workloads
-    assert all(c.literal_secret_env == [] for c in mysql.containers)  # MYSQL_ALLOW_EMPTY_PASSWORD: "1"
+    # MYSQL_ALLOW_EMPTY_PASSWORD: "1" is a switch (tests/checks/test_check_rules.py: not a secret)
+    assert [c.literal_env for c in mysql.containers] == [{"MYSQL_ALLOW_EMPTY_PASSWORD": "switch"}, {}, {}, {}]
     assert [c.init for c in mysql.containers] == [False, False, True, True]
 
     [wordpress_db] = parse(*by_prefix("k8s-manifests", "023")).workloads

@@ -1,0 +1,107 @@
+"""The rules checks judge crawl facts by: which env vars are secrets, which
+packages are OpenTelemetry or structured logging, which files turn a dependency
+bot on. Parsers only report names, forms, packages and files; these rules live
+in checks/ next to the checks that use them, and are tested here on their own,
+on manifests as the crawl parses them, and on real files from the shared corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from checks.catalogue import CATALOGUE
+from checks.model import Status, evaluate
+from checks.security import looks_like_secret_name
+from pipelines.parsers import parse_k8s_text
+from tests.parsers.test_corpus import CORPUS, by_prefix, parse
+
+from conftest import make_context, make_evidence
+
+# ------------------------------------------------------------------ secrets
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("DB_PASSWORD", True),
+        ("GITHUB_TOKEN", True),
+        ("JWT_SECRET", True),
+        ("API_KEY", True),
+        ("STRIPE_APIKEY", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("db-password", True),  # words, whatever the case and separator
+        ("SMTP_PASS", True),
+        ("OAUTH_CLIENT_CREDENTIALS", True),
+        # a setting about a secret, or a pointer to one (bank-of-anthos: TOKEN_EXPIRY_SECONDS)
+        ("TOKEN_EXPIRY_SECONDS", False),
+        ("JWT_SECRET_ALGORITHM", False),
+        ("PASSWORD_FILE", False),
+        ("VAULT_TOKEN_PATH", False),
+        ("SECRET_NAME", False),
+        ("API_KEY_HEADER", False),
+        ("JWKS_KEYS", False),
+        ("PASSWORD_MIN_LENGTH", False),
+        # words inside other words are not secret words
+        ("PASSPORT_NUMBER", False),
+        ("BYPASS_CACHE", False),
+        ("STRIPE_KEY", False),
+        ("", False),
+    ],
+)
+def test_secret_names(name, secret):
+    assert looks_like_secret_name(name) is secret
+
+
+def judge_env(env: str) -> tuple[Status, str]:
+    """no_literal_secrets on a Deployment with this `env:` list, as the crawl parses it from git."""
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: payments-api}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: app\n          image: acme/app:1\n          env:\n"
+        + "".join(f"            - {line}\n" for line in env.splitlines())
+    )
+    workloads = parse_k8s_text(manifest, "k8s/deploy.yaml").workloads
+    ev = replace(make_evidence(), cluster_workloads=None, repo_workloads=workloads)
+    finding = evaluate(CATALOGUE["no_literal_secrets"], ev, make_context())
+    return finding.status, finding.detail
+
+
+@pytest.mark.parametrize(
+    ("env", "status"),
+    [
+        ('{name: DB_PASSWORD, value: "hunter2"}', Status.FAIL),
+        ("{name: GITHUB_TOKEN, value: 12345}", Status.FAIL),
+        ('{name: MYSQL_ALLOW_EMPTY_PASSWORD, value: "yes"}', Status.PASS),  # a flag
+        ('{name: MYSQL_RANDOM_ROOT_PASSWORD, value: "1"}', Status.PASS),
+        ("{name: REDIS_PASSWORD, value: true}", Status.PASS),
+        ('{name: TOKEN_EXPIRY_SECONDS, value: "3600"}', Status.PASS),
+        ('{name: DB_PASSWORD, value: "$(VAULT_DB_PASSWORD)"}', Status.PASS),  # Kubernetes substitutes it
+        ('{name: DB_PASSWORD, value: "${DB_PASSWORD}"}', Status.PASS),
+        ('{name: DB_PASSWORD, value: ""}', Status.PASS),
+        ("{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}", Status.PASS),
+        ('{name: LOG_LEVEL, value: "debug"}', Status.PASS),
+    ],
+)
+def test_literal_env_values_judged_from_a_manifest(env, status):
+    verdict, detail = judge_env(env)
+    assert verdict is status, detail
+    for secret in ("hunter2", "12345"):
+        assert secret not in detail
+
+
+def test_a_name_set_twice_is_judged_by_its_literal_text():
+    status, detail = judge_env('{name: DB_PASSWORD, value: "hunter2"}\n{name: DB_PASSWORD, value: "no"}')
+    assert status is Status.FAIL and "DB_PASSWORD" in detail and "hunter2" not in detail
+
+
+# ------------------------------------------------------------------- corpus
+
+corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present next to the repository")
+
+
+@corpus
+def test_corpus_mysql_flag_is_not_a_literal_secret():
+    [mysql] = parse(*by_prefix("k8s-manifests", "022")).workloads  # MYSQL_ALLOW_EMPTY_PASSWORD: "1"
+    ev = replace(make_evidence(), cluster_workloads=None, repo_workloads=[mysql])
+    assert evaluate(CATALOGUE["no_literal_secrets"], ev, make_context()).status is Status.PASS
