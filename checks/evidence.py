@@ -137,9 +137,7 @@ class TerraformModule:
 class DependencyManifest:
     file: str
     ecosystem: str  # "python" | "node" | "go" | "maven" | "gradle"
-    packages: list[str]  # normalised package names
-    opentelemetry: list[str]  # the packages that are OpenTelemetry SDK / instrumentation
-    structured_logging: list[str]  # the packages that are structured-logging libraries
+    packages: list[str]  # normalised package names the service ships with (checks.observability classifies them)
 
 
 @dataclass(slots=True)

@@ -222,13 +222,7 @@ def make_evidence() -> ServiceEvidence:
             TerraformModule("terraform/main.tf", "local_bits", "./modules/bits", None, "local"),
         ],
         dependencies=[
-            DependencyManifest(
-                "pyproject.toml",
-                "python",
-                ["fastapi", "opentelemetry-sdk", "structlog"],
-                ["opentelemetry-sdk"],
-                ["structlog"],
-            )
+            DependencyManifest("pyproject.toml", "python", ["fastapi", "opentelemetry-sdk", "structlog"])
         ],
         dependency_bot="dependabot",
         cluster_workloads=[prod_workload(), staging_workload()],

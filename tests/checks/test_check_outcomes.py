@@ -185,7 +185,11 @@ NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
 STALE = ev_(repo_error="deferred: GitHub rate limit until 14:05 UTC (last good crawl 2026-11-30 06:00 UTC)")
 REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
 MONOREPO = ev_(path="services/payments")
-GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"], [], [])])
+def deps(file, ecosystem, *packages):
+    return ev_(dependencies=[DependencyManifest(file, ecosystem, list(packages))])
+
+
+GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"])])
 NO_MANIFESTS = ev_(dependencies=[])
 MODULE = "git::https://github.com/acme/terraform-modules.git//x?ref=v1.0.0"
 
@@ -331,21 +335,43 @@ CASES = [
         "uses_opentelemetry_sdk", P, "monorepo-workspace-root", MONOREPO, detail=("pyproject.toml",),
     ),
     Case(
-        "uses_opentelemetry_sdk", F, "not-instrumented", ev_(dependencies=[DependencyManifest("pyproject.toml", "python", ["fastapi"], [], [])]),
+        "uses_opentelemetry_sdk", F, "not-instrumented", ev_(dependencies=[DependencyManifest("pyproject.toml", "python", ["fastapi"])]),
         detail=("no OpenTelemetry package in pyproject.toml",), remedy=("opentelemetry-distro",),
     ),
     Case("uses_opentelemetry_sdk", F, "go", GO_ONLY, remedy=("go.opentelemetry.io/otel",)),
+    Case(
+        "uses_opentelemetry_sdk", P, "jvm-bridge", deps("build.gradle", "gradle", "io.micrometer:micrometer-tracing-bridge-otel"),
+        detail=("build.gradle: io.micrometer:micrometer-tracing-bridge-otel",),
+    ),
+    Case("uses_opentelemetry_sdk", P, "otlp-exporter", deps("go.mod", "go", "github.com/acme/otlp-exporter")),
+    Case(
+        "uses_opentelemetry_sdk", F, "otel-inside-a-word", deps("package.json", "node", "hotel-booking-client", "botlpad"),
+        detail=("no OpenTelemetry package in package.json",),
+    ),
     Case("uses_opentelemetry_sdk", U, "no-manifest", NO_MANIFESTS, detail=("no dependency manifest found",)),
     Case(
         "uses_opentelemetry_sdk", U, "sibling-manifest-ignored",
-        chain(MONOREPO, ev_(dependencies=[DependencyManifest("services/search/package.json", "node", ["@opentelemetry/sdk-node"], ["@opentelemetry/sdk-node"], [])])),
+        chain(MONOREPO, ev_(dependencies=[DependencyManifest("services/search/package.json", "node", ["@opentelemetry/sdk-node"])])),
     ),
     Case("uses_structured_logging", P, "default", same, detail=("structlog",)),
     Case(
-        "uses_structured_logging", F, "plain-logging", ev_(dependencies=[DependencyManifest("package.json", "node", ["express"], [], [])]),
+        "uses_structured_logging", F, "plain-logging", ev_(dependencies=[DependencyManifest("package.json", "node", ["express"])]),
         detail=("no structured-logging library in package.json",), remedy=("pino",),
     ),
     Case("uses_structured_logging", U, "go-slog-invisible", GO_ONLY, detail=("log/slog",)),
+    Case("uses_structured_logging", P, "go-sub-package", deps("go.mod", "go", "go.uber.org/zap/zapcore"), detail=("go.uber.org/zap/zapcore",)),
+    Case(
+        "uses_structured_logging", U, "go-look-alike", deps("go.mod", "go", "go.uber.org/zapper", "github.com/sirupsen/logrus-x"),
+        detail=("no logging library in go.mod",),
+    ),
+    Case("uses_structured_logging", P, "structlog-plugin", deps("requirements.txt", "python", "structlog-sentry"), detail=("structlog-sentry",)),
+    Case("uses_structured_logging", P, "node-scoped-pino", deps("package.json", "node", "@fastify/pino-pretty")),
+    Case("uses_structured_logging", P, "ecs-format", deps("package.json", "node", "@elastic/ecs-winston-format")),
+    Case(
+        "uses_structured_logging", F, "plain-log4j", deps("pom.xml", "maven", "org.apache.logging.log4j:log4j-core", "ch.qos.logback:logback-classic"),
+        detail=("no structured-logging library in pom.xml",), remedy=("logstash-logback-encoder",),
+    ),
+    Case("uses_structured_logging", P, "jvm-group", deps("pom.xml", "maven", "co.elastic.logging:logback-ecs-encoder")),
     Case("uses_structured_logging", U, "no-manifest", NO_MANIFESTS),
     Case("has_dashboards_as_code", P, "file", same, detail=("dashboards/payments-api.json",)),
     Case(

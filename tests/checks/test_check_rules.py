@@ -12,7 +12,14 @@ from dataclasses import replace
 import pytest
 
 from checks.catalogue import CATALOGUE
+from checks.evidence import DependencyManifest
 from checks.model import Status, evaluate
+from checks.observability import (
+    is_opentelemetry,
+    is_structured_logging,
+    opentelemetry_packages,
+    structured_logging_packages,
+)
 from checks.security import looks_like_secret_name
 from pipelines.parsers import parse_k8s_text
 from tests.parsers.test_corpus import CORPUS, by_prefix, parse
@@ -95,9 +102,86 @@ def test_a_name_set_twice_is_judged_by_its_literal_text():
     assert status is Status.FAIL and "DB_PASSWORD" in detail and "hunter2" not in detail
 
 
+# -------------------------------------------------------------- dependencies
+
+
+@pytest.mark.parametrize(
+    ("package", "otel"),
+    [
+        ("opentelemetry-sdk", True),
+        ("@opentelemetry/api", True),
+        ("go.opentelemetry.io/otel", True),
+        ("io.quarkus:quarkus-opentelemetry", True),
+        ("io.micrometer:micrometer-tracing-bridge-otel", True),
+        ("io.opentelemetry.javaagent:opentelemetry-javaagent", True),
+        ("github.com/acme/otlp-exporter", True),
+        ("hotel-booking", False),
+        ("express", False),
+    ],
+)
+def test_opentelemetry_packages(package, otel):
+    assert is_opentelemetry(package) is otel
+
+
+@pytest.mark.parametrize(
+    ("package", "ecosystem", "structured"),
+    [
+        ("structlog", "python", True),
+        ("python-json-logger", "python", True),
+        ("loguru", "python", True),
+        ("structlog-sentry", "python", True),
+        ("logging", "python", False),
+        ("pino", "node", True),
+        ("@fastify/pino-pretty", "node", True),
+        ("winston", "node", True),
+        ("@elastic/ecs-winston-format", "node", True),
+        ("morgan", "node", False),
+        ("debug", "node", False),
+        ("go.uber.org/zap", "go", True),
+        ("go.uber.org/zap/zapcore", "go", True),
+        ("go.uber.org/zapper", "go", False),
+        ("net.logstash.logback:logstash-logback-encoder", "maven", True),
+        ("co.elastic.logging:logback-ecs-encoder", "gradle", True),
+        ("org.apache.logging.log4j:log4j-core", "maven", False),
+        ("structlog", "go", False),  # a name counts in its own ecosystem only
+    ],
+)
+def test_structured_logging_packages(package, ecosystem, structured):
+    assert is_structured_logging(package, ecosystem) is structured
+
+
+def test_a_manifest_s_packages_are_classified_in_its_order():
+    manifest = DependencyManifest(
+        "requirements.txt", "python", ["opentelemetry-sdk", "structlog", "python-json-logger", "requests", "opentelemetry-api"]
+    )
+    assert opentelemetry_packages(manifest) == ["opentelemetry-sdk", "opentelemetry-api"]
+    assert structured_logging_packages(manifest) == ["structlog", "python-json-logger"]
+
+
 # ------------------------------------------------------------------- corpus
 
 corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present next to the repository")
+
+
+@corpus
+def test_corpus_manifests_judged():
+    def otel(prefix):
+        return opentelemetry_packages(parse(*by_prefix("dependency-manifests", prefix)))
+
+    def logging(prefix):
+        return structured_logging_packages(parse(*by_prefix("dependency-manifests", prefix)))
+
+    assert logging("013") == [] and otel("013") == []  # express: morgan and debug are not structured
+    assert logging("015") == []  # winston only in devDependencies
+    assert "@opentelemetry/instrumentation" in otel("015")
+    assert len(logging("003")) == 6 and otel("003") == []  # zap's benchmarks: six logging libraries
+    assert "@opentelemetry/sdk-node" in otel("001") and "pino" in logging("001")
+    assert "io.micrometer:micrometer-tracing-bridge-otel" in otel("020")
+    assert logging("020") == ["net.logstash.logback:logstash-logback-encoder"]
+    assert otel("005") == ["io.quarkus:quarkus-opentelemetry"]
+    assert logging("017") == ["ch.qos.logback.contrib:logback-jackson", "ch.qos.logback.contrib:logback-json-classic"]
+    assert otel("016")  # compileOnly OTel SPI
+    assert logging("019") == ["structlog", "structlog-sentry"] and otel("019") == []
 
 
 @corpus
