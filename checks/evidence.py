@@ -268,7 +268,6 @@ class ServiceEvidence:
     helm_charts: list[HelmChart] = field(default_factory=list)
     terraform_modules: list[TerraformModule] = field(default_factory=list)
     dependencies: list[DependencyManifest] = field(default_factory=list)
-    dependency_bot: str | None = None
     # Workloads in crawled clusters joined to this service by label; None when
     # cluster state is unknown (no cluster source, or a backfilled snapshot).
     cluster_workloads: list[Workload] | None = None

@@ -7,6 +7,7 @@ value: these details end up in dashboards, CI logs and exports.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from checks._helpers import (
@@ -190,6 +191,21 @@ def uses_external_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     )
 
 
+# Where each bot reads its configuration: the file being in the repository is the bot being on.
+_BOT_CONFIG_FILES = (
+    ("dependabot", frozenset({".github/dependabot.yml", ".github/dependabot.yaml"})),
+    ("renovate", frozenset({
+        "renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json",
+        ".github/renovate.json", ".github/renovate.json5", ".gitlab/renovate.json",
+    })),
+)  # fmt: skip
+
+
+def dependency_bot(files: Iterable[str]) -> str | None:
+    """The bot the repository configures ("dependabot" or "renovate"), None when neither."""
+    return next((bot for bot, names in _BOT_CONFIG_FILES if not names.isdisjoint(files)), None)
+
+
 _BOT_ECOSYSTEMS = {"python": "pip", "node": "npm", "go": "gomod", "maven": "maven", "gradle": "gradle"}
 
 
@@ -234,8 +250,8 @@ def _dependabot_snippet(ev: ServiceEvidence) -> str:
 def has_dependency_update_bot(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     if (missing := repo_unknown(ev)) is not None:
         return missing
-    if ev.dependency_bot:
-        return passed(f"{ev.dependency_bot} configured")
+    if bot := dependency_bot(ev.files):
+        return passed(f"{bot} configured")
     return failed("no Dependabot or Renovate configuration", snippet=_dependabot_snippet(ev))
 
 

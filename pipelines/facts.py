@@ -98,7 +98,6 @@ class RepoFacts:
     helm_charts: list[HelmChart] = field(default_factory=list)
     terraform_modules: list[TerraformModule] = field(default_factory=list)
     dependencies: list[DependencyManifest] = field(default_factory=list)
-    dependency_bot: str | None = None  # "dependabot" | "renovate" | None (looked, none)
     builds: list[BuildFile] = field(default_factory=list)  # Maven/Gradle modules, compose, skaffold
     manifests: K8sInventory = field(default_factory=K8sInventory)
     # Manifest files a kustomization names as patches: overlays of a workload, not workloads.

@@ -224,7 +224,6 @@ def make_evidence() -> ServiceEvidence:
         dependencies=[
             DependencyManifest("pyproject.toml", "python", ["fastapi", "opentelemetry-sdk", "structlog"])
         ],
-        dependency_bot="dependabot",
         cluster_workloads=[prod_workload(), staging_workload()],
         cluster_objects=prod_objects(),
         repo_workloads=[prod_workload(cluster=None, environment=None, file="chart/rendered.yaml")],

@@ -686,9 +686,22 @@ CASES = [
     ),
     Case("uses_external_secrets", NA, "no-secrets", app(secret_refs=[])),
     Case("uses_external_secrets", U, "no-workloads", NO_WORKLOADS),
-    Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot",)),
+    Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot configured",)),
     Case(
-        "has_dependency_update_bot", F, "none", ev_(dependency_bot=None),
+        "has_dependency_update_bot", P, "dependabot-yaml",
+        files(drop=[".github/dependabot.yml"], add=[".github/dependabot.yaml"]), detail=("dependabot configured",),
+    ),
+    *(
+        Case("has_dependency_update_bot", P, f"renovate-{name}", files(drop=[".github/dependabot.yml"], add=[name]), detail=("renovate configured",))
+        for name in ("renovate.json", ".renovaterc", ".github/renovate.json5", ".gitlab/renovate.json")
+    ),
+    Case(
+        "has_dependency_update_bot", F, "config-elsewhere",
+        files(drop=[".github/dependabot.yml"], add=["services/x/renovate.json", "docs/dependabot.yml", ".github/workflows/renovate.yml"]),
+        detail=("no Dependabot or Renovate configuration",),
+    ),
+    Case(
+        "has_dependency_update_bot", F, "none", files(drop=[".github/dependabot.yml"]),
         detail=("no Dependabot or Renovate",),
         snippet=('package-ecosystem: "pip"', 'package-ecosystem: "github-actions"', 'package-ecosystem: "docker"', 'package-ecosystem: "terraform"'),
     ),

@@ -20,9 +20,9 @@ from checks.observability import (
     opentelemetry_packages,
     structured_logging_packages,
 )
-from checks.security import looks_like_secret_name
+from checks.security import dependency_bot, looks_like_secret_name
 from pipelines.parsers import parse_k8s_text
-from tests.parsers.test_corpus import CORPUS, by_prefix, parse
+from tests.parsers.test_corpus import CORPUS, ROWS, by_prefix, parse
 
 from conftest import make_context, make_evidence
 
@@ -158,6 +158,26 @@ def test_a_manifest_s_packages_are_classified_in_its_order():
     assert structured_logging_packages(manifest) == ["structlog", "python-json-logger"]
 
 
+# ----------------------------------------------------------- dependency bot
+
+
+@pytest.mark.parametrize(
+    ("files", "bot"),
+    [
+        ({".github/dependabot.yml", "README.md"}, "dependabot"),
+        ({".github/dependabot.yaml"}, "dependabot"),
+        ({"renovate.json5"}, "renovate"),
+        ({".renovaterc"}, "renovate"),
+        ({".gitlab/renovate.json"}, "renovate"),
+        ({".github/dependabot.yml", "renovate.json"}, "dependabot"),  # both: Dependabot is named
+        ({"dependabot.yml", "sub/renovate.json", ".github/workflows/renovate.yml"}, None),
+        (set(), None),
+    ],
+)
+def test_dependency_bot_files(files, bot):
+    assert dependency_bot(frozenset(files)) == bot
+
+
 # ------------------------------------------------------------------- corpus
 
 corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present next to the repository")
@@ -189,3 +209,12 @@ def test_corpus_mysql_flag_is_not_a_literal_secret():
     [mysql] = parse(*by_prefix("k8s-manifests", "022")).workloads  # MYSQL_ALLOW_EMPTY_PASSWORD: "1"
     ev = replace(make_evidence(), cluster_workloads=None, repo_workloads=[mysql])
     assert evaluate(CATALOGUE["no_literal_secrets"], ev, make_context()).status is Status.PASS
+
+
+@corpus
+@pytest.mark.parametrize("row", [r for r in ROWS if r["category"] == "dependency-bots"], ids=lambda r: r["file"][:40])
+def test_corpus_bot_configs_turn_the_check_on(row):
+    ev = replace(make_evidence(), files=frozenset({row["path"], "README.md"}))
+    finding = evaluate(CATALOGUE["has_dependency_update_bot"], ev, make_context())
+    expected = "dependabot" if "dependabot" in row["path"] else "renovate"
+    assert (finding.status, finding.detail) == (Status.PASS, f"{expected} configured")
