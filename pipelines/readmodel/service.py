@@ -116,6 +116,8 @@ def service_report(path: str, service: str, scorecard: str, snapshot: dt.date) -
            WHERE r.snapshot = $snapshot AND r.service = $service AND r.scorecard = $scorecard""",
         snapshot=snapshot, service=service, scorecard=scorecard,
     )
+    # A column that is NULL in every row comes back as float NaN; the report (and its JSON) says null.
+    checks = checks.astype(object).where(checks.notna(), None)
     items = []
     for c in checks.itertuples(index=False):
         blocks = bool(c.applicable and not c.counts_as_pass)
