@@ -10,8 +10,10 @@ ask this module, never a list of statuses of their own (DESIGN.md "Scoring"):
 * `not_applicable` is **skipped**: neither passing nor failing, and out of
   every denominator;
 * `unknown` (data missing or stale) and `error` (the check broke) **do not
-  pass**: they block a level like a failure, and are counted apart from
-  failures so missing data never reads as a bad service;
+  pass**: they block a level like a failure. `unknown` is counted apart from
+  failures so missing data never reads as a bad service; `error` is grouped
+  with failures, since more than 5 % of them stops the run as a broken check
+  (pipelines/assets.py ERROR_SHARE_LIMIT) and the rest still need fixing;
 * a service **reaches a level** when every applicable check of that level and
   of every lower level counts as passing; the **next level** is the one above;
   a check **blocks the next level** when it is applicable, does not pass, and
