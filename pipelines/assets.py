@@ -170,15 +170,19 @@ def warehouse_snapshot(
     for w in unknown_waivers:
         context.log.warning(w["reason"])
     problems += unknown_waivers
+    adoption = stages.adoption_frame(check_results, ctx)
+    dora = stages.dora_frame(delivery_metrics, records)
     frames = {
         "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
         "problems": stages.problems_frame(problems),
         "services": stages.services_frame(records, service_evidence),
         "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records, repo_crawl.crawls),
-        "golden_path_adoption": stages.adoption_frame(service_evidence, check_results, ctx),
+        "golden_path_adoption": adoption,
+        "adoption_summary": stages.adoption_summary(adoption),
         "checks": stages.catalogue_frame(config.doc_base_url),
-        "check_results": check_results,
-        "dora": stages.dora_frame(delivery_metrics, records),
+        "check_results": stages.stored_results(check_results),
+        "dora": dora,
+        "team_dora": stages.team_dora(dora),
         **service_scores,
     }
     run = {
