@@ -181,11 +181,12 @@ def weekly(end: dt.date, weeks: int) -> list[dt.date]:
     return [end - dt.timedelta(weeks=k) for k in range(weeks, -1, -1)]
 
 
-def demo_org(root: Path, end: dt.date = END) -> Path:
-    """Generate the demo organisation under ``root``; returns its config, with one deploy log missing."""
+def demo_org(root: Path, **demo: int) -> Path:
+    """Generate the demo organisation (:data:`DEMO`, updated by ``demo``) under ``root`` for :data:`END`;
+    returns its config, with one deploy log missing."""
     from pipelines.demo.generate import generate_demo
 
-    summary = generate_demo(root / "demo", end=end, **DEMO)
+    summary = generate_demo(root / "demo", end=END, **{**DEMO, **demo})
     text = summary.config.read_text(encoding="utf-8")
     listed = "      - events/deployments.jsonl\n"
     assert listed in text, "the demo config no longer lists its deploy log where this expects it"
