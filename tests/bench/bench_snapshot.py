@@ -89,9 +89,9 @@ def build_history(root: Path, n_services: int, weeks: int, repos: int, teams: in
     config = load_config(config_path)
     dates = weekly(END, weeks)
     sources = [run_stages(config, day, today=END) for day in dates]
-    for k, day in enumerate(dates):
-        out = replicate(sources, k, n_services)
-        store(config.warehouse_path, config, config_path, out, "run" if day == END else "backfill")
+    with warehouse.connect(config.warehouse_path) as con:
+        for k, day in enumerate(dates):
+            store(con, config, config_path, replicate(sources, k, n_services), "run" if day == END else "backfill")
     return warehouse.publish(config.warehouse_path, config.serving_path)
 
 

@@ -162,15 +162,16 @@ def score_and_stage(
 
 
 def store(
-    path: Path, config: ScorecardConfig, config_path: Path, out: StageOutputs, kind: str, *, promote: bool = True,
+    con, config: ScorecardConfig, config_path: Path, out: StageOutputs, kind: str, *, promote: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Stage one snapshot, then (unless the run is to die before its checks) promote it into history."""
-    with warehouse.connect(path) as con:
-        with warehouse.transaction(con, path, "writing the snapshot"):
-            run_id, frames = score_and_stage(con, config, config_path, out, kind)
-        if promote:
-            with warehouse.transaction(con, path, "promoting the snapshot"):
-                warehouse.promote(con, run_id)
+    """Stage one snapshot into the warehouse ``con`` writes, then (unless the run is to die
+    before its checks) promote it into history."""
+    path = config.warehouse_path
+    with warehouse.transaction(con, path, "writing the snapshot"):
+        run_id, frames = score_and_stage(con, config, config_path, out, kind)
+    if promote:
+        with warehouse.transaction(con, path, "promoting the snapshot"):
+            warehouse.promote(con, run_id)
     return frames
 
 
@@ -201,13 +202,18 @@ def build_snapshot(root: Path) -> BuiltSnapshot:
     dates = weekly(END, WEEKS)
     killed = END - dt.timedelta(days=3)
     parts: dict[str, list[pd.DataFrame]] = {}
-    for day in [*dates[:-1], killed, END]:
-        out = run_stages(config, day, today=END)
-        kind = "run" if day == END else "backfill"
-        frames = store(config.warehouse_path, config, config_path, out, kind, promote=day != killed)
-        if day != killed:
-            for table, df in frames.items():
-                parts.setdefault(table, []).append(df.assign(snapshot=day))
+    # Every date's stages first, then one connection writes them all: the stages open the
+    # warehouse read-only (ingested events, a failed cluster's last good crawl), which a process
+    # holding it open to write cannot. Nothing is ingested and no cluster fails here, so no
+    # date's stages read what an earlier date wrote.
+    outputs = [run_stages(config, day, today=END) for day in [*dates[:-1], killed, END]]
+    with warehouse.connect(config.warehouse_path) as con:
+        for out in outputs:
+            kind = "run" if out.as_of == END else "backfill"
+            frames = store(con, config, config_path, out, kind, promote=out.as_of != killed)
+            if out.as_of != killed:
+                for table, df in frames.items():
+                    parts.setdefault(table, []).append(df.assign(snapshot=out.as_of))
     warehouse.publish(config.warehouse_path, config.serving_path)
     built = BuiltSnapshot(
         root=root, config=config_path, serving=config.serving_path, warehouse=config.warehouse_path,
