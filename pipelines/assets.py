@@ -14,7 +14,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from pipelines import stages, warehouse
+from pipelines import snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 
@@ -158,33 +158,14 @@ def warehouse_snapshot(
     """Write the dated snapshot into the warehouse in one transaction (replacing a re-run)."""
     config = settings.load()
     as_of = settings.as_of_date()
-    records, identity_problems = service_registry
-    ctx = config.check_context(as_of)
-    status = list(repo_crawl.source_status) + list(delivery_events.status)
-    problems = list(repo_crawl.problems) + list(delivery_events.problems) + stages.identity_problems(identity_problems)
-    if cluster_crawl is not None:
-        c_status, c_problems = stages.cluster_status(cluster_crawl)
-        status += c_status
-        problems += c_problems
-    unknown_waivers = _unknown_waivers(config, records, settings.path())
-    for w in unknown_waivers:
-        context.log.warning(w["reason"])
-    problems += unknown_waivers
-    adoption = stages.adoption_frame(check_results, ctx)
-    dora = stages.dora_frame(delivery_metrics, records)
-    frames = {
-        "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
-        "problems": stages.problems_frame(problems),
-        "services": stages.services_frame(records, service_evidence),
-        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records, repo_crawl.crawls),
-        "golden_path_adoption": adoption,
-        "adoption_summary": stages.adoption_summary(adoption),
-        "checks": stages.catalogue_frame(config.doc_base_url),
-        "check_results": stages.stored_results(check_results),
-        "dora": dora,
-        "team_dora": stages.team_dora(dora),
-        **service_scores,
-    }
+    records, _ = service_registry
+    frames = snapshot.snapshot_frames(
+        config, as_of, settings.path(), repo_crawl=repo_crawl, cluster_crawl=cluster_crawl, events=delivery_events,
+        registry=service_registry, metrics=delivery_metrics, evidence=service_evidence, results=check_results,
+        scores=service_scores,
+    )
+    for warning in snapshot.config_warnings(frames):
+        context.log.warning(warning)
     run = {
         "run_id": context.run.run_id, "snapshot": as_of, "kind": settings.kind, "started_at": _run_started(context),
         "finished_at": None, "config_file": str(settings.path()), "services": len(records),
@@ -194,7 +175,7 @@ def warehouse_snapshot(
     try:
         with warehouse.connect(path, doing="writing the snapshot") as con, \
                 warehouse.transaction(con, path, "writing the snapshot"):
-            _fill_last_success(con, frames["source_status"])
+            snapshot.fill_last_success(con, frames["source_status"])
             rows = warehouse.stage_snapshot(con, run, frames)
     except BaseException as exc:
         _record_failed_run(path, run, exc)
@@ -220,35 +201,6 @@ def _record_failed_run(path, run: dict, exc: BaseException) -> None:
             warehouse.append_run(con, row.drop(columns="snapshot"), run["snapshot"])
     except Exception:  # noqa: BLE001 - the original error is the one to report; a full disk fails this too
         return
-
-
-def _unknown_waivers(config, records, config_path) -> list[dict]:
-    """Waivers naming a service this run did not find: a problem row each (services are only known after the crawl)."""
-    known = {r.service for r in records}
-    return [
-        {"source": "config", "target": f"waivers[{i}]", "path": str(config_path),
-         "reason": f"waivers[{i}]: service {w.service!r} (check {w.check}) is not a service of this snapshot; "
-                   "the waiver has no effect: fix the name or remove the waiver"}
-        for i, w in enumerate(config.waivers) if w.service not in known
-    ]
-
-
-def _fill_last_success(con, status: pd.DataFrame) -> None:
-    """A target that failed now keeps the time of its last good crawl, for staleness."""
-    if status.empty:
-        return
-    failed = status["last_success_at"].isna()
-    if not failed.any():
-        return
-    prev = con.execute(
-        "SELECT source, target, max(last_success_at) FROM source_status WHERE last_success_at IS NOT NULL GROUP BY ALL"
-    ).fetchall()
-    last = {(s, t): at for s, t, at in prev}
-    filled = [
-        at if not pd.isna(at) else last.get((s, t))
-        for s, t, at in zip(status["source"], status["target"], status["last_success_at"], strict=True)
-    ]
-    status["last_success_at"] = pd.to_datetime(pd.Series(filled, index=status.index, dtype=object), utc=True)
 
 
 @dg.asset(group_name="publish", deps=[warehouse_snapshot])
