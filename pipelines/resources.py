@@ -25,11 +25,9 @@ def _load_cached(path: Path, stamp: int | None) -> ScorecardConfig:
 
 
 class ScorecardSettings(dg.ConfigurableResource):
-    """Which config file to use and which snapshot (as-of date) to compute."""
+    """Which config file to use. The snapshot date is the run's partition (pipelines/history.py)."""
 
     config_path: str = ""  # empty: $SCORECARD_CONFIG, else ./scorecard.yaml (read at run time)
-    as_of: str = ""  # YYYY-MM-DD; empty: today (UTC)
-    kind: str = "run"  # "run" | "backfill"
 
     def path(self) -> Path:
         return Path(self.config_path or os.environ.get("SCORECARD_CONFIG") or DEFAULT_CONFIG)
@@ -43,23 +41,6 @@ class ScorecardSettings(dg.ConfigurableResource):
         except OSError:
             stamp = None  # load_config reports the missing file
         return _load_cached(path, stamp)
-
-    def as_of_date(self) -> dt.date:
-        return parse_as_of(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Fail a launch with a bad date before anything is crawled (the CLI checks the same way).
-        self.as_of_date()
-
-    def historical(self) -> bool:
-        """A snapshot of a past day: state that only exists now (clusters) is unknown."""
-        return self.as_of_date() < dt.datetime.now(dt.UTC).date()
-
-    def crawl_point(self) -> dt.datetime | None:
-        """The moment repos are read as of: None for "now" (the branch head)."""
-        if not self.historical():
-            return None
-        return dt.datetime.combine(self.as_of_date() + dt.timedelta(days=1), dt.time(), dt.UTC)
 
 
 class AsOfError(ValueError):
@@ -137,3 +118,34 @@ class WarehouseDB(dg.ConfigurableResource):
 
     def serving(self, config: ScorecardConfig) -> Path:
         return Path(self.serving_path).resolve() if self.serving_path else config.serving_path
+
+
+class RunMemory(dg.IOManager):
+    """Hands each asset's value to the assets after it, in memory, within one run.
+
+    A scorecard run is one process (the in-process executor) and its layers
+    only mean something together: the snapshot a run stages is checked and
+    promoted by that same run. So nothing is pickled into DAGSTER_HOME (a
+    crawl of a large organisation is hundreds of MiB per date, and pickles
+    of partitions would pile up there for ever), and a run that selects an
+    asset without the assets it reads is refused with what to select.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[dg.AssetKey, object] = {}
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        self._values[context.asset_key] = obj
+
+    def load_input(self, context: dg.InputContext) -> object:
+        if context.asset_key not in self._values:
+            raise dg.Failure(
+                f"{context.asset_key.to_user_string()} was not materialised in this run; a snapshot's layers are "
+                "computed together: materialise the whole graph (or the job crawl_and_score_job)"
+            )
+        return self._values[context.asset_key]
+
+
+@dg.io_manager(description="Hands values between the assets of one run in memory (pipelines/resources.py RunMemory).")
+def run_memory_io_manager(_context) -> RunMemory:
+    return RunMemory()

@@ -1,7 +1,7 @@
 """The DuckDB warehouse: schema, staged snapshots, the run lock and atomic publishing.
 
-Every scoring run writes one dated snapshot (keyed by ``snapshot``, the as-of
-date) in two steps. :func:`stage_snapshot` writes it into the ``staging``
+Every scoring run writes one dated snapshot per date it computes (keyed by
+``snapshot``, the partition date; a backfill run computes a range) in two steps. :func:`stage_snapshot` writes it into the ``staging``
 schema with a ``runs`` row in status ``checking``; the blocking data
 invariants read it there; only then :func:`promote` moves it into history in
 one transaction (replacing an earlier snapshot of the same date) and marks the
@@ -336,20 +336,25 @@ _DATA_TABLES = [name for name in SNAPSHOT_TABLES if name != "runs"]
 def stage_snapshot(con: duckdb.DuckDBPyConnection, run: dict, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
     """Write a run's snapshot into ``staging`` with a ``checking`` runs row (inside the caller's transaction).
 
-    A run that stopped before promotion (killed, or its checks could not
-    even write their verdict) leaves a ``checking`` row; the next stage marks
-    it ``failed`` so the list of runs does not claim it is still going.
+    A run that computes several dates (a partition range) stages each in
+    turn; they are checked and promoted together. A run that stopped before
+    promotion (killed, or its checks could not even write their verdict)
+    leaves ``checking`` rows; the next run's first stage marks them
+    ``failed`` so the list of runs does not claim they are still going.
     """
     snapshot = run["snapshot"]
+    same_run = staged_run(con) == run["run_id"]
     con.execute(
         """UPDATE runs SET status = 'failed',
                   message = coalesce(message, 'the run stopped before its snapshot was checked and promoted')
-           WHERE status = 'checking'"""
+           WHERE status = 'checking' AND run_id <> ?""",
+        [run["run_id"]],
     )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING}")
     rows = {}
     for name in _DATA_TABLES:
-        con.execute(f"CREATE OR REPLACE TABLE {STAGING}.{name} ({SNAPSHOT_TABLES[name]})")
+        if not same_run:
+            con.execute(f"CREATE OR REPLACE TABLE {STAGING}.{name} ({SNAPSHOT_TABLES[name]})")
         frame = _shaped(name, snapshot, frames.get(name, pd.DataFrame()))
         _insert(con, f"{STAGING}.{name}", frame)
         rows[name] = len(frame)
@@ -381,25 +386,30 @@ def reject_run(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, status:
     )
 
 
-def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.date:
-    """Move the checked snapshot of ``run_id`` from staging into history (inside the caller's transaction)."""
+def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dt.date]:
+    """Move the checked snapshots of ``run_id`` from staging into history (inside the caller's transaction).
+
+    Returns their dates, oldest first; each replaces an earlier snapshot of its date.
+    """
     if staged_run(con) != run_id:
         raise WarehouseError(f"the staged snapshot belongs to run {staged_run(con)!r}, not {run_id!r}; run again")
-    row = con.execute("SELECT snapshot, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    if row is None or row[1] != "checking":
-        raise WarehouseError(f"run {run_id} is {row[1] if row else 'unknown'}, not awaiting promotion")
-    snapshot = row[0]
+    rows = con.execute("SELECT snapshot, status FROM runs WHERE run_id = ? ORDER BY snapshot", [run_id]).fetchall()
+    waiting = [r for r in rows if r[1] != "checking"]
+    if not rows or waiting:
+        raise WarehouseError(f"run {run_id} is {waiting[0][1] if waiting else 'unknown'}, not awaiting promotion")
+    snapshots = [r[0] for r in rows]
     for name in _DATA_TABLES:
-        con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
+        con.execute(f"DELETE FROM {name} WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?)", [run_id])
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {STAGING}.{name}")
     con.execute(
-        "UPDATE runs SET status = 'superseded', message = ? WHERE snapshot = ? AND status = 'complete'",
-        [f"replaced by run {run_id}", snapshot],
+        """UPDATE runs SET status = 'superseded', message = ?
+           WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?) AND status = 'complete'""",
+        [f"replaced by run {run_id}", run_id],
     )
     con.execute("UPDATE runs SET status = 'complete', finished_at = now() WHERE run_id = ?", [run_id])
     con.execute(f"DROP SCHEMA {STAGING} CASCADE")
     con.execute("DELETE FROM meta WHERE key = 'staged_run'")
-    return snapshot
+    return snapshots
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
