@@ -1,7 +1,10 @@
 """Typed evidence: the normalised facts that checks read.
 
 These types are plain data so that `checks/` stays pure: the crawlers in
-`pipelines/` build them, the checks only read them.
+`pipelines/` build them, the checks only read them. `ServiceEvidence` is what a
+check is given; the other types are its parts. The crawl's own records
+(`RepoFacts`, `K8sInventory`, commits and tags, build files) are
+`pipelines.facts`: no check reads them.
 
 Convention for missing data (DESIGN.md, "Evidence"): a field that could not be
 observed is ``None`` (unknown), never ``False`` or an empty list. An empty list
@@ -32,7 +35,7 @@ class UnreadableFile:
     reason: str  # "not available in this clone (...)"
 
 
-# ---------------------------------------------------------------- repo facts
+# ------------------------------------------------------- parts of the evidence
 
 
 @dataclass(slots=True)
@@ -134,30 +137,7 @@ class TerraformModule:
 class DependencyManifest:
     file: str
     ecosystem: str  # "python" | "node" | "go" | "maven" | "gradle"
-    packages: list[str]  # normalised package names
-    opentelemetry: list[str]  # the packages that are OpenTelemetry SDK / instrumentation
-    structured_logging: list[str]  # the packages that are structured-logging libraries
-
-
-@dataclass(slots=True)
-class ImageBuild:
-    """An image a build file says it builds, and from which directory."""
-
-    image: str | None  # "acme/payments-api", "frontend"; None when only a build context is given
-    context: str | None  # build context, repo-relative ("" for the root); None: pulled, not built here
-    name: str | None = None  # compose service name, when it came from a compose file
-
-
-@dataclass(slots=True)
-class BuildFile:
-    """What a build file says it builds (facts only: pipelines.identity decides what is a service)."""
-
-    file: str
-    tool: str  # "maven" | "gradle" | "gradle-settings" | "compose" | "skaffold"
-    modules: list[str] = field(default_factory=list)  # aggregated sub-module directories, repo-relative
-    packaging: str | None = None  # Maven <packaging> ("jar" when unset); None for other tools
-    plugins: list[str] = field(default_factory=list)  # build plugins: Maven artifactIds, Gradle plugin ids
-    images: list[ImageBuild] = field(default_factory=list)  # compose services / skaffold artifacts
+    packages: list[str]  # normalised package names the service ships with (checks.observability classifies them)
 
 
 @dataclass(slots=True)
@@ -168,6 +148,15 @@ class HelmValues:
     image: str | None = None  # image.repository[:image.tag], or a plain `image:` string
     replica_count: int | None = None
     variants: list[str] = field(default_factory=list)  # values-<env>.yaml files beside it
+
+
+# What a literal env value looks like, kept instead of the value (checks.security
+# judges which are secrets): a flag as programs read one (true/false, yes/no,
+# on/off, y/n, 0/1), only a substitution (`$(VAR)` expanded by Kubernetes, a
+# `${VAR}` or `{{ ... }}` template placeholder), or any other text.
+ENV_SWITCH = "switch"
+ENV_PLACEHOLDER = "placeholder"
+ENV_TEXT = "text"
 
 
 @dataclass(slots=True)
@@ -182,8 +171,9 @@ class Container:
     memory_limit: str | None = None
     run_as_non_root: bool | None = None  # container securityContext, None when unset
     run_as_user: int | None = None
-    # names of env vars whose literal `value` looks like a secret (never the value itself)
-    literal_secret_env: list[str] = field(default_factory=list)
+    # Env vars with a literal `value`: name -> the value's form (ENV_TEXT, ENV_SWITCH,
+    # ENV_PLACEHOLDER), never the value itself, which may be a secret.
+    literal_env: dict[str, str] = field(default_factory=dict)
     secret_refs: list[str] = field(default_factory=list)  # Secret names referenced (secretKeyRef/envFrom)
     init: bool = False
 
@@ -234,74 +224,6 @@ class K8sObject:
     environment: str | None = None
 
 
-@dataclass(slots=True)
-class K8sInventory:
-    """What one cluster snapshot, live cluster or repo's manifests contain."""
-
-    workloads: list[Workload] = field(default_factory=list)
-    objects: list[K8sObject] = field(default_factory=list)
-    # ReplicaSets, for rollout history: (namespace, owner deployment, revision, created_at, images, annotations)
-    replica_sets: list[dict] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    # Kinds that could not be listed (kind -> reason, e.g. "forbidden (403)"):
-    # checks that need them say `unknown` instead of failing on their absence.
-    unreadable: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Commit:
-    sha: str
-    author_time: dt.datetime
-    committer_time: dt.datetime
-    paths: list[str]
-    parents: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Tag:
-    name: str
-    sha: str  # the commit it points at
-    time: dt.datetime  # tagger date if annotated, else the commit's committer date
-
-
-@dataclass(slots=True)
-class RepoFacts:
-    """Everything the crawl learned about one repository at one point in time."""
-
-    repo: str  # short name, unique within the organisation
-    location: str  # clone path or URL (never with credentials)
-    default_branch: str | None = None
-    head_sha: str | None = None
-    head_time: dt.datetime | None = None
-    files: list[str] = field(default_factory=list)  # every path in the committed tree
-    catalog: list[CatalogEntity] = field(default_factory=list)
-    codeowners: CodeOwners | None = None
-    templates: list[TemplateInfo] = field(default_factory=list)
-    workflows: list[Workflow] = field(default_factory=list)
-    helm_charts: list[HelmChart] = field(default_factory=list)
-    terraform_modules: list[TerraformModule] = field(default_factory=list)
-    dependencies: list[DependencyManifest] = field(default_factory=list)
-    dependency_bot: str | None = None  # "dependabot" | "renovate" | None (looked, none)
-    builds: list[BuildFile] = field(default_factory=list)  # Maven/Gradle modules, compose, skaffold
-    manifests: K8sInventory = field(default_factory=K8sInventory)
-    # Manifest files a kustomization names as patches: overlays of a workload, not workloads.
-    kustomize_patches: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # per-file parse failures
-    # Set when the repo could not be crawled at all (empty, no default branch,
-    # git failure, API error). Every repo-based check is then `unknown`.
-    error: str | None = None
-    # Which kind of source read the repo: "local-git" can never see host
-    # settings (branch protection, CI runs); an API source can but may be denied.
-    source: str = "local-git"
-    # Facts only an API knows (GitHub source); None = not known for this source.
-    archived: bool | None = None
-    branch_protected: bool | None = None
-    ci_runs: list[dict] | None = None  # {"status","conclusion","created_at","duration_s","name"}
-    # Files whose content the clone does not hold: checks reading that kind of
-    # file are `unknown` (checks.file_kinds), the rest of the repo is scored.
-    unreadable: list[UnreadableFile] = field(default_factory=list)
-
-
 # ------------------------------------------------------------- service level
 
 
@@ -346,7 +268,6 @@ class ServiceEvidence:
     helm_charts: list[HelmChart] = field(default_factory=list)
     terraform_modules: list[TerraformModule] = field(default_factory=list)
     dependencies: list[DependencyManifest] = field(default_factory=list)
-    dependency_bot: str | None = None
     # Workloads in crawled clusters joined to this service by label; None when
     # cluster state is unknown (no cluster source, or a backfilled snapshot).
     cluster_workloads: list[Workload] | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from checks._helpers import (
     applies_to_path,
     file_index,
@@ -113,6 +116,81 @@ def _manifests(ev: ServiceEvidence) -> list[DependencyManifest]:
     return [m for m in ev.dependencies if applies_to_path(m.file, ev.path)]
 
 
+# Which packages are OpenTelemetry or structured logging. The parser lists only
+# what the service ships with (no devDependencies, test scopes or indirect Go
+# modules), so a package here means the service itself uses it.
+_OTEL_TOKENS = frozenset({"otel", "otlp"})
+_STRUCTURED_LOGGING_PYTHON = {
+    "structlog",
+    "python-json-logger",
+    "loguru",
+    "ecs-logging",
+    "json-logging",
+    "json-log-formatter",
+    "eliot",
+    "logfmter",
+}
+_STRUCTURED_LOGGING_NODE_TOKENS = {"pino", "winston", "bunyan", "roarr"}
+_STRUCTURED_LOGGING_NODE = {"@aws-lambda-powertools/logger", "tslog"}
+_STRUCTURED_LOGGING_GO = (
+    "go.uber.org/zap",
+    "github.com/rs/zerolog",
+    "github.com/sirupsen/logrus",
+    "github.com/go-kit/log",
+    "github.com/apex/log",
+    "github.com/inconshreveable/log15",
+    "gopkg.in/inconshreveable/log15.v2",
+    "gopkg.in/inconshreveable/log15.v3",
+    "github.com/hashicorp/go-hclog",
+    "github.com/phuslu/log",
+    "github.com/charmbracelet/log",
+)
+_STRUCTURED_LOGGING_JVM_ARTIFACTS = {
+    "logstash-logback-encoder",
+    "logback-json-classic",
+    "logback-json-core",
+    "logback-jackson",
+    "log4j-layout-template-json",
+    "jsonevent-layout",
+}
+_STRUCTURED_LOGGING_JVM_GROUPS = {"co.elastic.logging", "net.logstash.logback"}
+
+
+@lru_cache(maxsize=16384)
+def is_opentelemetry(package: str) -> bool:
+    """OpenTelemetry API/SDK, instrumentation, exporters and bridges (any ecosystem)."""
+    name = package.lower()
+    if "opentelemetry" in name:
+        return True
+    return not _OTEL_TOKENS.isdisjoint(re.split(r"[^a-z0-9]+", name))
+
+
+@lru_cache(maxsize=16384)
+def is_structured_logging(package: str, ecosystem: str) -> bool:
+    """Libraries whose point is key/value or JSON log records (not morgan, debug, plain log4j)."""
+    name = package.lower()
+    if ecosystem == "python":
+        return name in _STRUCTURED_LOGGING_PYTHON or name.startswith("structlog-")
+    if ecosystem == "node":
+        if name in _STRUCTURED_LOGGING_NODE or (name.startswith("@elastic/ecs-") and name.endswith("-format")):
+            return True
+        return bool(set(re.split(r"[^a-z0-9]+", name)) & _STRUCTURED_LOGGING_NODE_TOKENS)
+    if ecosystem == "go":
+        return any(name == prefix or name.startswith(prefix + "/") for prefix in _STRUCTURED_LOGGING_GO)
+    if ecosystem in ("maven", "gradle"):
+        group, _, artifact = name.partition(":")
+        return artifact in _STRUCTURED_LOGGING_JVM_ARTIFACTS or group in _STRUCTURED_LOGGING_JVM_GROUPS
+    return False
+
+
+def opentelemetry_packages(manifest: DependencyManifest) -> list[str]:
+    return [p for p in manifest.packages if is_opentelemetry(p)]
+
+
+def structured_logging_packages(manifest: DependencyManifest) -> list[str]:
+    return [p for p in manifest.packages if is_structured_logging(p, manifest.ecosystem)]
+
+
 _OTEL_PACKAGES = {
     "python": "opentelemetry-distro opentelemetry-exporter-otlp",
     "node": "@opentelemetry/sdk-node @opentelemetry/auto-instrumentations-node",
@@ -156,8 +234,8 @@ def uses_opentelemetry_sdk(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     if not manifests:
         return unknown(f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _OTEL_PACKAGES))
     for m in manifests:
-        if m.opentelemetry:
-            return passed(f"{m.file}: {summarise_names(m.opentelemetry)}")
+        if found := opentelemetry_packages(m):
+            return passed(f"{m.file}: {summarise_names(found)}")
     files = summarise_names(m.file for m in manifests)
     return failed(f"no OpenTelemetry package in {files}", packages=_suggest(manifests, _OTEL_PACKAGES))
 
@@ -187,8 +265,8 @@ def uses_structured_logging(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
             f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _LOGGING_PACKAGES)
         )
     for m in manifests:
-        if m.structured_logging:
-            return passed(f"{m.file}: {summarise_names(m.structured_logging)}")
+        if found := structured_logging_packages(m):
+            return passed(f"{m.file}: {summarise_names(found)}")
     files = summarise_names(m.file for m in manifests)
     packages = _suggest(manifests, _LOGGING_PACKAGES)
     if all(m.ecosystem == "go" for m in manifests):

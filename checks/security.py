@@ -6,6 +6,10 @@ value: these details end up in dashboards, CI logs and exports.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
 from checks._helpers import (
     all_workloads,
     app_containers,
@@ -23,8 +27,45 @@ from checks._helpers import (
     workload_scope,
     unreadable_kinds,
 )
-from checks.evidence import ServiceEvidence
+from checks.evidence import ENV_TEXT, Container, ServiceEvidence
 from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
+
+
+# ------------------------------------------------- which env vars are secrets
+
+# A name holds a credential when one of its words says so (DB_PASSWORD,
+# GITHUB_TOKEN, API_KEY) ...
+_SECRET_WORDS = frozenset({
+    "PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY",
+})  # fmt: skip
+_SECRET_PAIRS = frozenset({
+    ("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("SIGNING", "KEY"), ("ENCRYPTION", "KEY"),
+})  # fmt: skip
+# ... unless it ends like these: a pointer to a secret or a setting about it, not the secret.
+_NOT_SECRET_SUFFIXES = frozenset({
+    "FILE", "PATH", "DIR", "NAME", "HEADER", "TTL", "EXPIRY", "EXPIRES", "LENGTH", "TYPE", "ENABLED",
+    "URL", "URI", "ENDPOINT", "REF", "KEYS",
+    # durations, sizes and algorithms of a secret (TOKEN_EXPIRY_SECONDS, JWT_SECRET_ALGORITHM)
+    "SECONDS", "SECS", "MS", "MILLIS", "MINUTES", "HOURS", "DAYS", "TIMEOUT", "INTERVAL", "LIFETIME",
+    "COUNT", "SIZE", "BITS", "ALGORITHM", "ALG", "ISSUER", "AUDIENCE", "VERSION", "ROTATION",
+})  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def looks_like_secret_name(name: str) -> bool:
+    """Whether an env var *name* suggests its value is a credential."""
+    tokens = [token for token in re.split(r"[^A-Z0-9]+", name.upper()) if token]
+    if not tokens or tokens[-1] in _NOT_SECRET_SUFFIXES:
+        return False
+    if any(token in _SECRET_WORDS for token in tokens):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in zip(tokens, tokens[1:]))
+
+
+def literal_secrets(container: Container) -> list[str]:
+    """Env vars set to a literal secret. A switch (MYSQL_ALLOW_EMPTY_PASSWORD=yes) or a
+    placeholder (`$(DB_PASSWORD)`) is not one, whatever the name says."""
+    return [name for name, form in container.literal_env.items() if form == ENV_TEXT and looks_like_secret_name(name)]
 
 
 @check(
@@ -52,7 +93,7 @@ def no_literal_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     for w in workloads:
         where = f" in {w.cluster}" if w.cluster else (f" in {w.file}" if w.file else "")
         for c in w.containers:
-            for env in c.literal_secret_env:
+            for env in literal_secrets(c):
                 found[f"{w.name}/{c.name} {env}{where}"] = None
                 names[env] = None
     if not found:
@@ -150,6 +191,21 @@ def uses_external_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     )
 
 
+# Where each bot reads its configuration: the file being in the repository is the bot being on.
+_BOT_CONFIG_FILES = (
+    ("dependabot", frozenset({".github/dependabot.yml", ".github/dependabot.yaml"})),
+    ("renovate", frozenset({
+        "renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json",
+        ".github/renovate.json", ".github/renovate.json5", ".gitlab/renovate.json",
+    })),
+)  # fmt: skip
+
+
+def dependency_bot(files: Iterable[str]) -> str | None:
+    """The bot the repository configures ("dependabot" or "renovate"), None when neither."""
+    return next((bot for bot, names in _BOT_CONFIG_FILES if not names.isdisjoint(files)), None)
+
+
 _BOT_ECOSYSTEMS = {"python": "pip", "node": "npm", "go": "gomod", "maven": "maven", "gradle": "gradle"}
 
 
@@ -194,8 +250,8 @@ def _dependabot_snippet(ev: ServiceEvidence) -> str:
 def has_dependency_update_bot(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     if (missing := repo_unknown(ev)) is not None:
         return missing
-    if ev.dependency_bot:
-        return passed(f"{ev.dependency_bot} configured")
+    if bot := dependency_bot(ev.files):
+        return passed(f"{bot} configured")
     return failed("no Dependabot or Renovate configuration", snippet=_dependabot_snippet(ev))
 
 

@@ -32,7 +32,8 @@ import duckdb
 import pandas as pd
 
 from checks.dora import change_failure_tier, deploy_frequency_tier, lead_time_tier, restore_tier
-from checks.evidence import Commit, DeliveryMetrics, Tag
+from checks.evidence import DeliveryMetrics
+from pipelines.facts import Commit, Tag
 from pipelines.sources.base import Ancestry
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 

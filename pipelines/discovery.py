@@ -28,8 +28,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from checks.evidence import RepoFacts
 from pipelines.config import Discovery
+from pipelines.facts import RepoFacts
 
 
 @dataclass(slots=True)

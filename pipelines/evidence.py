@@ -25,9 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checks._helpers import JOIN_LABELS
-from checks.evidence import DeliveryMetrics, K8sObject, RepoFacts, ServiceEvidence, Workload
+from checks.evidence import DeliveryMetrics, K8sObject, ServiceEvidence, Workload
 from pipelines import parsers
 from pipelines.discovery import image_name
+from pipelines.facts import RepoFacts
 from pipelines.identity import ServiceRecord
 from pipelines.sources.base import ClusterCrawl
 
@@ -242,9 +243,9 @@ def build_evidence(
 
 
 def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope, workloads: list[Workload]) -> None:
-    # Root-level files, .github/ and docs/ describe the whole repository.
+    # Root-level files, .github/, .gitlab/ and docs/ describe the whole repository.
     def sees(f: str) -> bool:
-        return scope.owns(f) or "/" not in f or f.startswith((".github/", "docs/"))
+        return scope.owns(f) or "/" not in f or f.startswith((".github/", ".gitlab/", "docs/"))
 
     ev.files = frozenset(f for f in facts.files if sees(f))
     # A file the clone lacks concerns the services that would have read it.
@@ -264,7 +265,6 @@ def _fill_from_repo(ev: ServiceEvidence, facts: RepoFacts, scope: _Scope, worklo
     ev.helm_charts = [c for c in facts.helm_charts if scope.owns(c.file)]
     ev.terraform_modules = [m for m in facts.terraform_modules if scope.owns(m.file)]
     ev.dependencies = [d for d in facts.dependencies if scope.owns(d.file)]
-    ev.dependency_bot = facts.dependency_bot
     ev.repo_workloads = workloads
     # The objects next to its workloads (same file or folder: the Service, PDB and HPA
     # usually sit beside the Deployment) and those under its own path.

@@ -22,10 +22,11 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from checks.evidence import CatalogEntity, Problem, RepoFacts
+from checks.evidence import CatalogEntity, Problem
 from pipelines import parsers
 from pipelines.config import ScorecardConfig
 from pipelines.discovery import Deployable, discover
+from pipelines.facts import RepoFacts
 
 
 @dataclass(slots=True)

@@ -21,13 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from checks.catalogue import all_checks
-from checks.evidence import K8sInventory, Problem, RepoFacts, ServiceEvidence
+from checks.evidence import Problem, ServiceEvidence
 from checks.model import CheckContext, Status, evaluate
 from checks.golden_path import current_version
 from checks.versions import releases_behind
 from pipelines import delivery as dlv
 from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
+from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.parsers.kubernetes import WORKLOAD_KINDS
 from pipelines.evidence import (
     ClusterIndex,

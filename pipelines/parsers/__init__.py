@@ -9,12 +9,7 @@ from pipelines.parsers._text import load_json
 from pipelines.parsers.builds import is_build_file, parse_build_file
 from pipelines.parsers.catalog import normalise_owner, parse_catalog
 from pipelines.parsers.codeowners import owners_for, parse_codeowners, team_from_owner
-from pipelines.parsers.dependencies import (
-    is_dependency_manifest,
-    is_opentelemetry,
-    is_structured_logging,
-    parse_dependency_manifest,
-)
+from pipelines.parsers.dependencies import is_dependency_manifest, parse_dependency_manifest
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.helm import parse_chart, parse_requirements, parse_values
 from pipelines.parsers.kubernetes import merge_inventories, parse_k8s_documents, parse_k8s_text
@@ -34,8 +29,6 @@ __all__ = [
     "ParseError",
     "is_build_file",
     "is_dependency_manifest",
-    "is_opentelemetry",
-    "is_structured_logging",
     "is_template_file",
     "load_json",
     "load_yaml",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from checks.evidence import BuildFile, ImageBuild
+from pipelines.facts import BuildFile, ImageBuild
 from pipelines.parsers._text import check_text, scalar_str
 from pipelines.parsers.dependencies import pom_children, pom_root, pom_text, strip_c_comments
 from pipelines.parsers.errors import ParseError

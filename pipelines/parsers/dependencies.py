@@ -1,7 +1,9 @@
-"""Dependency manifests, and which of their packages are OpenTelemetry or structured logging.
+"""Dependency manifests: the packages a service ships with.
 
-Only dependencies the service *ships with* count, because the checks ask
-"does the service emit traces / structured logs", not "does its test suite":
+Which of them are OpenTelemetry or structured logging is the checks' call
+(`checks.observability`). Only dependencies the service *ships with* are
+listed, because the checks ask "does the service emit traces / structured
+logs", not "does its test suite":
 
 * package.json: ``dependencies``, ``peerDependencies`` and
   ``optionalDependencies``; never ``devDependencies`` (an OTel package used
@@ -41,70 +43,6 @@ from pipelines.parsers.errors import ParseError
 
 _MAX_BYTES = 5_000_000
 
-# ------------------------------------------------------------ classification
-
-_STRUCTURED_LOGGING_PYTHON = {
-    "structlog",
-    "python-json-logger",
-    "loguru",
-    "ecs-logging",
-    "json-logging",
-    "json-log-formatter",
-    "eliot",
-    "logfmter",
-}
-_STRUCTURED_LOGGING_NODE_TOKENS = {"pino", "winston", "bunyan", "roarr"}
-_STRUCTURED_LOGGING_NODE = {"@aws-lambda-powertools/logger", "tslog"}
-_STRUCTURED_LOGGING_GO = (
-    "go.uber.org/zap",
-    "github.com/rs/zerolog",
-    "github.com/sirupsen/logrus",
-    "github.com/go-kit/log",
-    "github.com/apex/log",
-    "github.com/inconshreveable/log15",
-    "gopkg.in/inconshreveable/log15.v2",
-    "gopkg.in/inconshreveable/log15.v3",
-    "github.com/hashicorp/go-hclog",
-    "github.com/phuslu/log",
-    "github.com/charmbracelet/log",
-)
-_STRUCTURED_LOGGING_JVM_ARTIFACTS = {
-    "logstash-logback-encoder",
-    "logback-json-classic",
-    "logback-json-core",
-    "logback-jackson",
-    "log4j-layout-template-json",
-    "jsonevent-layout",
-}
-_STRUCTURED_LOGGING_JVM_GROUPS = {"co.elastic.logging", "net.logstash.logback"}
-
-
-def is_opentelemetry(package: str) -> bool:
-    """OpenTelemetry API/SDK, instrumentation, exporters and bridges (any ecosystem)."""
-    name = package.lower()
-    if "opentelemetry" in name:
-        return True
-    tokens = set(re.split(r"[^a-z0-9]+", name))
-    return bool(tokens & {"otel", "otlp"})
-
-
-def is_structured_logging(package: str, ecosystem: str) -> bool:
-    """Libraries whose point is key/value or JSON log records (not morgan, debug, plain log4j)."""
-    name = package.lower()
-    if ecosystem == "python":
-        return name in _STRUCTURED_LOGGING_PYTHON or name.startswith("structlog-")
-    if ecosystem == "node":
-        if name in _STRUCTURED_LOGGING_NODE or (name.startswith("@elastic/ecs-") and name.endswith("-format")):
-            return True
-        return bool(set(re.split(r"[^a-z0-9]+", name)) & _STRUCTURED_LOGGING_NODE_TOKENS)
-    if ecosystem == "go":
-        return any(name == prefix or name.startswith(prefix + "/") for prefix in _STRUCTURED_LOGGING_GO)
-    if ecosystem in ("maven", "gradle"):
-        group, _, artifact = name.partition(":")
-        return artifact in _STRUCTURED_LOGGING_JVM_ARTIFACTS or group in _STRUCTURED_LOGGING_JVM_GROUPS
-    return False
-
-
 # ------------------------------------------------------------------ dispatch
 
 
@@ -119,13 +57,7 @@ def parse_dependency_manifest(text: str, file: str) -> DependencyManifest:
     check_text(text, file, _MAX_BYTES)
     reader, ecosystem = _READERS[kind]
     packages = _unique(reader(text, file))
-    return DependencyManifest(
-        file=file,
-        ecosystem=ecosystem,
-        packages=packages,
-        opentelemetry=[package for package in packages if is_opentelemetry(package)],
-        structured_logging=[package for package in packages if is_structured_logging(package, ecosystem)],
-    )
+    return DependencyManifest(file=file, ecosystem=ecosystem, packages=packages)
 
 
 def _ecosystem_of(path: str) -> str | None:

@@ -12,8 +12,10 @@ Conventions:
 * Native sidecars (init containers with ``restartPolicy: Always``, Kubernetes
   1.28+) run for the life of the pod like ordinary containers, so they are
   reported with ``init=False`` and the probe/resource checks apply to them.
-* Env vars are flagged by *name* (PASSWORD, TOKEN, API_KEY, ...) when they
-  carry a non-empty literal ``value``; only the name is kept, never the value.
+* Env vars with a non-empty literal ``value`` are recorded by name with the
+  form of the value (a switch such as ``"yes"``, a ``$(VAR)`` placeholder, or
+  text), never the value itself; which of them are secrets is for
+  ``checks.security`` to judge.
 * HPA ``min`` is Kubernetes' default of 1 when ``minReplicas`` is unset.
 * Every kind with a pod template is a workload (``WORKLOAD_KINDS``), wherever
   the template sits (a CronJob's is under ``spec.jobTemplate``; a bare Pod is
@@ -36,7 +38,8 @@ from __future__ import annotations
 
 import re
 
-from checks.evidence import Container, K8sInventory, K8sObject, Problem, Workload
+from checks.evidence import ENV_PLACEHOLDER, ENV_SWITCH, ENV_TEXT, Container, K8sObject, Problem, Workload
+from pipelines.facts import K8sInventory
 from pipelines.parsers._text import check_text, load_json, scalar_str
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml_documents
@@ -88,23 +91,11 @@ _OBJECT_KINDS = {
 }
 _REVISION = "deployment.kubernetes.io/revision"
 
-_SECRET_WORDS = {
-    "PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY",
-}  # fmt: skip
-_SECRET_PAIRS = {
-    ("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("SIGNING", "KEY"), ("ENCRYPTION", "KEY"),
-}  # fmt: skip
-# A name ending like these holds a pointer to a secret or a setting about it, not the secret.
-_NOT_SECRET_SUFFIXES = {
-    "FILE", "PATH", "DIR", "NAME", "HEADER", "TTL", "EXPIRY", "EXPIRES", "LENGTH", "TYPE", "ENABLED",
-    "URL", "URI", "ENDPOINT", "REF", "KEYS",
-    # durations, sizes and algorithms of a secret (TOKEN_EXPIRY_SECONDS, JWT_SECRET_ALGORITHM)
-    "SECONDS", "SECS", "MS", "MILLIS", "MINUTES", "HOURS", "DAYS", "TIMEOUT", "INTERVAL", "LIFETIME",
-    "COUNT", "SIZE", "BITS", "ALGORITHM", "ALG", "ISSUER", "AUDIENCE", "VERSION", "ROTATION",
-}  # fmt: skip
-# Switch values, as in MYSQL_ALLOW_EMPTY_PASSWORD=1 or MYSQL_RANDOM_ROOT_PASSWORD=yes.
-_FLAG_VALUES = {"0", "1", "true", "false", "yes", "no", "on", "off", "y", "n"}
-_REFERENCE_ONLY = re.compile(r"^\s*(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]*\}|\{\{[^}]*\}\})\s*$")
+# Forms of a literal env value (checks.evidence.ENV_*): switches as in
+# MYSQL_ALLOW_EMPTY_PASSWORD=1 or MYSQL_RANDOM_ROOT_PASSWORD=yes, and values that
+# are only a substitution.
+_SWITCH_VALUES = {"0", "1", "true", "false", "yes", "no", "on", "off", "y", "n"}
+_PLACEHOLDER_ONLY = re.compile(r"^\s*(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]*\}|\{\{[^}]*\}\})\s*$")
 
 
 class _Malformed(Exception):
@@ -180,16 +171,6 @@ def merge_inventories(inventories: list[K8sInventory]) -> K8sInventory:
         merged.replica_sets.extend(inventory.replica_sets)
         merged.problems.extend(inventory.problems)
     return merged
-
-
-def looks_like_secret_name(name: str) -> bool:
-    """Whether an env var *name* suggests its value is a credential."""
-    tokens = [token for token in re.split(r"[^A-Z0-9]+", name.upper()) if token]
-    if not tokens or tokens[-1] in _NOT_SECRET_SUFFIXES:
-        return False
-    if any(token in _SECRET_WORDS for token in tokens):
-        return True
-    return any(pair in _SECRET_PAIRS for pair in zip(tokens, tokens[1:]))
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +288,7 @@ def _container(raw: object, field: str, index: int, *, init: bool) -> Container:
     requests = _mapping(resources, "requests", where=f"{where}.resources.requests")
     limits = _mapping(resources, "limits", where=f"{where}.resources.limits")
     security = _mapping(raw, "securityContext", where=f"{where}.securityContext")
-    literal_secrets, secret_refs = _env_secrets(raw, where)
+    literal_env, secret_refs = _env(raw, where)
     return Container(
         name=name,
         image=scalar_str(raw.get("image")),
@@ -320,22 +301,24 @@ def _container(raw: object, field: str, index: int, *, init: bool) -> Container:
         memory_limit=scalar_str(limits.get("memory")),
         run_as_non_root=_optional_bool(security.get("runAsNonRoot"), f"{where}.securityContext.runAsNonRoot"),
         run_as_user=_optional_int(security.get("runAsUser"), f"{where}.securityContext.runAsUser"),
-        literal_secret_env=literal_secrets,
+        literal_env=literal_env,
         secret_refs=secret_refs,
         init=init,
     )
 
 
-def _env_secrets(container: dict, where: str) -> tuple[list[str], list[str]]:
-    literal: list[str] = []
+def _env(container: dict, where: str) -> tuple[dict[str, str], list[str]]:
+    """(literal env var name -> form of its value, Secret names referenced)."""
+    literal: dict[str, str] = {}
     refs: list[str] = []
     for entry in _list(container, "env", where=f"{where}.env"):
         if not isinstance(entry, dict):
             continue
         name = scalar_str(entry.get("name"))
-        value = entry.get("value")
-        if name and _is_literal(value) and looks_like_secret_name(name):
-            literal.append(name)
+        form = _value_form(entry.get("value"))
+        # A name given twice keeps its text form: the manifest holds that literal either way.
+        if name and form and literal.get(name) != ENV_TEXT:
+            literal[name] = form
         value_from = entry.get("valueFrom")
         if isinstance(value_from, dict):
             secret = value_from.get("secretKeyRef")
@@ -346,14 +329,21 @@ def _env_secrets(container: dict, where: str) -> tuple[list[str], list[str]]:
             secret_name = scalar_str(entry["secretRef"].get("name"))
             if secret_name:
                 refs.append(secret_name)
-    return list(dict.fromkeys(literal)), list(dict.fromkeys(refs))
+    return literal, list(dict.fromkeys(refs))
 
 
-def _is_literal(value: object) -> bool:
-    if value is None or isinstance(value, (bool, dict, list)):
-        return False
+def _value_form(value: object) -> str | None:
+    """The form of a literal env value, None when there is no literal value."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):  # an unquoted `value: true`
+        return ENV_SWITCH
     text = str(value).strip()
-    return bool(text) and text.lower() not in _FLAG_VALUES and not _REFERENCE_ONLY.match(text)
+    if not text:
+        return None
+    if text.lower() in _SWITCH_VALUES:
+        return ENV_SWITCH
+    return ENV_PLACEHOLDER if _PLACEHOLDER_ONLY.match(text) else ENV_TEXT
 
 
 def _replica_set(document: dict) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from checks.evidence import Commit, K8sInventory, RepoFacts, Tag
+from pipelines.facts import Commit, K8sInventory, RepoFacts, Tag
 
 
 class Ancestry(Protocol):

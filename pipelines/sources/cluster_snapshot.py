@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from checks.evidence import K8sInventory
 from pipelines import parsers
+from pipelines.facts import K8sInventory
 from pipelines.parsers import ParseError
 from pipelines.sources.base import ClusterCrawl
 

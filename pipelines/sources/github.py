@@ -55,9 +55,10 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from github import Auth, Github
 
-from checks.evidence import Problem, RepoFacts
+from checks.evidence import Problem
 from pipelines import secrets
 from pipelines.config import GitHubSourceConfig
+from pipelines.facts import RepoFacts
 from pipelines.sources import github_mirror as mirror
 from pipelines.sources.github_state import (
     GitHubRepoCrawl,

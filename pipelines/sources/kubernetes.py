@@ -32,9 +32,10 @@ from urllib.parse import quote
 
 import httpx
 
-from checks.evidence import K8sInventory, Problem
+from checks.evidence import Problem
 from pipelines import secrets
 from pipelines.config import LiveCluster
+from pipelines.facts import K8sInventory
 from pipelines.parsers import parse_k8s_documents
 from pipelines.sources.base import ClusterCrawl
 from pipelines.sources.kubeconfig import (

@@ -19,6 +19,9 @@ import bisect
 import datetime as dt
 import fnmatch
 import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import pickle
 import re
@@ -27,30 +30,60 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.evidence import Problem, RepoFacts, Tag
+from checks.evidence import Problem
+from pipelines.facts import RepoFacts, Tag
 from pipelines.sources.base import CommitHistory, RepoCrawl
 from pipelines.sources.repo_files import NOT_IN_CLONE, TreeEntry, extract_facts
 
 GIT_TIMEOUT_S = 60
-# Bump when extraction changes so cached facts from an older crawler are not reused.
-CACHE_VERSION = 2
+
+# The code that decides what cached facts hold: the parsers, the routing of a
+# tree to them, this crawler and the types the facts are made of. The cache is
+# keyed by a digest of their source, so changing any of them (a parser, a new
+# field) makes the next crawl read the repositories again, with no version to
+# bump by hand.
+FACT_CODE = (
+    "pipelines.parsers",
+    "pipelines.sources.repo_files",
+    "pipelines.sources.local_git",
+    "pipelines.facts",
+    "checks.evidence",
+)
+# Libraries that parse for us: an upgrade can change the facts as much as our own code.
+FACT_LIBRARIES = ("PyYAML", "codeowners")
+
+
+def fact_code_files(modules: Iterable[str] = FACT_CODE) -> list[tuple[str, Path]]:
+    """(path below the import root, file) of every source file of `modules`, in a stable order."""
+    found: list[tuple[str, Path]] = []
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ImportError(f"fact-producing module {name} not found")
+        origin = Path(spec.origin)
+        package = spec.submodule_search_locations is not None
+        root = origin.parents[name.count(".") + package]
+        files = sorted(origin.parent.rglob("*.py")) if package else [origin]
+        found.extend((f.relative_to(root).as_posix(), f) for f in files)
+    return found
+
+
+def code_digest(files: Iterable[tuple[str, Path]], extra: Iterable[str] = ()) -> str:
+    """A short digest of the files' names and bytes (and `extra` strings): equal code, equal digest."""
+    digest = hashlib.sha256()
+    for name, path in files:
+        digest.update(b"%s\0%s\0" % (name.encode(), path.read_bytes()))
+    for item in extra:
+        digest.update(item.encode() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 @functools.cache
-def _schema_tag() -> str:
-    """Changes whenever an evidence dataclass gains or loses a field, so a
-    cache written by an older build is never unpickled into the new types."""
-    import hashlib
-    from dataclasses import fields
-
-    from checks import evidence
-
-    names = [
-        f"{cls.__name__}:{','.join(f.name for f in fields(cls))}"
-        for cls in vars(evidence).values()
-        if isinstance(cls, type) and hasattr(cls, "__dataclass_fields__")
-    ]
-    return hashlib.sha1("|".join(sorted(names)).encode()).hexdigest()[:10]
+def facts_code_version() -> str:
+    """The version of the code that produces cached facts, read once per process
+    (the files cannot change under a running crawl in a way it could use)."""
+    libraries = (f"{lib}=={importlib.metadata.version(lib)}" for lib in FACT_LIBRARIES)
+    return code_digest(fact_code_files(), libraries)
 
 
 class GitError(Exception):
@@ -426,11 +459,12 @@ class LocalGitSource:
         return RepoCrawl(facts, crawled_at=now)
 
     # Incremental crawl: a repo whose default-branch head has not moved keeps
-    # its facts; only history (cheap) is re-read for the new time window.
+    # its facts, as long as the code that made them is unchanged
+    # (facts_code_version); only history (cheap) is re-read for the new window.
     def _cache_file(self, repo: str, sha: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        return self.cache_dir / f"v{CACHE_VERSION}-{_schema_tag()}" / repo / f"{sha}.pickle"
+        return self.cache_dir / f"facts-{facts_code_version()}" / repo / f"{sha}.pickle"
 
     def _cached(self, repo: str, sha: str) -> RepoFacts | None:
         file = self._cache_file(repo, sha)

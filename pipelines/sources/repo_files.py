@@ -14,23 +14,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.evidence import HelmValues, Problem, RepoFacts, UnreadableFile, Workload
+from checks.evidence import HelmValues, Problem, UnreadableFile, Workload
 from pipelines import parsers
+from pipelines.facts import RepoFacts
 from pipelines.parsers import ParseError
 
 MAX_FILE_BYTES = 1_000_000  # config files beyond this are not config files
 
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's precedence
-DEPENDABOT = {".github/dependabot.yml", ".github/dependabot.yaml"}
-RENOVATE = {
-    "renovate.json",
-    "renovate.json5",
-    ".renovaterc",
-    ".renovaterc.json",
-    ".github/renovate.json",
-    ".github/renovate.json5",
-    ".gitlab/renovate.json",
-}
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _CATALOG = re.compile(r"(^|/)catalog-info\.ya?ml$")
 # Kubernetes YAML is recognised by content (apiVersion + kind) wherever it is;
@@ -272,11 +263,6 @@ def _route(facts: RepoFacts, files: dict[str, tuple[str, str]]) -> None:
         facts.manifests = parsers.merge_inventories(inventories)
         facts.manifests.workloads = _one_per_workload(facts.manifests.workloads)
         facts.problems.extend(facts.manifests.problems)
-    paths = set(facts.files)
-    if paths & DEPENDABOT:
-        facts.dependency_bot = "dependabot"
-    elif paths & RENOVATE:
-        facts.dependency_bot = "renovate"
 
 
 def _attach_values(facts: RepoFacts, values: list[HelmValues]) -> None:

@@ -37,7 +37,7 @@ def varied_evidence(n: int, seed: int = 7):
         drop = set(rng.sample(sorted(base.files), rng.randint(0, 5)))
         containers = [app_container(name=f"c{k}", readiness_probe=rng.random() > 0.2, memory_limit=rng.choice([None, "1Gi"])) for k in range(rng.randint(1, 3))]
         if rng.random() < 0.1:
-            containers.append(Container(name="sidecar", image="envoy:latest", readiness_probe=False, liveness_probe=False, literal_secret_env=["API_KEY"]))
+            containers.append(Container(name="sidecar", image="envoy:latest", readiness_probe=False, liveness_probe=False, literal_env={"API_KEY": "text"}))
         workloads = [prod_workload(name=name, containers=containers, replicas=rng.choice([None, 1, 2, 3]))]
         if rng.random() < 0.5:
             workloads.append(staging_workload())

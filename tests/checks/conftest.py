@@ -222,15 +222,8 @@ def make_evidence() -> ServiceEvidence:
             TerraformModule("terraform/main.tf", "local_bits", "./modules/bits", None, "local"),
         ],
         dependencies=[
-            DependencyManifest(
-                "pyproject.toml",
-                "python",
-                ["fastapi", "opentelemetry-sdk", "structlog"],
-                ["opentelemetry-sdk"],
-                ["structlog"],
-            )
+            DependencyManifest("pyproject.toml", "python", ["fastapi", "opentelemetry-sdk", "structlog"])
         ],
-        dependency_bot="dependabot",
         cluster_workloads=[prod_workload(), staging_workload()],
         cluster_objects=prod_objects(),
         repo_workloads=[prod_workload(cluster=None, environment=None, file="chart/rendered.yaml")],

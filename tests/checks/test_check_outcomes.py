@@ -15,6 +15,9 @@ import pytest
 
 from checks.catalogue import all_checks
 from checks.evidence import (
+    ENV_PLACEHOLDER as PLACEHOLDER,
+    ENV_SWITCH as SWITCH,
+    ENV_TEXT as TEXT,
     Container,
     DependencyManifest,
     HelmChart,
@@ -182,7 +185,11 @@ NO_WORKLOADS = ev_(cluster_workloads=None, repo_workloads=[])
 STALE = ev_(repo_error="deferred: GitHub rate limit until 14:05 UTC (last good crawl 2026-11-30 06:00 UTC)")
 REPO_DOWN = ev_(repo_error="git clone failed: repository is empty")
 MONOREPO = ev_(path="services/payments")
-GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"], [], [])])
+def deps(file, ecosystem, *packages):
+    return ev_(dependencies=[DependencyManifest(file, ecosystem, list(packages))])
+
+
+GO_ONLY = ev_(dependencies=[DependencyManifest("go.mod", "go", ["github.com/go-chi/chi/v5"])])
 NO_MANIFESTS = ev_(dependencies=[])
 MODULE = "git::https://github.com/acme/terraform-modules.git//x?ref=v1.0.0"
 
@@ -328,21 +335,43 @@ CASES = [
         "uses_opentelemetry_sdk", P, "monorepo-workspace-root", MONOREPO, detail=("pyproject.toml",),
     ),
     Case(
-        "uses_opentelemetry_sdk", F, "not-instrumented", ev_(dependencies=[DependencyManifest("pyproject.toml", "python", ["fastapi"], [], [])]),
+        "uses_opentelemetry_sdk", F, "not-instrumented", ev_(dependencies=[DependencyManifest("pyproject.toml", "python", ["fastapi"])]),
         detail=("no OpenTelemetry package in pyproject.toml",), remedy=("opentelemetry-distro",),
     ),
     Case("uses_opentelemetry_sdk", F, "go", GO_ONLY, remedy=("go.opentelemetry.io/otel",)),
+    Case(
+        "uses_opentelemetry_sdk", P, "jvm-bridge", deps("build.gradle", "gradle", "io.micrometer:micrometer-tracing-bridge-otel"),
+        detail=("build.gradle: io.micrometer:micrometer-tracing-bridge-otel",),
+    ),
+    Case("uses_opentelemetry_sdk", P, "otlp-exporter", deps("go.mod", "go", "github.com/acme/otlp-exporter")),
+    Case(
+        "uses_opentelemetry_sdk", F, "otel-inside-a-word", deps("package.json", "node", "hotel-booking-client", "botlpad"),
+        detail=("no OpenTelemetry package in package.json",),
+    ),
     Case("uses_opentelemetry_sdk", U, "no-manifest", NO_MANIFESTS, detail=("no dependency manifest found",)),
     Case(
         "uses_opentelemetry_sdk", U, "sibling-manifest-ignored",
-        chain(MONOREPO, ev_(dependencies=[DependencyManifest("services/search/package.json", "node", ["@opentelemetry/sdk-node"], ["@opentelemetry/sdk-node"], [])])),
+        chain(MONOREPO, ev_(dependencies=[DependencyManifest("services/search/package.json", "node", ["@opentelemetry/sdk-node"])])),
     ),
     Case("uses_structured_logging", P, "default", same, detail=("structlog",)),
     Case(
-        "uses_structured_logging", F, "plain-logging", ev_(dependencies=[DependencyManifest("package.json", "node", ["express"], [], [])]),
+        "uses_structured_logging", F, "plain-logging", ev_(dependencies=[DependencyManifest("package.json", "node", ["express"])]),
         detail=("no structured-logging library in package.json",), remedy=("pino",),
     ),
     Case("uses_structured_logging", U, "go-slog-invisible", GO_ONLY, detail=("log/slog",)),
+    Case("uses_structured_logging", P, "go-sub-package", deps("go.mod", "go", "go.uber.org/zap/zapcore"), detail=("go.uber.org/zap/zapcore",)),
+    Case(
+        "uses_structured_logging", U, "go-look-alike", deps("go.mod", "go", "go.uber.org/zapper", "github.com/sirupsen/logrus-x"),
+        detail=("no logging library in go.mod",),
+    ),
+    Case("uses_structured_logging", P, "structlog-plugin", deps("requirements.txt", "python", "structlog-sentry"), detail=("structlog-sentry",)),
+    Case("uses_structured_logging", P, "node-scoped-pino", deps("package.json", "node", "@fastify/pino-pretty")),
+    Case("uses_structured_logging", P, "ecs-format", deps("package.json", "node", "@elastic/ecs-winston-format")),
+    Case(
+        "uses_structured_logging", F, "plain-log4j", deps("pom.xml", "maven", "org.apache.logging.log4j:log4j-core", "ch.qos.logback:logback-classic"),
+        detail=("no structured-logging library in pom.xml",), remedy=("logstash-logback-encoder",),
+    ),
+    Case("uses_structured_logging", P, "jvm-group", deps("pom.xml", "maven", "co.elastic.logging:logback-ecs-encoder")),
     Case("uses_structured_logging", U, "no-manifest", NO_MANIFESTS),
     Case("has_dashboards_as_code", P, "file", same, detail=("dashboards/payments-api.json",)),
     Case(
@@ -626,15 +655,25 @@ CASES = [
     # --------------------------------------------------------------- security
     Case("no_literal_secrets", P, "default", same),
     Case(
-        "no_literal_secrets", F, "env-value", app(literal_secret_env=["DB_PASSWORD", "API_TOKEN"]),
-        detail=("payments-api/app DB_PASSWORD in prod-eu", "API_TOKEN"), remedy=("Rotate", "DB_PASSWORD, API_TOKEN"),
-        snippet=("secretKeyRef",),
+        "no_literal_secrets", F, "env-value", app(literal_env={"DB_PASSWORD": TEXT, "API_TOKEN": TEXT, "LOG_LEVEL": TEXT}),
+        detail=("2 env vars with literal secret values", "payments-api/app DB_PASSWORD in prod-eu", "API_TOKEN"),
+        remedy=("Rotate", "DB_PASSWORD, API_TOKEN"), snippet=("name: DB_PASSWORD", "secretKeyRef", "key: db-password"),
     ),
     Case(
         "no_literal_secrets", F, "only-in-git",
-        lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", True, True, literal_secret_env=["STRIPE_KEY"])])]), ctx),
-        detail=("STRIPE_KEY in chart/rendered.yaml",),
+        lambda ev, ctx: (replace(ev, repo_workloads=[replace(ev.repo_workloads[0], containers=[Container("app", "a:1", True, True, literal_env={"STRIPE_API_KEY": TEXT})])]), ctx),
+        detail=("STRIPE_API_KEY in chart/rendered.yaml",),
     ),
+    Case("no_literal_secrets", F, "secret-key-pair", app(literal_env={"JWT_SIGNING_KEY": TEXT}), detail=("1 env var", "JWT_SIGNING_KEY")),
+    # Settings about a secret, pointers to one, flags and placeholders are not secrets.
+    Case(
+        "no_literal_secrets", P, "settings-of-a-secret",
+        app(literal_env={"TOKEN_EXPIRY_SECONDS": TEXT, "JWT_SECRET_ALGORITHM": TEXT, "PASSWORD_FILE": TEXT, "API_KEYS": TEXT}),
+        detail=("no literal secret values",),
+    ),
+    Case("no_literal_secrets", P, "switch", app(literal_env={"MYSQL_ALLOW_EMPTY_PASSWORD": SWITCH, "MYSQL_RANDOM_ROOT_PASSWORD": SWITCH})),
+    Case("no_literal_secrets", P, "placeholder", app(literal_env={"DB_PASSWORD": PLACEHOLDER})),
+    Case("no_literal_secrets", P, "not-a-secret-name", app(literal_env={"STRIPE_KEY": TEXT, "PASSPORT_NUMBER": TEXT, "BYPASS": TEXT})),
     Case("no_literal_secrets", U, "no-workloads", NO_WORKLOADS),
     Case("uses_external_secrets", P, "default", same, detail=("payments-db",)),
     Case("uses_external_secrets", P, "vault", chain(drop_objects("ExternalSecret"), prod(annotations={"vault.hashicorp.com/agent-inject": "true"}))),
@@ -647,9 +686,22 @@ CASES = [
     ),
     Case("uses_external_secrets", NA, "no-secrets", app(secret_refs=[])),
     Case("uses_external_secrets", U, "no-workloads", NO_WORKLOADS),
-    Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot",)),
+    Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot configured",)),
     Case(
-        "has_dependency_update_bot", F, "none", ev_(dependency_bot=None),
+        "has_dependency_update_bot", P, "dependabot-yaml",
+        files(drop=[".github/dependabot.yml"], add=[".github/dependabot.yaml"]), detail=("dependabot configured",),
+    ),
+    *(
+        Case("has_dependency_update_bot", P, f"renovate-{name}", files(drop=[".github/dependabot.yml"], add=[name]), detail=("renovate configured",))
+        for name in ("renovate.json", ".renovaterc", ".github/renovate.json5", ".gitlab/renovate.json")
+    ),
+    Case(
+        "has_dependency_update_bot", F, "config-elsewhere",
+        files(drop=[".github/dependabot.yml"], add=["services/x/renovate.json", "docs/dependabot.yml", ".github/workflows/renovate.yml"]),
+        detail=("no Dependabot or Renovate configuration",),
+    ),
+    Case(
+        "has_dependency_update_bot", F, "none", files(drop=[".github/dependabot.yml"]),
         detail=("no Dependabot or Renovate",),
         snippet=('package-ecosystem: "pip"', 'package-ecosystem: "github-actions"', 'package-ecosystem: "docker"', 'package-ecosystem: "terraform"'),
     ),

@@ -71,12 +71,46 @@ def test_containers_init_containers_and_native_sidecars():
     assert workload.containers[1].readiness_probe is False
 
 
-def test_literal_secrets_are_flagged_by_name_and_never_keep_the_value():
+def test_literal_env_values_are_kept_by_name_and_form_never_the_value():
+    # Which of them are secrets is checks.security's call (tests/checks).
     [workload] = parse_k8s_text(DEPLOYMENT, "d.yaml").workloads
     api = workload.containers[0]
-    assert api.literal_secret_env == ["DB_PASSWORD", "API_KEY"]
+    assert api.literal_env == {
+        "DB_PASSWORD": "text",
+        "API_KEY": "text",
+        "PASSWORD_FILE": "text",
+        "ALLOW_EMPTY_PASSWORD": "switch",
+        "TOKEN_FROM_ENV": "placeholder",
+        "LOG_LEVEL": "text",
+    }  # not the valueFrom STRIPE_TOKEN, not the empty EMPTY_SECRET
     assert api.secret_refs == ["stripe", "api-env"]
-    assert "hunter2" not in repr(workload)
+    assert "hunter2" not in repr(workload) and "abc123" not in repr(workload)
+
+
+def test_forms_of_literal_env_values():
+    env = [
+        {"name": "A", "value": True},
+        {"name": "B", "value": 0},
+        {"name": "C", "value": " Off "},
+        {"name": "D", "value": 3600},
+        {"name": "E", "value": "${DB_PASSWORD}"},
+        {"name": "F", "value": "{{ .Values.password }}"},
+        {"name": "G", "value": "$(A)-$(B)"},  # text around a substitution is text
+        {"name": "H", "value": None},
+        {"name": "I", "value": "  "},
+        {"name": "J", "value": "yes"},
+        {"name": "J", "value": "s3cr3t"},  # the same name again: the manifest still holds the text
+        {"name": "J", "value": "no"},
+    ]
+    document = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "i", "env": env}]},
+    }
+    [pod] = parse_k8s_documents([document], "pod.yaml").workloads
+    assert pod.containers[0].literal_env == {
+        "A": "switch", "B": "switch", "C": "switch", "D": "text", "E": "placeholder", "F": "placeholder",
+        "G": "text", "J": "text",
+    }
 
 
 def test_other_objects_are_normalised():
@@ -388,12 +422,3 @@ resources: [deployment.yaml]
     assert objects["Application"]["path"] == "guestbook" and objects["Application"]["self_heal"] is True
     assert objects["Kustomization"]["path"] == "./apps/production"
     assert (objects["HelmRelease"]["chart"], objects["HelmRelease"]["version"]) == ("podinfo", "6.x")
-
-
-def test_durations_and_settings_of_a_secret_are_not_secrets():
-    from pipelines.parsers.kubernetes import looks_like_secret_name
-
-    # From bank-of-anthos: TOKEN_EXPIRY_SECONDS is a number of seconds, not a token.
-    assert not looks_like_secret_name("TOKEN_EXPIRY_SECONDS")
-    assert not looks_like_secret_name("JWT_SECRET_ALGORITHM")
-    assert looks_like_secret_name("JWT_SECRET") and looks_like_secret_name("GITHUB_TOKEN")

@@ -77,7 +77,7 @@ class _Source:
         return self.names
 
     def crawl(self, name, as_of):
-        from checks.evidence import RepoFacts
+        from pipelines.facts import RepoFacts
         from pipelines.sources.base import RepoCrawl
 
         if name == self.stuck:

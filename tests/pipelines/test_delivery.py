@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from checks.evidence import Commit, Tag
 from pipelines import delivery as dlv
+from pipelines.facts import Commit, Tag
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
 DAY0 = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)

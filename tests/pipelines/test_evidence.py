@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from checks.evidence import K8sInventory, K8sObject, RepoFacts, Workload
+from checks.evidence import K8sObject, Workload
 from pipelines.evidence import build_evidence, index_clusters, orphan_workloads
+from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.identity import ServiceRecord
 from pipelines.sources.base import ClusterCrawl
 
@@ -77,6 +78,16 @@ def test_monorepo_component_owns_its_subtree_but_not_a_deeper_component():
     assert "services/a/README.md" in a.files and "services/a/sub/README.md" not in a.files
     assert "services/b/x.py" not in a.files and "README.md" in a.files
     assert "services/a/sub/README.md" in sub.files
+
+
+def test_repository_wide_config_reaches_every_service_of_a_monorepo():
+    # Bot configs live at the root, in .github/ or .gitlab/: has_dependency_update_bot reads them from ev.files.
+    from checks.security import dependency_bot
+
+    for config, bot in ((".gitlab/renovate.json", "renovate"), (".github/dependabot.yml", "dependabot"), ("renovate.json", "renovate")):
+        facts = RepoFacts("mono", "mono", files=[config, "services/a/app.py"])
+        [a] = build_evidence([ServiceRecord("a", "mono", "services/a", "catalog", "t", "c")], {"mono": facts}, None, {}, dt.date(2026, 1, 1))
+        assert config in a.files and dependency_bot(a.files) == bot
 
 
 def test_kinds_a_cluster_could_not_list_reach_the_services_running_there():

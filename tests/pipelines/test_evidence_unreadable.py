@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from checks.evidence import RepoFacts, UnreadableFile
+from checks.evidence import UnreadableFile
 from pipelines.evidence import build_evidence
+from pipelines.facts import RepoFacts
 from pipelines.identity import ServiceRecord
 
 GONE = "not available in this clone (a partial or shallow clone left its content out)"

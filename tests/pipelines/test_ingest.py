@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-from checks.evidence import Commit
 from pipelines import delivery as dlv
 from pipelines import stages
 from pipelines.cli import main, run_job
 from pipelines.config import load_config
+from pipelines.facts import Commit
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -130,6 +130,92 @@ def test_unchanged_head_reuses_cached_facts(root, tmp_path):
     assert source.crawl("svc").reused is False
 
 
+@pytest.fixture
+def fact_code(tmp_path, monkeypatch):
+    """A copy of the fact-producing source the crawler keys its cache by, to edit:
+    {path below the import root: copied file}."""
+    from pipelines.sources import local_git
+
+    copies = []
+    for name, path in local_git.fact_code_files():
+        copy = tmp_path / "code" / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(path.read_bytes())
+        copies.append((name, copy))
+    real = local_git.facts_code_version()
+    local_git.facts_code_version.cache_clear()
+    monkeypatch.setattr(local_git, "fact_code_files", lambda: copies)
+    # A copy of unchanged code is the same version: the key is the content, not where it lives.
+    assert local_git.facts_code_version() == real
+    yield dict(copies)
+    local_git.facts_code_version.cache_clear()
+
+
+def test_the_cache_key_changes_with_a_parser_s_source(fact_code):
+    from pipelines.sources.local_git import facts_code_version
+
+    before = facts_code_version()
+    kubernetes = fact_code["pipelines/parsers/kubernetes.py"]
+    kubernetes.write_text(kubernetes.read_text() + "\n# a changed heuristic\n")
+    assert facts_code_version() == before  # computed once per process
+    facts_code_version.cache_clear()
+    assert facts_code_version() != before
+
+
+def test_a_parser_change_invalidates_cached_facts_by_itself(root, tmp_path, fact_code):
+    from pipelines.sources.local_git import facts_code_version
+
+    repo = init(root / "svc")
+    commit(repo, {"catalog-info.yaml": catalog_info("svc")})
+    source = LocalGitSource(root, cache_dir=tmp_path / "cache")
+    assert source.crawl("svc").reused is False
+    assert source.crawl("svc").reused is True  # unchanged code and head: the cached facts
+
+    parser = fact_code["pipelines/parsers/catalog.py"]
+    original = parser.read_bytes()
+    parser.write_bytes(original + b"\n# a changed rule\n")
+    facts_code_version.cache_clear()
+    changed = source.crawl("svc")
+    assert changed.reused is False and [e.name for e in changed.facts.catalog] == ["svc"]
+    assert source.crawl("svc").reused is True  # cached again, under the new version
+
+    parser.write_bytes(original)
+    facts_code_version.cache_clear()
+    assert source.crawl("svc").reused is True  # the old version's entry is still there
+
+
+def test_every_module_the_fact_code_imports_is_part_of_the_key():
+    """A helper a parser starts to import changes the facts too: it must be in FACT_CODE."""
+    import ast
+    import importlib.util
+
+    from pipelines.sources.local_git import FACT_CODE, fact_code_files
+
+    # Crawl results around the facts (history, tags): not in the cached pickle.
+    not_cached = {"pipelines.sources.base"}
+    imported = set()
+    for _, path in fact_code_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)  # `from pipelines import parsers`
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+
+    def is_module(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:  # `from pipelines.parsers.x import a_function`
+            return False
+
+    modules = {m for m in imported if m.split(".")[0] in ("pipelines", "checks") and is_module(m)}
+    uncovered = {
+        m for m in modules - not_cached
+        if not any(m == c or m.startswith(c + ".") or c.startswith(m + ".") for c in FACT_CODE)
+    }
+    assert uncovered == set()
+
+
 def test_a_bare_mirror_named_x_git_is_the_repository_x(tmp_path):
     work = init(tmp_path / "work" / "payments")
     commit(work, {"README.md": "# payments"})

@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from checks.evidence import RepoFacts
 from pipelines import stages
 from pipelines.config import GitHubSourceConfig
+from pipelines.facts import RepoFacts
 from pipelines.sources.github import GitHubSource
 from pipelines.sources.github_state import GitHubRepoCrawl
 from tests.fakes.github_server import FakeGitHub

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from checks.evidence import K8sInventory, Tag
 from pipelines.config import ConfigError, RolloutDeploys, parse_config
 from pipelines.delivery import Deploy, production_deploys
+from pipelines.facts import K8sInventory, Tag
 from pipelines.sources.base import ClusterCrawl
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent
