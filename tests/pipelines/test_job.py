@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -145,7 +146,7 @@ def test_warehouse_resource_points_one_run_elsewhere(scored_org, tmp_path):
             "settings": {"config": {"config_path": str(scored_org.config)}},
             "warehouse_db": {"config": {"path": str(tmp_path / "wh.duckdb"), "serving_path": str(tmp_path / "pub.duckdb")}},
         }},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(), partition_key=dt.datetime.now(dt.UTC).date().isoformat(),
     )
     assert result.success
     assert q(tmp_path / "pub.duckdb", "SELECT count(*) FROM services")[0][0] == scored_org.summary.services + 1
