@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import history, stages, warehouse
-from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
+from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
@@ -66,14 +66,16 @@ def _metadata(context: dg.AssetExecutionContext, by_date: dict[str, dict]) -> No
 
 @_snapshot_asset("sources")
 def repo_crawl(
-    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, source_credentials: SourceCredentials,
+    progress: dg.ResourceParam[Progress],
 ) -> dict[str, stages.RepoCrawlResult]:
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
     dates = history.snapshot_dates(context)
     out, meta = {}, {}
     for snap in dates:
-        result = stages.crawl_repos(stages.repo_sources(config), snap.crawl_point, _progress(progress, snap, dates),
+        sources = stages.repo_sources(config, source_credentials.tokens())
+        result = stages.crawl_repos(sources, snap.crawl_point, _progress(progress, snap, dates),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
         errors = sum(1 for s in result.source_status if s["status"] == "error")
         meta[snap.key] = {"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems),

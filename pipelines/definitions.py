@@ -1,9 +1,12 @@
 """Dagster entry point: wiring only (assets, checks, job, schedule, resources, executor)."""
 
+import os
+
 import dagster as dg
 
 from pipelines import assets, secrets
-from pipelines.resources import Progress, ScorecardSettings, WarehouseDB, run_memory_io_manager
+from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV
+from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB, run_memory_io_manager
 
 CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
 # Runs carrying this tag are queued one at a time when the instance limits it
@@ -31,6 +34,7 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
     # Launch-time config (the CLI's run config, the launchpad) also reaches the
     # warehouse resource, which needs it to find the warehouse it locks.
     settings = ScorecardSettings.configure_at_launch()
+    credentials = SourceCredentials(github_token=_optional_env(DEFAULT_GITHUB_TOKEN_ENV))
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets]),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
@@ -38,12 +42,24 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
         schedules=[schedule],
         resources={
             "settings": settings, "warehouse_db": WarehouseDB(settings=settings), "progress": progress or Progress(),
-            "io_manager": run_memory_io_manager,
+            "source_credentials": credentials, "io_manager": run_memory_io_manager,
         },
         # Also for the runs Dagster builds from an asset selection (the UI's
         # Materialize, backfills, `dagster asset materialize`): one process per run.
         executor=dg.in_process_executor,
     )
+
+
+def _optional_env(name: str) -> dg.EnvVar | None:
+    """``dg.EnvVar(name)`` where the variable is set, else None (the source it serves is optional).
+
+    A ``dg.EnvVar`` has no default (dagster-io/dagster#16232): bound to an
+    unset variable it fails every run at launch, local-only runs included.
+    Only whether it is set is read here; its value is resolved when a run
+    starts. A code location's runs see the environment it loaded with
+    (`dagster dev` also loads `.env`), so set the variable before starting it.
+    """
+    return dg.EnvVar(name) if name in os.environ else None
 
 
 defs = build_definitions()

@@ -1,4 +1,4 @@
-"""Dagster resources: the run's settings, the warehouse and progress reporting.
+"""Dagster resources: the run's settings, the sources' secrets, the warehouse and progress reporting.
 
 No ``from __future__ import annotations`` here: Dagster reads the resource
 annotations at runtime to wire the nested settings resource.
@@ -10,11 +10,12 @@ import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
-from pipelines import warehouse
-from pipelines.config import ScorecardConfig, load_config
+from pipelines import secrets, warehouse
+from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV, ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
 
@@ -41,6 +42,27 @@ class ScorecardSettings(dg.ConfigurableResource):
         except OSError:
             stamp = None  # load_config reports the missing file
         return _load_cached(path, stamp)
+
+
+class SourceCredentials(dg.ConfigurableResource):
+    """The secrets of the remote sources, bound to environment variables with ``dg.EnvVar``.
+
+    Dagster resolves them when a run starts, and its UI and run config only
+    ever show the variable's name. Every remote source is optional: a
+    variable that is not set leaves its field empty (pipelines/definitions.py),
+    and only a source configured in scorecard.yaml needs its secret.
+    """
+
+    # For `sources.github` entries whose token_env is GITHUB_TOKEN (the default).
+    github_token: Optional[str] = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Registered before any step runs: no log line, table or error of the run can carry it.
+        secrets.register(self.github_token)
+
+    def tokens(self) -> dict[str, str]:
+        """The secrets by the variable that holds them, as scorecard.yaml names them (`token_env`)."""
+        return {DEFAULT_GITHUB_TOKEN_ENV: self.github_token} if self.github_token else {}
 
 
 class AsOfError(ValueError):

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +72,8 @@ class RepoCrawlResult:
     known_teams: list[str] = field(default_factory=list)  # teams the sources know (GitHub org teams)
 
 
-def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
+def repo_sources(config: ScorecardConfig, tokens: Mapping[str, str] | None = None) -> list[RepoSource]:
+    """Every configured repository source; ``tokens``: secrets by the variable that holds them (token_env)."""
     cache = config.warehouse_path.parent / "crawl-cache"
     sources: list[RepoSource] = [
         LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache)
@@ -88,6 +89,7 @@ def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
                 state_dir=config.resolve(gh.state_dir) if gh.state_dir else default_state,
                 production_environments=config.sources.delivery.production_environments,
                 base_dir=config.base_dir,
+                token=(tokens or {}).get(gh.token_env),
             )
             for gh in config.sources.github
         ]
