@@ -20,7 +20,6 @@ DEFAULT_CONFIG = "scorecard.yaml"
 DEMO_DIR = Path("data/demo")
 
 
-
 class TerminalProgress:
     """One updating line per stage on stderr (plain lines when not a terminal)."""
 
@@ -102,14 +101,14 @@ def run_snapshots(config_path: Path, first: dt.date, last: dt.date, *, publish: 
     )
 
 
-def publish_snapshot(config_path: Path, *, defs=None, instance=None):
+def publish_snapshot(config_path: Path, *, tags=None, defs=None, instance=None):
     """Materialise only `serving_snapshot`: copy every complete snapshot into the served file."""
     from pipelines.assets import serving_snapshot
     from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
 
     job = (defs or build_definitions()).resolve_job_def(CRAWL_AND_SCORE_JOB)
     return job.execute_in_process(run_config=_run_config(config_path), instance=instance or _instance(),
-                                  raise_on_error=False, asset_selection=[serving_snapshot.key])
+                                  raise_on_error=False, asset_selection=[serving_snapshot.key], tags=tags)
 
 
 def run_job(config_path: Path, as_of: dt.date | None = None, kind: str = "run", progress=None, instance=None):
@@ -167,10 +166,8 @@ def _waiting(holder: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from pipelines import warehouse
+    from pipelines import history, warehouse
     from pipelines.resources import parse_as_of
-
-    from pipelines import history
 
     config = _config(args)
     as_of = history.check_in_history(parse_as_of(args.as_of), "--as-of") if args.as_of else None
@@ -304,7 +301,7 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
             out += [(day, result.success) for day in dates if first <= day <= last]
         if any(ok for _, ok in out):
             progress.prefix = ""
-            result = publish_snapshot(config_path, defs=defs, instance=instance)
+            result = publish_snapshot(config_path, tags=tags, defs=defs, instance=instance)
             if not result.success:
                 raise warehouse.WarehouseError(
                     f"the backfilled snapshots are in {config.warehouse_path} but publishing them failed: "
