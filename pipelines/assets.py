@@ -23,6 +23,7 @@ import pandas as pd
 from pipelines import history, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
+from pipelines.sources.local_git import RepoReads
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
 
@@ -67,14 +68,14 @@ def _metadata(context: dg.AssetExecutionContext, by_date: dict[str, dict]) -> No
 @_snapshot_asset("sources")
 def repo_crawl(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, source_credentials: SourceCredentials,
-    progress: dg.ResourceParam[Progress],
+    progress: dg.ResourceParam[Progress], repo_reads: dg.ResourceParam[RepoReads],
 ) -> dict[str, stages.RepoCrawlResult]:
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
     dates = history.snapshot_dates(context)
     out, meta = {}, {}
     for snap in dates:
-        sources = stages.repo_sources(config, source_credentials.tokens())
+        sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
         result = stages.crawl_repos(sources, snap.crawl_point, _progress(progress, snap, dates),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
         errors = sum(1 for s in result.source_status if s["status"] == "error")

@@ -276,6 +276,7 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
 
     from pipelines import history, warehouse
     from pipelines.definitions import build_definitions
+    from pipelines.sources.local_git import RepoReads
 
     config = load_config(config_path)
     today = today or history.utc_today()
@@ -284,7 +285,9 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
         history.check_in_history(dates[0], f"--since {since_days}d")
     ranges = history.date_ranges(dates, MAX_DAYS_PER_RUN)
     progress = TerminalProgress()
-    defs = build_definitions(progress)
+    # One set of definitions for the whole backfill: its runs share what the
+    # repositories say whatever the date (default branch, tags).
+    defs = build_definitions(progress, RepoReads())
     instance = _instance()
     tags = {history.BACKFILL_TAG: f"{today:%Y%m%d}-{uuid.uuid4().hex[:8]}"}
     out: list[tuple[dt.date, bool]] = []

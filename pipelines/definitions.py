@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines import assets, secrets
 from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB, run_memory_io_manager
+from pipelines.sources.local_git import RepoReads
 
 CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
 # Runs carrying this tag are queued one at a time when the instance limits it
@@ -14,8 +15,12 @@ CRAWL_AND_SCORE_JOB = "crawl_and_score_job"
 RUN_QUEUE_TAG = "scorecard/warehouse"
 
 
-def build_definitions(progress: Progress | None = None) -> dg.Definitions:
-    """The code location; the CLI builds its own with a terminal progress reporter."""
+def build_definitions(progress: Progress | None = None, repo_reads: RepoReads | None = None) -> dg.Definitions:
+    """The code location; the CLI builds its own with a terminal progress reporter.
+
+    ``repo_reads``: shared by every run of these definitions (the runs of one
+    `scorecard backfill`); without it each run reads the repositories afresh.
+    """
     # Every log line of the run (ours, PyGithub's, Dagster's event log) is redacted:
     # the one process-wide hook a Dagster code location offers is building its definitions.
     secrets.install_log_redaction()
@@ -43,6 +48,8 @@ def build_definitions(progress: Progress | None = None) -> dg.Definitions:
         resources={
             "settings": settings, "warehouse_db": WarehouseDB(settings=settings), "progress": progress or Progress(),
             "source_credentials": credentials, "io_manager": run_memory_io_manager,
+            "repo_reads": dg.ResourceDefinition.hardcoded_resource(repo_reads) if repo_reads
+            else dg.ResourceDefinition(lambda _: RepoReads(), description="RepoReads, new for each run"),
         },
         # Also for the runs Dagster builds from an asset selection (the UI's
         # Materialize, backfills, `dagster asset materialize`): one process per run.

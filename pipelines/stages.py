@@ -44,7 +44,7 @@ from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, EventFile, IncidentEvent, iter_events
 from pipelines.sources.github_state import GitHubRepoCrawl
 from pipelines.sources.kubernetes import KubernetesSource
-from pipelines.sources.local_git import LocalGitSource
+from pipelines.sources.local_git import LocalGitSource, RepoReads
 from pipelines.sources.rollouts import rollout_deploys
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -72,11 +72,17 @@ class RepoCrawlResult:
     known_teams: list[str] = field(default_factory=list)  # teams the sources know (GitHub org teams)
 
 
-def repo_sources(config: ScorecardConfig, tokens: Mapping[str, str] | None = None) -> list[RepoSource]:
-    """Every configured repository source; ``tokens``: secrets by the variable that holds them (token_env)."""
+def repo_sources(
+    config: ScorecardConfig, tokens: Mapping[str, str] | None = None, reads: RepoReads | None = None
+) -> list[RepoSource]:
+    """Every configured repository source.
+
+    ``tokens``: secrets by the variable that holds them (token_env);
+    ``reads``: what the repositories say whatever the date, shared by the crawls of several dates.
+    """
     cache = config.warehouse_path.parent / "crawl-cache"
     sources: list[RepoSource] = [
-        LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache)
+        LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache, reads=reads)
         for r in config.sources.repos
     ]
     if config.sources.github:

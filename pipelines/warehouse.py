@@ -209,20 +209,24 @@ def transaction(con: duckdb.DuckDBPyConnection, path: Path, doing: str) -> Itera
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    # Every connection asks (a run opens the warehouse a few times per date):
+    # one catalogue query, and statements only for what is missing.
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall():
+        have.setdefault(table, set()).add(column)
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        if name not in have:
+            con.execute(f"CREATE TABLE {name} ({cols})")
+            continue
         # A warehouse written by an older release lacks the columns added since:
         # add them (NULL in old snapshots) instead of failing every later write.
-        have = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
         for column, kind in _column_types(cols):
-            if column not in have:
+            if column not in have[name]:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
-    con.execute(
-        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [str(SCHEMA_VERSION)],
-    )
+    if get_meta(con, "schema_version") != str(SCHEMA_VERSION):
+        set_meta(con, "schema_version", str(SCHEMA_VERSION))
 
 
 @contextmanager
