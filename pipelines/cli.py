@@ -166,13 +166,13 @@ def _waiting(holder: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from pipelines import history, warehouse
+    from pipelines import history, runlock
     from pipelines.resources import parse_as_of
 
     config = _config(args)
     as_of = history.check_in_history(parse_as_of(args.as_of), "--as-of") if args.as_of else None
     started = time.monotonic()
-    with warehouse.run_lock(config.warehouse_path, f"scorecard run --config {args.config}", args.wait, _waiting):
+    with runlock.run_lock(config.warehouse_path, f"scorecard run --config {args.config}", args.wait, _waiting):
         result = run_job(Path(args.config), as_of, progress=TerminalProgress())
         if not result.success:
             summary = _failure_summary(result)
@@ -274,7 +274,7 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
     """
     import uuid
 
-    from pipelines import history, warehouse
+    from pipelines import history, runlock, warehouse
     from pipelines.definitions import build_definitions
     from pipelines.sources.local_git import RepoReads
 
@@ -292,7 +292,7 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
     tags = {history.BACKFILL_TAG: f"{today:%Y%m%d}-{uuid.uuid4().hex[:8]}"}
     out: list[tuple[dt.date, bool]] = []
     # One lock for the whole backfill: another run cannot slip in between its snapshots.
-    with warehouse.run_lock(config.warehouse_path, f"scorecard backfill --config {config_path}", wait_seconds, _waiting):
+    with runlock.run_lock(config.warehouse_path, f"scorecard backfill --config {config_path}", wait_seconds, _waiting):
         for i, (first, last) in enumerate(ranges, start=1):
             label = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
             progress.prefix = f"[{i}/{len(ranges)} {label}] "
@@ -416,7 +416,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    from pipelines import warehouse
+    from pipelines import runlock, warehouse
     from pipelines.explain import terminal_safe
     from pipelines.resources import parse_as_of
 
@@ -440,7 +440,7 @@ def cmd_snapshots(args) -> int:
                   f"{r['services'] if r['services'] is not None else '-':>8}  {terminal_safe(r['message'] or '', one_line=True)}")
         return 0
     day = parse_as_of(args.snapshot, today=dt.date.max, name="snapshot")
-    with warehouse.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):
+    with runlock.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):
         with warehouse.connect(path, doing="deleting a snapshot") as con, \
                 warehouse.transaction(con, path, "deleting a snapshot"):
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")

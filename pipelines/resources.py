@@ -14,7 +14,7 @@ from typing import Optional
 
 import dagster as dg
 
-from pipelines import secrets, warehouse
+from pipelines import runlock, secrets
 from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV, ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
@@ -132,7 +132,7 @@ class WarehouseDB(dg.ConfigurableResource):
                 log.info(f"waiting up to {self.lock_wait_seconds:.0f} s for {holder} to finish with {path}")
 
         run_id = context.run.run_id if context.run else "?"
-        with warehouse.run_lock(path, f"run {run_id}", self.lock_wait_seconds, waiting):
+        with runlock.run_lock(path, f"run {run_id}", self.lock_wait_seconds, waiting):
             yield self
 
     def warehouse(self, config: ScorecardConfig) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import runlock, warehouse
 from pipelines.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def test_a_second_run_waits_for_the_first_and_both_publish(private_org):
 
 def test_with_no_wait_the_second_run_is_refused_naming_the_first(private_org):
     org = private_org
-    lock = warehouse.lock_path(load_config(org.config).warehouse_path)
+    lock = runlock.lock_path(load_config(org.config).warehouse_path)
     first = scorecard("run", "--config", str(org.config))
     try:
         deadline = time.monotonic() + 60
