@@ -16,6 +16,7 @@ snapshot in history nor a changed serving file.
 
 import datetime as dt
 import warnings
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
@@ -46,9 +47,18 @@ def _snapshot_asset(group: str, **kwargs):
     return _asset(group_name=group, partitions_def=history.SNAPSHOT_PARTITIONS, **kwargs)
 
 
-def _progress(progress: Progress, snap: history.SnapshotDate, dates: list) -> Progress:
+def _by_date(context: dg.AssetExecutionContext, compute: Callable[[history.SnapshotDate], tuple[object, dict]]) -> dict:
+    """``compute`` for each date of the run: its values by date for the next layer, its figures as metadata."""
+    out, meta = {}, {}
+    for snap in history.snapshot_dates(context):
+        out[snap.key], meta[snap.key] = compute(snap)
+    _metadata(context, meta)
+    return out
+
+
+def _progress(context: dg.AssetExecutionContext, progress: Progress, snap: history.SnapshotDate) -> Progress:
     """In a run over several dates, each line says which date it is about."""
-    if len(dates) == 1:
+    if len(context.partition_keys) == 1:
         return progress
     return lambda stage, done, total: progress(f"{snap.key} {stage}", done, total)
 
@@ -72,18 +82,16 @@ def repo_crawl(
 ) -> dict[str, stages.RepoCrawlResult]:
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
-    dates = history.snapshot_dates(context)
-    out, meta = {}, {}
-    for snap in dates:
+
+    def crawl(snap: history.SnapshotDate):
         sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
-        result = stages.crawl_repos(sources, snap.crawl_point, _progress(progress, snap, dates),
+        result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
         errors = sum(1 for s in result.source_status if s["status"] == "error")
-        meta[snap.key] = {"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems),
-                          **stages.report_metadata(result)}
-        out[snap.key] = result
-    _metadata(context, meta)
-    return out
+        return result, {"repos": len(result.crawls), "repos_with_errors": errors,
+                        "file_problems": len(result.problems), **stages.report_metadata(result)}
+
+    return _by_date(context, crawl)
 
 
 @_snapshot_asset("sources")
@@ -91,17 +99,14 @@ def cluster_crawl(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]
 ) -> dict[str, list | None]:
     """Workloads and related objects per cluster; None for a past snapshot (state unknown then)."""
-    out, meta = {}, {}
-    for snap in history.snapshot_dates(context):
+
+    def crawl(snap: history.SnapshotDate):
         if snap.historical:
-            meta[snap.key] = {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
-            out[snap.key] = None
-            continue
+            return None, {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
         crawls = stages.crawl_clusters(settings.load(), progress)
-        meta[snap.key] = {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
-        out[snap.key] = crawls
-    _metadata(context, meta)
-    return out
+        return crawls, {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
+
+    return _by_date(context, crawl)
 
 
 @_snapshot_asset("sources")
@@ -110,14 +115,13 @@ def delivery_events(
 ) -> dict[str, stages.Events]:
     """Deployments and incidents from the configured files and from `scorecard ingest`, in the metrics' window."""
     config = settings.load()
-    out, meta = {}, {}
-    for snap in history.snapshot_dates(context):
+
+    def load(snap: history.SnapshotDate):
         events = stages.load_events(config, warehouse_path=warehouse_db.warehouse(config), as_of=snap.day)
-        meta[snap.key] = {"deployments": len(events.deployments), "incidents": len(events.incidents),
-                          "rejected_lines": len(events.problems)}
-        out[snap.key] = events
-    _metadata(context, meta)
-    return out
+        return events, {"deployments": len(events.deployments), "incidents": len(events.incidents),
+                        "rejected_lines": len(events.problems)}
+
+    return _by_date(context, load)
 
 
 # ----------------------------------------------------------------- evidence
@@ -128,14 +132,13 @@ def service_registry(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, repo_crawl: dict[str, stages.RepoCrawlResult]
 ) -> dict[str, tuple]:
     """Resolved services (catalog, config, repo fallback) and identity problems."""
-    out, meta = {}, {}
-    for snap in history.snapshot_dates(context):
+
+    def resolve(snap: history.SnapshotDate):
         records, problems = stages.resolve(repo_crawl[snap.key].crawls, settings.load(), snap.crawl_point)
         rules = pd.Series([r.identity_rule for r in records]).value_counts().to_dict() if records else {}
-        meta[snap.key] = {"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}}
-        out[snap.key] = (records, problems)
-    _metadata(context, meta)
-    return out
+        return (records, problems), {"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}}
+
+    return _by_date(context, resolve)
 
 
 @_snapshot_asset("evidence")
@@ -148,16 +151,15 @@ def delivery_metrics(
     cluster_crawl: dict[str, list | None],
 ) -> dict[str, pd.DataFrame]:
     """DORA metrics per service with tiers (DESIGN.md "Metric definitions")."""
-    out, meta = {}, {}
-    for snap in history.snapshot_dates(context):
+
+    def metrics(snap: history.SnapshotDate):
         records, _ = service_registry[snap.key]
         # cluster_crawl: ReplicaSet revisions of production workloads are deploys too.
         df = stages.delivery_metrics(records, repo_crawl[snap.key].crawls, delivery_events[snap.key], settings.load(),
                                      snap.day, cluster_crawl[snap.key])
-        meta[snap.key] = {"services_with_deployments": len(df)}
-        out[snap.key] = df
-    _metadata(context, meta)
-    return out
+        return df, {"services_with_deployments": len(df)}
+
+    return _by_date(context, metrics)
 
 
 @_snapshot_asset("evidence")
@@ -171,16 +173,18 @@ def service_evidence(
     delivery_metrics: dict[str, pd.DataFrame],
 ) -> dict[str, list]:
     """All facts per service, scoped to its path, with its workloads joined by label."""
-    out = {}
-    for snap in history.snapshot_dates(context):
+
+    def assemble(snap: history.SnapshotDate):
         records, _ = service_registry[snap.key]
         clusters = cluster_crawl[snap.key]
         # A failed cluster's services are named from the warehouse's record of its last good crawl.
         last_good = stages.last_good_crawls(warehouse_db.warehouse(settings.load()), clusters) if clusters else {}
-        out[snap.key] = stages.assemble_evidence(
+        evidence = stages.assemble_evidence(
             records, repo_crawl[snap.key].crawls, clusters, delivery_metrics[snap.key], snap.day, last_good
         )
-    return out
+        return evidence, {"services": len(evidence)}
+
+    return _by_date(context, assemble)
 
 
 # ------------------------------------------------------------------- checks
@@ -193,18 +197,16 @@ def check_results(
 ) -> dict[str, pd.DataFrame]:
     """One finding per service and check, with waivers applied."""
     config = settings.load()
-    dates = history.snapshot_dates(context)
-    out, meta = {}, {}
-    for snap in dates:
+
+    def evaluate(snap: history.SnapshotDate):
         # Known teams: the config's plus the GitHub organisation's teams the crawl found.
         ctx = stages.check_context(config, snap.day, repo_crawl[snap.key])
-        results = stages.evaluate_checks(service_evidence[snap.key], ctx, _progress(progress, snap, dates))
+        results = stages.evaluate_checks(service_evidence[snap.key], ctx, _progress(context, progress, snap))
         results = apply_waivers(results, config, snap.day)
         counts = results["status"].value_counts().to_dict() if len(results) else {}
-        meta[snap.key] = {f"{k}": int(v) for k, v in counts.items()}
-        out[snap.key] = results
-    _metadata(context, meta)
-    return out
+        return results, {f"{k}": int(v) for k, v in counts.items()}
+
+    return _by_date(context, evaluate)
 
 
 # ------------------------------------------------------------------- scores
@@ -215,14 +217,13 @@ def service_scores(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, check_results: dict[str, pd.DataFrame]
 ) -> dict[str, dict]:
     """Levels and weighted scores per service, team and organisation, per scorecard."""
-    out, meta = {}, {}
-    for snap in history.snapshot_dates(context):
+
+    def scores(snap: history.SnapshotDate):
         frames = score(check_results[snap.key], settings.load())
         levels = frames["service_scores"].groupby(["scorecard", "level"]).size()
-        meta[snap.key] = {f"{card}/{level}": int(n) for (card, level), n in levels.items()}
-        out[snap.key] = frames
-    _metadata(context, meta)
-    return out
+        return frames, {f"{card}/{level}": int(n) for (card, level), n in levels.items()}
+
+    return _by_date(context, scores)
 
 
 # ------------------------------------------------------------------ publish

@@ -10,24 +10,16 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from checks.model import Finding, Status
 from pipelines import history, stages
 from pipelines.cli import backfill, main, run_snapshots
 from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+from tests.warehouse_query import q
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = history.SNAPSHOT_PARTITIONS
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def today() -> dt.date:

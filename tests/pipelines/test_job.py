@@ -9,19 +9,11 @@ import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
 
 from pipelines.cli import run_job
 from pipelines.config import load_config
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+from tests.warehouse_query import q
 
 
 def test_every_service_is_scored_against_every_check(scored_org):

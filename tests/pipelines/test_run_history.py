@@ -5,22 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
 import pytest
 
 from checks.model import Finding, Status
 from pipelines import stages
 from pipelines.cli import main, run_job
+from tests.warehouse_query import q
 
 BROKEN = {"has_readme", "has_codeowners", "has_security_policy"}  # 3 of ~40 checks: well over the 5 % error limit
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def run_cli(capsys, *args):
