@@ -48,10 +48,12 @@ def _freshness(what: str, version: str, path: GoldenPath, max_behind: float, **p
     if behind is None:
         return unknown(f"{what} version {version} is not one of the known releases (latest {latest})", **params)
     if behind == 0:
+        params["releases_behind"] = 0
         if normalise_version(version) == normalise_version(latest):
             return passed(f"{what} is at {version}, the latest release", **params)
         # A floating tag (`v4`) or a release newer than the configured list.
         return passed(f"{what} is at {version}, not behind the latest release {latest}", **params)
+    params["releases_behind"] = behind
     detail = f"{what} is at {version}, {plural(behind, 'release')} behind {latest}"
     if behind <= max_behind:
         return warned(f"{detail} (up to {max_behind:g} allowed before this fails)", **params)
@@ -108,7 +110,8 @@ def uses_service_template(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         return missing
     match = _template_match(ev, ref)
     if match is not None:
-        return passed(f"generated from {match.source} ({match.tool}, {match.file})")
+        return passed(f"generated from {match.source} ({match.tool}, {match.file})",
+                      **on_path(ev, "template", ctx.template))
     if not ev.templates:
         return failed("no template answers file (.copier-answers.yml or cookiecutter replay) found", **params)
     known = [t for t in ev.templates if t.source]
@@ -210,7 +213,7 @@ def uses_shared_ci_workflow(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     refs = _ci_refs(ev, ref)
     if refs:
         first = refs[0]
-        return passed(f"{first.file} job {first.job} calls {first.uses}")
+        return passed(f"{first.file} job {first.job} calls {first.uses}", **on_path(ev, "ci_workflow", ctx.ci_workflow))
     if not ev.workflows:
         return failed("no GitHub Actions workflows found", snippet=_ci_snippet(ctx.ci_workflow), workflow=ref)
     files = summarise_names(w.file for w in ev.workflows)
@@ -315,7 +318,8 @@ def uses_base_helm_chart(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     for chart in ev.helm_charts:
         for dep in chart.dependencies:
             if dep.name == name:
-                return passed(f"{chart.file} depends on {name} {dep.version or '(no version)'}")
+                return passed(f"{chart.file} depends on {name} {dep.version or '(no version)'}",
+                              **on_path(ev, "helm_chart", ctx.helm_chart))
     snippet = _chart_snippet(ctx.helm_chart, chart_file)
     if ev.helm_charts:
         charts = summarise_names(c.file for c in ev.helm_charts)
@@ -403,7 +407,8 @@ def uses_standard_terraform_modules(ev: ServiceEvidence, ctx: CheckContext) -> O
         return not_applicable("no remote Terraform modules")
     off_path = [m for m in modules if not source_matches(m.source, ref)]
     if not off_path:
-        return passed(f"{every(len(modules), 'module', 'comes', 'come')} from {ref}")
+        return passed(f"{every(len(modules), 'module', 'comes', 'come')} from {ref}",
+                      **on_path(ev, "terraform", ctx.terraform))
     names = [f"{m.name} ({m.source})" for m in off_path]
     return failed(
         f"{some_of(len(off_path), len(modules), 'module', 'is', 'are')} not from {ref}: {summarise_names(names)}",
@@ -475,6 +480,14 @@ def _most_behind(versions: list[str], path: GoldenPath) -> str | None:
         return (-1 if behind is None else behind, tuple(-x for x in key) if key else ())
 
     return max(versions, key=rank)
+
+
+def on_path(ev: ServiceEvidence, golden_path: str, path: GoldenPath) -> dict[str, object]:
+    """The params a passing `uses_*` finding carries, from which adoption is published:
+    the version the service is on (the one furthest behind), the latest, and how far behind."""
+    version = current_version(ev, golden_path, path)
+    behind = releases_behind(version, path.releases, path.latest) if version else None
+    return {"version": version, "latest": path.latest, "releases_behind": behind}
 
 
 def current_version(ev: ServiceEvidence, golden_path: str, path: GoldenPath) -> str | None:

@@ -137,6 +137,9 @@ class Finding:
     detail: str
     remediation: str | None  # rendered; None when the check passed or does not apply
     snippet: str | None = None
+    # What the finding is about, as data (versions, files, workloads): the
+    # outcome's params, published with the result so readers need not re-judge.
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 _NEEDS_FIX = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR})
@@ -151,7 +154,7 @@ def evaluate(check: Check, ev: ServiceEvidence, ctx: CheckContext) -> Finding:
     if ev.unreadable_files and (blind := _unreadable(check, ev, out)) is not None:
         return blind
     remediation = check.render_remediation(ev, out.params) if out.status in _NEEDS_FIX else None
-    return Finding(check.id, out.status, out.detail, remediation, out.snippet)
+    return Finding(check.id, out.status, out.detail, remediation, out.snippet, out.params)
 
 
 _MAY_HIDE = {  # outcomes a file the clone lacks could have changed (see checks.file_kinds)

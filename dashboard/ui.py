@@ -188,7 +188,9 @@ def url_selectbox(
     page load, write changes back, and restore the parameter after a page
     switch in the sidebar (which drops the query string). A value equal to
     the default is left out of the URL. With a ``placeholder`` the widget
-    starts empty instead of at the default.
+    starts empty instead of at the default. The URL holds the option *as
+    formatted*: where links name a value (``?check=<id>``), ``format_func``
+    must show the value itself.
     """
     container = container or st
     options = list(options)

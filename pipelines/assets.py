@@ -21,7 +21,7 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from pipelines import history, stages, warehouse
+from pipelines import history, snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
@@ -244,27 +244,31 @@ def warehouse_snapshot(
     service_scores: dict[str, dict],
 ) -> dg.MaterializeResult:
     """Stage each date's snapshot in the warehouse, all in one transaction (replacing a re-run's at promotion)."""
+    config = settings.load()
     started, kind = history.run_started(context), history.run_kind(context)
     staged = []
     for snap in history.snapshot_dates(context):
         key = snap.key
-        frames = _snapshot_frames(
-            context, settings, snap.day, repo_crawl[key], cluster_crawl[key], delivery_events[key],
-            service_registry[key], delivery_metrics[key], service_evidence[key], check_results[key], service_scores[key],
+        frames = snapshot.snapshot_frames(
+            config, snap.day, settings.path(), repo_crawl=repo_crawl[key], cluster_crawl=cluster_crawl[key],
+            events=delivery_events[key], registry=service_registry[key], metrics=delivery_metrics[key],
+            evidence=service_evidence[key], results=check_results[key], scores=service_scores[key],
         )
+        for warning in snapshot.config_warnings(frames):
+            context.log.warning(warning)
         run = {
             "run_id": context.run.run_id, "snapshot": snap.day, "kind": kind, "started_at": started,
             "finished_at": None, "config_file": str(settings.path()), "services": len(service_registry[key][0]),
             "repos": len(repo_crawl[key].crawls), "message": None,
         }
         staged.append((run, frames))
-    path = warehouse_db.warehouse(settings.load())
+    path = warehouse_db.warehouse(config)
     rows: dict[str, int] = {}
     try:
         with warehouse.connect(path, doing="writing the snapshot") as con, \
                 warehouse.transaction(con, path, "writing the snapshot"):
             for run, frames in staged:
-                _fill_last_success(con, frames["source_status"])
+                snapshot.fill_last_success(con, frames["source_status"])
                 for table, n in warehouse.stage_snapshot(con, run, frames).items():
                     rows[table] = rows.get(table, 0) + n
     except BaseException as exc:
@@ -277,47 +281,6 @@ def warehouse_snapshot(
     )
 
 
-def _snapshot_frames(
-    context: dg.AssetExecutionContext,
-    settings: ScorecardSettings,
-    as_of: dt.date,
-    repo_crawl: stages.RepoCrawlResult,
-    cluster_crawl,
-    delivery_events: stages.Events,
-    service_registry,
-    delivery_metrics: pd.DataFrame,
-    service_evidence: list,
-    check_results: pd.DataFrame,
-    service_scores: dict,
-) -> dict[str, pd.DataFrame]:
-    """The tables of one date's snapshot, by name."""
-    config = settings.load()
-    records, identity_problems = service_registry
-    ctx = config.check_context(as_of)
-    status = list(repo_crawl.source_status) + list(delivery_events.status)
-    problems = list(repo_crawl.problems) + list(delivery_events.problems) + stages.identity_problems(identity_problems)
-    if cluster_crawl is not None:
-        c_status, c_problems = stages.cluster_status(cluster_crawl)
-        status += c_status
-        problems += c_problems
-    unknown_waivers = _unknown_waivers(config, records, settings.path())
-    for w in unknown_waivers:
-        context.log.warning(w["reason"])
-    problems += unknown_waivers
-    frames = {
-        "source_status": pd.DataFrame(status, columns=["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]),
-        "problems": stages.problems_frame(problems),
-        "services": stages.services_frame(records, service_evidence),
-        "workloads": stages.workloads_frame(service_evidence, cluster_crawl, records, repo_crawl.crawls),
-        "golden_path_adoption": stages.adoption_frame(service_evidence, check_results, ctx),
-        "checks": stages.catalogue_frame(config.doc_base_url),
-        "check_results": check_results,
-        "dora": stages.dora_frame(delivery_metrics, records),
-        **service_scores,
-    }
-    return frames
-
-
 def _record_failed_run(path, run: dict, exc: BaseException) -> None:
     """Best effort: leave a `failed` runs row saying why, so operators see the attempt."""
     reason = str(warehouse.friendly_error(exc, path, "writing the snapshot") or f"{type(exc).__name__}: {exc}")
@@ -327,35 +290,6 @@ def _record_failed_run(path, run: dict, exc: BaseException) -> None:
             warehouse.append_run(con, row.drop(columns="snapshot"), run["snapshot"])
     except Exception:  # noqa: BLE001 - the original error is the one to report; a full disk fails this too
         return
-
-
-def _unknown_waivers(config, records, config_path) -> list[dict]:
-    """Waivers naming a service this run did not find: a problem row each (services are only known after the crawl)."""
-    known = {r.service for r in records}
-    return [
-        {"source": "config", "target": f"waivers[{i}]", "path": str(config_path),
-         "reason": f"waivers[{i}]: service {w.service!r} (check {w.check}) is not a service of this snapshot; "
-                   "the waiver has no effect: fix the name or remove the waiver"}
-        for i, w in enumerate(config.waivers) if w.service not in known
-    ]
-
-
-def _fill_last_success(con, status: pd.DataFrame) -> None:
-    """A target that failed now keeps the time of its last good crawl, for staleness."""
-    if status.empty:
-        return
-    failed = status["last_success_at"].isna()
-    if not failed.any():
-        return
-    prev = con.execute(
-        "SELECT source, target, max(last_success_at) FROM source_status WHERE last_success_at IS NOT NULL GROUP BY ALL"
-    ).fetchall()
-    last = {(s, t): at for s, t, at in prev}
-    filled = [
-        at if not pd.isna(at) else last.get((s, t))
-        for s, t, at in zip(status["source"], status["target"], status["last_success_at"], strict=True)
-    ]
-    status["last_success_at"] = pd.to_datetime(pd.Series(filled, index=status.index, dtype=object), utc=True)
 
 
 @_snapshot_asset("publish", deps=[warehouse_snapshot])

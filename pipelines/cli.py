@@ -329,17 +329,15 @@ def summary_table(config: ScorecardConfig, scorecard: str = "default") -> str:
         return "(no snapshot published)"
     from pipelines.explain import terminal_safe
 
-    with warehouse.read_only(config.serving_path) as con:
-        snap = con.execute("SELECT max(snapshot) FROM runs WHERE status = 'complete'").fetchone()[0]
-        levels = [r[0] for r in con.execute(
-            "SELECT DISTINCT level, level_rank FROM service_scores WHERE snapshot = ? AND scorecard = ? ORDER BY level_rank",
-            [snap, scorecard]).fetchall()]
-        counts = con.execute(
-            """SELECT coalesce(team, '(no owner)'), level, count(*) FROM service_scores
-               WHERE snapshot = ? AND scorecard = ? GROUP BY ALL""", [snap, scorecard]).fetchall()
-        means = dict(con.execute(
-            """SELECT coalesce(team, '(no owner)'), round(avg(score_pct), 1) FROM service_scores
-               WHERE snapshot = ? AND scorecard = ? GROUP BY ALL""", [snap, scorecard]).fetchall())
+    from pipelines import readmodel
+
+    with warehouse.read_only(config.serving_path):  # waits out a publish's brief lock
+        pass
+    path = str(config.serving_path)
+    snap = readmodel.latest_snapshot(path)
+    levels, count_frame, mean_frame = readmodel.summary_counts(path, snap, scorecard)
+    counts = list(count_frame.itertuples(index=False, name=None))
+    means = dict(mean_frame.itertuples(index=False, name=None))
     # Team and level names may come from repositories (CODEOWNERS, catalog owners): no escapes reach the terminal.
     levels = [terminal_safe(lv, one_line=True) for lv in levels]
     means = {terminal_safe(t, one_line=True): m for t, m in means.items()}

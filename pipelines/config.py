@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from checks.model import LEVELS, CheckContext, GoldenPath
+from checks.policy import Policy
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml
 
@@ -440,6 +441,12 @@ class Scorecard(_Model):
     levels: list[Level] | None = None
     weights: dict[CheckId, Annotated[int, AfterValidator(_positive_weight)]] = Field(default_factory=dict)  # overrides
     exclude: list[CheckId] = Field(default_factory=list)  # catalogue checks left out
+    # An advisory `warn` (one release behind, a branch pin) counts as passing its
+    # level; false makes every warning block its level (checks/policy.py).
+    warn_passes: bool = True
+
+    def policy(self) -> Policy:
+        return Policy(warn_passes=self.warn_passes)
 
     @field_validator("levels")
     @classmethod

@@ -377,6 +377,14 @@ def compute_metrics(
         df = con.execute(_METRICS_SQL, params).df()
     finally:
         con.close()
+    return add_tiers(df)
+
+
+TIER_COLUMNS = ["lead_time_tier", "deploy_frequency_tier", "change_failure_tier", "restore_tier"]
+
+
+def add_tiers(df: pd.DataFrame) -> pd.DataFrame:
+    """The DORA tier of each metric column, by checks/dora.py (the one place tiers are defined)."""
     df["lead_time_tier"] = df["lead_time_p50_hours"].map(_tier(lead_time_tier))
     df["deploy_frequency_tier"] = df["deploy_days_per_week"].map(_tier(deploy_frequency_tier))
     df["change_failure_tier"] = df["change_failure_rate"].map(_tier(change_failure_tier))

@@ -6,7 +6,6 @@ run is writing the warehouse.
 
 from __future__ import annotations
 
-import difflib
 import re
 import textwrap
 import unicodedata
@@ -14,12 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import readmodel, warehouse
+from pipelines.readmodel.service import ServiceNotFound
 
 STATUS_MARK = {
     "pass": "✓", "fail": "✗", "warn": "!", "unknown": "?", "error": "E", "waived": "~", "not_applicable": "-",
 }
-_BLOCKING = ("fail", "unknown", "error")
 
 
 class ExplainError(Exception):
@@ -66,69 +65,16 @@ def explain(serving: Path, service: str, scorecard: str = "default", snapshot: s
 
 
 def _explain(serving: Path, service: str, scorecard: str, snapshot: str | None) -> dict:
-    with warehouse.read_only(serving, wait_seconds=5) as con:
-        snap = con.execute(
-            "SELECT max(snapshot) FROM runs WHERE status = 'complete' AND (? IS NULL OR snapshot = CAST(? AS DATE))",
-            [snapshot, snapshot],
-        ).fetchone()[0]
-        if snap is None:
-            raise ExplainError(f"no complete snapshot{' for ' + snapshot if snapshot else ''} in {serving}")
-        row = con.execute(
-            """SELECT s.service, s.team, s.repo, s.path, s.identity_rule, s.owner_source, s.repo_error, s.identity_detail,
-                      sc.level, sc.level_rank, sc.score_pct, sc.next_level, sc.checks_to_next_level
-               FROM services s JOIN service_scores sc USING (snapshot, service)
-               WHERE s.snapshot = ? AND s.service = ? AND sc.scorecard = ?""",
-            [snap, service, scorecard],
-        ).fetchone()
-        if row is None:
-            names = [r[0] for r in con.execute("SELECT service FROM services WHERE snapshot = ?", [snap]).fetchall()]
-            cards = [r[0] for r in con.execute("SELECT DISTINCT scorecard FROM service_scores WHERE snapshot = ?", [snap]).fetchall()]
-            if service in names and scorecard not in cards:
-                raise ExplainError(f"unknown scorecard {scorecard!r}; scorecards: {', '.join(sorted(cards))}")
-            close = difflib.get_close_matches(service, names, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} services in the snapshot of {snap})"
-            raise ExplainError(f"no service named {service!r}{hint}")
-        (name, team, repo, path, rule, owner_source, repo_error, detail, level, rank, score, next_level, to_next) = row
-        checks = con.execute(
-            """SELECT cr.check_id, c.title, c.category, sc.level, sc.level_rank, sc.weight, cr.status,
-                      cr.detail, cr.remediation, cr.snippet, c.doc_url, cr.waiver_reason
-               FROM check_results cr
-               JOIN scorecard_checks sc ON sc.snapshot = cr.snapshot AND sc.check_id = cr.check_id AND sc.scorecard = ?
-               JOIN checks c ON c.snapshot = cr.snapshot AND c.check_id = cr.check_id
-               WHERE cr.snapshot = ? AND cr.service = ?""",
-            [scorecard, snap, service],
-        ).fetchall()
-        dora = con.execute(
-            """SELECT deployments_30d, lead_time_p50_hours, lead_time_p90_hours, deploy_days_per_week,
-                      change_failure_rate, time_to_restore_hours, lead_time_tier, deploy_frequency_tier,
-                      change_failure_tier, restore_tier
-               FROM dora WHERE snapshot = ? AND service = ?""",
-            [snap, service],
-        ).fetchone()
-
-    def order(c):
-        blocking = c[6] in _BLOCKING
-        # Checks that stand between the service and its next level come first,
-        # then higher levels, then advisory findings; heavier checks first.
-        return (0 if blocking else (1 if c[6] == "warn" else 2), c[4], -c[5], c[0])
-
-    items = []
-    for c in sorted(checks, key=order):
-        items.append({
-            "id": c[0], "title": c[1], "category": c[2], "level": c[3], "weight": c[5], "status": c[6],
-            "detail": c[7], "remediation": c[8], "snippet": c[9], "doc_url": c[10], "waiver": c[11],
-            "unlocks_next_level": c[6] in _BLOCKING and c[4] == rank + 1,
-        })
-    return {
-        "service": name, "team": team, "repo": repo, "path": path or "", "identity_rule": rule, "identity_detail": detail,
-        "owner_source": owner_source, "repo_error": repo_error, "snapshot": snap.isoformat(), "scorecard": scorecard,
-        "level": level, "score": score, "next_level": next_level, "checks_to_next_level": to_next,
-        "dora": None if dora is None else dict(zip(
-            ["deployments_30d", "lead_time_p50_hours", "lead_time_p90_hours", "deploy_days_per_week",
-             "change_failure_rate", "time_to_restore_hours", "lead_time_tier", "deploy_frequency_tier",
-             "change_failure_tier", "restore_tier"], dora, strict=True)),
-        "checks": items,
-    }
+    # Take the served file the way every reader does, waiting out a publish's brief lock.
+    with warehouse.read_only(serving, wait_seconds=5):
+        pass
+    snap = readmodel.latest_snapshot(str(serving), snapshot)
+    if snap is None:
+        raise ExplainError(f"no complete snapshot{' for ' + snapshot if snapshot else ''} in {serving}")
+    try:
+        return readmodel.service_report(str(serving), service, scorecard, snap)
+    except ServiceNotFound as exc:
+        raise ExplainError(str(exc)) from None
 
 
 def _wrap(text: str, width: int) -> str:
@@ -162,14 +108,15 @@ def _render_lines(report: dict, width: int) -> list[str]:
             lines.append("    Make it explicit: commit the catalog-info.yaml of has_catalog_entity below.")
     if report["repo_error"]:
         lines.append(f"Repository could not be crawled: {report['repo_error']}")
-    blocking = [c for c in report["checks"] if c["status"] in _BLOCKING]
+    blocking = [c for c in report["checks"] if c["blocks_a_level"]]
     nxt = [c for c in blocking if c["unlocks_next_level"]]
     if report["next_level"]:
         lines.append(f"To reach {report['next_level']}: fix {len(nxt)} check{'s' if len(nxt) != 1 else ''}.")
     else:
         lines.append("Top level reached.")
     lines.append("")
-    shown = [c for c in report["checks"] if c["status"] in (*_BLOCKING, "warn")]
+    # What blocks a level, and the advisory warnings that count as passing but deserve a look.
+    shown = [c for c in report["checks"] if c["blocks_a_level"] or c["status"] == "warn"]
     if not shown:
         lines.append("Nothing to fix: every applicable check passes.")
     for c in shown:
@@ -181,9 +128,9 @@ def _render_lines(report: dict, width: int) -> list[str]:
         if c["doc_url"]:
             lines.append(f"    Docs: {c['doc_url']}")
         lines.append("")
-    passing = sum(1 for c in report["checks"] if c["status"] in ("pass", "waived"))
-    lines.append(f"{passing} checks pass, {len(blocking)} block a level, "
-                 f"{sum(1 for c in report['checks'] if c['status'] == 'not_applicable')} do not apply.")
+    passing = sum(1 for c in report["checks"] if c["counts_as_pass"])
+    skipped = len(report["checks"]) - passing - len(blocking)
+    lines.append(f"{passing} checks pass, {len(blocking)} block a level, {skipped} do not apply.")
     d = report.get("dora")
     if d:
         def h(v):

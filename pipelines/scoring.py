@@ -1,12 +1,17 @@
 """Scores: levels and weighted percentages per service, team and organisation.
 
-Set-based in DuckDB over the check results (DESIGN.md "Scoring"):
+Set-based in DuckDB over the check results, by the rules of checks/policy.py
+(DESIGN.md "Scoring"). The meaning of each status under each scorecard is
+computed in Python from the policy (`status_meanings`) and joined in, so the
+SQL holds no status list of its own; what it derives is published with the
+snapshot (`scorecard_results`), so no reader decides it again:
 
-* a service reaches a level when every check of that level and all lower
-  levels passes; ``waived`` (until expiry) and ``warn`` (advisory) count as
-  passing, ``not_applicable`` is skipped, ``unknown`` and ``error`` do not pass;
+* a service reaches a level when every applicable check of that level and all
+  lower levels counts as passing;
 * the weighted percentage is the sum of weights of passing checks over the sum
-  of weights of applicable checks.
+  of weights of applicable checks;
+* a check blocks the next level when it is applicable, does not pass, and is
+  of the level right above the service's.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from checks import policy
+from checks.catalogue import CATALOGUE
+from checks.model import Status
 from pipelines.config import ScorecardConfig
 
-PASSING = ("pass", "waived", "warn")
-NO_LEVEL = "none"
+NO_LEVEL = policy.NO_LEVEL
 
 
 def apply_waivers(results: pd.DataFrame, config: ScorecardConfig, as_of: dt.date) -> pd.DataFrame:
@@ -34,10 +41,25 @@ def apply_waivers(results: pd.DataFrame, config: ScorecardConfig, as_of: dt.date
         if waiver.expires < as_of:
             results.loc[hit, "waiver_reason"] = f"waiver expired on {waiver.expires.isoformat()}: {waiver.reason}"
             continue
-        open_ = hit & ~results["status"].isin(["pass", "not_applicable"])
+        # A waiver covers whatever would block under the strictest reading (a warn too).
+        open_ = hit & results["status"].map(_STRICT.blocks)
         results.loc[open_, "status"] = "waived"
         results.loc[hit, "waiver_reason"] = f"{waiver.reason} (until {waiver.expires.isoformat()})"
     return results
+
+
+_STRICT = policy.Policy(warn_passes=False)
+
+
+def status_meanings(config: ScorecardConfig) -> pd.DataFrame:
+    """Per scorecard and status: counts as pass, applicable, group (checks/policy.py)."""
+    rows = []
+    for card in config.scorecards:
+        rules = card.policy()
+        for status in Status:
+            rows.append({"scorecard": card.name, "status": status.value, "counts_as_pass": rules.counts_as_pass(status),
+                         "applicable": rules.applicable(status), "status_group": rules.group(status)})
+    return pd.DataFrame(rows, columns=["scorecard", "status", "counts_as_pass", "applicable", "status_group"])
 
 
 def scorecard_checks(config: ScorecardConfig) -> pd.DataFrame:
@@ -60,29 +82,31 @@ def level_names(config: ScorecardConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_SCORECARD_RESULTS = """
+SELECT sc.scorecard, cr.service, cr.team, cr.check_id, cr.category, sc.level, sc.level_rank, sc.weight, cr.status,
+       m.counts_as_pass, m.applicable, m.status_group
+FROM check_results cr
+JOIN scorecard_checks sc USING (check_id)
+JOIN status_meanings m ON m.scorecard = sc.scorecard AND m.status = cr.status
+"""
+
 _SERVICE_SCORES = """
-WITH r AS (
-    SELECT sc.scorecard, cr.service, cr.team, sc.check_id, sc.level_rank, sc.weight, cr.status,
-           cr.status IN ('pass', 'waived', 'warn') AS ok,
-           cr.status <> 'not_applicable' AS applicable
-    FROM check_results cr JOIN scorecard_checks sc USING (check_id)
-),
-blocking AS (
+WITH blocking AS (
     SELECT scorecard, service, min(level_rank) AS first_blocked
-    FROM r WHERE applicable AND NOT ok GROUP BY ALL
+    FROM results WHERE applicable AND NOT counts_as_pass GROUP BY ALL
 ),
 top AS (
     SELECT scorecard, max(level_rank) AS max_rank FROM scorecard_checks GROUP BY ALL
 ),
 per AS (
-    SELECT r.scorecard, r.service, any_value(r.team) AS team,
-           sum(r.weight) FILTER (WHERE r.applicable AND r.ok) AS w_pass,
-           sum(r.weight) FILTER (WHERE r.applicable) AS w_app,
-           count(*) FILTER (WHERE r.applicable AND r.ok) AS passed,
-           count(*) FILTER (WHERE r.applicable) AS applicable,
-           count(*) FILTER (WHERE r.status IN ('fail', 'error')) AS failing,
-           count(*) FILTER (WHERE r.status = 'unknown') AS unknown
-    FROM r GROUP BY r.scorecard, r.service
+    SELECT scorecard, service, any_value(team) AS team,
+           sum(weight) FILTER (WHERE applicable AND counts_as_pass) AS w_pass,
+           sum(weight) FILTER (WHERE applicable) AS w_app,
+           count(*) FILTER (WHERE applicable AND counts_as_pass) AS passed,
+           count(*) FILTER (WHERE applicable) AS applicable,
+           count(*) FILTER (WHERE status_group = 'failing') AS failing,
+           count(*) FILTER (WHERE status_group = 'unknown') AS unknown
+    FROM results GROUP BY scorecard, service
 ),
 ranked AS (
     SELECT per.*, coalesce(b.first_blocked - 1, top.max_rank) AS level_rank
@@ -94,13 +118,19 @@ SELECT ranked.scorecard, ranked.service, ranked.team,
        coalesce(passed, 0)::INTEGER AS passed, coalesce(applicable, 0)::INTEGER AS applicable,
        failing::INTEGER AS failing, unknown::INTEGER AS unknown,
        nxt.level AS next_level,
-       (SELECT count(*) FROM r WHERE r.scorecard = ranked.scorecard AND r.service = ranked.service
-            AND r.applicable AND NOT r.ok AND r.level_rank <= ranked.level_rank + 1)::INTEGER
+       (SELECT count(*) FROM results r WHERE r.scorecard = ranked.scorecard AND r.service = ranked.service
+            AND r.applicable AND NOT r.counts_as_pass AND r.level_rank = ranked.level_rank + 1)::INTEGER
            AS checks_to_next_level
 FROM ranked
 JOIN level_names ln ON ln.scorecard = ranked.scorecard AND ln.level_rank = ranked.level_rank
 LEFT JOIN level_names nxt ON nxt.scorecard = ranked.scorecard AND nxt.level_rank = ranked.level_rank + 1
 ORDER BY ranked.scorecard, ranked.service
+"""
+
+_BLOCKS_NEXT = """
+SELECT r.*, (r.applicable AND NOT r.counts_as_pass AND r.level_rank = s.level_rank + 1) AS blocks_next_level
+FROM results r JOIN service_scores s USING (scorecard, service)
+ORDER BY r.scorecard, r.service, r.level_rank, r.check_id
 """
 
 _TEAM_SCORES = """
@@ -123,36 +153,41 @@ ORDER BY t.scorecard, t.team, l.level
 """
 
 _PASS_RATES = """
-WITH r AS (
-    SELECT sc.scorecard, coalesce(cr.team, '(no owner)') AS team, cr.check_id, cr.status
-    FROM check_results cr JOIN scorecard_checks sc USING (check_id)
-),
-both_levels AS (
-    SELECT * FROM r UNION ALL SELECT scorecard, '*' AS team, check_id, status FROM r
+WITH both_levels AS (
+    SELECT scorecard, coalesce(team, '(no owner)') AS team, check_id, status_group, applicable FROM results
+    UNION ALL
+    SELECT scorecard, '*' AS team, check_id, status_group, applicable FROM results
 )
 SELECT scorecard, team, check_id,
-       count(*) FILTER (WHERE status IN ('pass', 'waived', 'warn'))::INTEGER AS passing,
-       count(*) FILTER (WHERE status IN ('fail', 'error'))::INTEGER AS failing,
-       count(*) FILTER (WHERE status = 'unknown')::INTEGER AS unknown,
-       count(*) FILTER (WHERE status <> 'not_applicable')::INTEGER AS applicable,
-       round(count(*) FILTER (WHERE status IN ('pass', 'waived', 'warn'))
-             / nullif(count(*) FILTER (WHERE status <> 'not_applicable'), 0), 4) AS pass_rate  -- 0..1
+       count(*) FILTER (WHERE status_group = 'passing')::INTEGER AS passing,
+       count(*) FILTER (WHERE status_group = 'failing')::INTEGER AS failing,
+       count(*) FILTER (WHERE status_group = 'unknown')::INTEGER AS unknown,
+       count(*) FILTER (WHERE applicable)::INTEGER AS applicable,
+       round(count(*) FILTER (WHERE status_group = 'passing') / nullif(count(*) FILTER (WHERE applicable), 0), 4)
+           AS pass_rate  -- 0..1
 FROM both_levels GROUP BY ALL ORDER BY scorecard, team, check_id
 """
 
 
 def score(results: pd.DataFrame, config: ScorecardConfig) -> dict[str, pd.DataFrame]:
-    """service_scores, team_scores (team '*' is the organisation), check_pass_rates, scorecard_checks."""
+    """service_scores, scorecard_results, team_scores (team '*' is the organisation),
+    check_pass_rates and scorecard_checks."""
     cards = scorecard_checks(config)
     con = duckdb.connect()
     try:
-        con.register("check_results", results[["service", "team", "check_id", "status"]])
+        frame = results[["service", "team", "check_id", "status"]].copy()
+        frame["category"] = frame["check_id"].map(lambda c: CATALOGUE[c].category if c in CATALOGUE else None)
+        con.register("check_results", frame)
         con.register("scorecard_checks", cards)
+        con.register("status_meanings", status_meanings(config))
         con.register("level_names", level_names(config))
+        con.register("results", con.execute(_SCORECARD_RESULTS).df())
         services = con.execute(_SERVICE_SCORES).df()
         con.register("service_scores", services)
+        scorecard_results = con.execute(_BLOCKS_NEXT).df()
         teams = con.execute(_TEAM_SCORES).df()
         rates = con.execute(_PASS_RATES).df()
     finally:
         con.close()
-    return {"service_scores": services, "team_scores": teams, "check_pass_rates": rates, "scorecard_checks": cards}
+    return {"service_scores": services, "scorecard_results": scorecard_results, "team_scores": teams,
+            "check_pass_rates": rates, "scorecard_checks": cards}

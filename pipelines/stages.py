@@ -7,6 +7,7 @@ drive exactly the same code, and each stage is testable on its own.
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 import os
 import queue
@@ -18,13 +19,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from checks import policy
 from checks.catalogue import all_checks
 from checks.evidence import Problem, ServiceEvidence
 from checks.model import CheckContext, Status, evaluate
-from checks.golden_path import current_version
-from checks.versions import releases_behind
 from pipelines import delivery as dlv
 from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
@@ -611,9 +612,9 @@ def mark_failed_clusters(
 def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress: Progress = _no_progress) -> pd.DataFrame:
     """Every check on every service: one row per (service, check)."""
     checks = all_checks()
-    names = ["service", "team", "check_id", "category", "status", "detail", "remediation", "snippet"]
+    names = ["service", "team", "check_id", "category", "status", "detail", "remediation", "snippet", "params"]
     columns: list[list] = [[] for _ in names]  # column lists: a frame from lists is cheaper than from tuples
-    service, team, check_id, category, status, detail, remediation, snippet = columns
+    service, team, check_id, category, status, detail, remediation, snippet, params = columns
     total = len(evidence)
     step = max(1, total // 20)
     for i, ev in enumerate(evidence, start=1):
@@ -627,9 +628,20 @@ def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress
             detail.append(f.detail)
             remediation.append(f.remediation)
             snippet.append(f.snippet)
+            params.append(f.params)  # kept as dicts here; stored as JSON (params_json) when written
         if i % step == 0 or i == total:
             progress("evaluate checks", i, total)
     return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
+
+
+def stored_results(results: pd.DataFrame) -> pd.DataFrame:
+    """check_results as stored: each finding's params as a JSON object (NULL when empty), and its
+    status group under the default policy (for checks a scorecard leaves out; scorecard_results has
+    each scorecard's own)."""
+    out = results.copy()
+    out["params"] = [json.dumps(p, sort_keys=True, default=str) if p else None for p in results["params"]]
+    out["status_group"] = out["status"].map(policy.DEFAULT.group)
+    return out
 
 
 def catalogue_frame(doc_base_url: str) -> pd.DataFrame:
@@ -721,33 +733,71 @@ def _chart_rows(facts: RepoFacts, records: list[ServiceRecord]) -> list[dict]:
     return rows
 
 
-def adoption_frame(evidence: list[ServiceEvidence], results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
-    """Per service and golden path: on it or not, which version, how far behind."""
-    status = results.set_index(["service", "check_id"])["status"]
-    uses = {
-        "template": "uses_service_template",
-        "ci_workflow": "uses_shared_ci_workflow",
-        "helm_chart": "uses_base_helm_chart",
-        "terraform": "uses_standard_terraform_modules",
-    }
-    paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart, "terraform": ctx.terraform}
+# Which check says a service is on a golden path (its passing finding carries the version).
+GOLDEN_PATH_CHECKS = {
+    "template": "uses_service_template",
+    "ci_workflow": "uses_shared_ci_workflow",
+    "helm_chart": "uses_base_helm_chart",
+    "terraform": "uses_standard_terraform_modules",
+}
+ADOPTION_COLUMNS = ["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind", "adoption"]
+
+
+def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
+    """Per service and golden path, read from the `uses_*` findings: adopted, not adopted
+    or unknown (checks/policy.py), and the version the finding recorded."""
+    paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
+             "terraform": ctx.terraform}
+    by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
+    found = results[results["check_id"].isin(list(by_check))]
     rows = []
-    for ev in evidence:
-        for name, check_id in uses.items():
-            gp = paths[name]
-            if gp is None:
-                continue
-            st = status.get((ev.service, check_id))
-            on = {"pass": True, "warn": True, "waived": None, "fail": False}.get(st) if st else None
-            if st == Status.NOT_APPLICABLE:
-                continue
-            version = current_version(ev, name, gp) if on else None
-            rows.append(
-                {"service": ev.service, "team": ev.team, "golden_path": name, "on_path": on, "version": version,
-                 "latest": gp.latest,
-                 "releases_behind": releases_behind(version, gp.releases, gp.latest) if version else None}
-            )
-    return pd.DataFrame(rows, columns=["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind"])
+    for service, team, check_id, status, params in zip(
+        found["service"], found["team"], found["check_id"], found["status"], found["params"], strict=True
+    ):
+        state = policy.adoption_state(status)
+        if state is None:
+            continue
+        params = params or {}
+        name = by_check[check_id]
+        rows.append({
+            "service": service, "team": team, "golden_path": name,
+            "on_path": {policy.ADOPTED: True, policy.NOT_ADOPTED: False}.get(state),
+            "version": params.get("version"), "latest": paths[name].latest,
+            "releases_behind": params.get("releases_behind"), "adoption": state,
+        })
+    return pd.DataFrame(rows, columns=ADOPTION_COLUMNS).astype({"releases_behind": "Int64"})
+
+
+_ADOPTION_SUMMARY = """
+WITH base AS (
+    SELECT coalesce(team, '(no owner)') AS team, golden_path, adoption, releases_behind, version, latest
+    FROM adoption
+    UNION ALL
+    SELECT '*' AS team, golden_path, adoption, releases_behind, version, latest FROM adoption
+)
+SELECT team, golden_path, count(*) AS services,
+       count(*) FILTER (WHERE adoption = 'adopted') AS adopted,
+       count(*) FILTER (WHERE adoption = 'not_adopted') AS not_adopted,
+       count(*) FILTER (WHERE adoption = 'unknown') AS unknown,
+       count(*) FILTER (WHERE adoption = 'adopted' AND coalesce(releases_behind = 0, version = latest, false))
+           AS on_latest,
+       count(*) FILTER (WHERE adoption = 'adopted' AND coalesce(releases_behind > 0, version <> latest, false))
+           AS behind_latest,
+       -- checks/policy.py: the denominator is the services whose adoption is known
+       adopted / nullif(adopted + not_adopted, 0) AS adoption_share,
+       on_latest / nullif(adopted + not_adopted, 0) AS on_latest_share
+FROM base GROUP BY ALL ORDER BY team, golden_path
+"""
+
+
+def adoption_summary(adoption: pd.DataFrame) -> pd.DataFrame:
+    """Per team ('*' = the organisation) and golden path: adopted, not, unknown, and the shares."""
+    con = duckdb.connect()
+    try:
+        con.register("adoption", adoption)
+        return con.execute(_ADOPTION_SUMMARY).df()
+    finally:
+        con.close()
 
 
 def dora_frame(metrics: pd.DataFrame, records: list[ServiceRecord]) -> pd.DataFrame:
@@ -755,6 +805,22 @@ def dora_frame(metrics: pd.DataFrame, records: list[ServiceRecord]) -> pd.DataFr
     out = metrics.copy()
     out["team"] = out["service"].map(teams)
     return out
+
+
+def team_dora(dora: pd.DataFrame) -> pd.DataFrame:
+    """Per team ('*' = the organisation): medians over its services, tiered on the median by the
+    same tier rules as each service (checks/dora.py)."""
+    columns = ["team", "services", "lead_time_p50_hours", "deploy_days_per_week", "change_failure_rate",
+               "time_to_restore_hours"]
+    if dora.empty:
+        return pd.DataFrame(columns=[*columns, *dlv.TIER_COLUMNS])
+    both = pd.concat([dora.assign(team=dora["team"].fillna("(no owner)")), dora.assign(team="*")])
+    out = both.groupby("team").agg(
+        services=("service", "count"), lead_time_p50_hours=("lead_time_p50_hours", "median"),
+        deploy_days_per_week=("deploy_days_per_week", "median"), change_failure_rate=("change_failure_rate", "median"),
+        time_to_restore_hours=("time_to_restore_hours", "median"),
+    ).reset_index()
+    return dlv.add_tiers(out)
 
 
 def problems_frame(rows: list[dict]) -> pd.DataFrame:

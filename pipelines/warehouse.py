@@ -65,7 +65,12 @@ SNAPSHOT_TABLES: dict[str, str] = {
         repo VARCHAR, file VARCHAR, also_in VARCHAR""",
     "golden_path_adoption": """
         snapshot DATE, service VARCHAR, team VARCHAR, golden_path VARCHAR,
-        on_path BOOLEAN, version VARCHAR, latest VARCHAR, releases_behind INTEGER""",
+        on_path BOOLEAN, version VARCHAR, latest VARCHAR, releases_behind INTEGER,
+        adoption VARCHAR""",
+    "adoption_summary": """
+        snapshot DATE, team VARCHAR, golden_path VARCHAR, services INTEGER,
+        adopted INTEGER, not_adopted INTEGER, unknown INTEGER, on_latest INTEGER,
+        behind_latest INTEGER, adoption_share DOUBLE, on_latest_share DOUBLE""",
     "checks": """
         snapshot DATE, check_id VARCHAR, title VARCHAR, category VARCHAR,
         level VARCHAR, weight INTEGER, rationale VARCHAR, remediation VARCHAR,
@@ -73,7 +78,12 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "check_results": """
         snapshot DATE, service VARCHAR, team VARCHAR, check_id VARCHAR,
         category VARCHAR, status VARCHAR, detail VARCHAR, remediation VARCHAR,
-        snippet VARCHAR, waiver_reason VARCHAR""",
+        snippet VARCHAR, waiver_reason VARCHAR, params VARCHAR, status_group VARCHAR""",
+    "scorecard_results": """
+        snapshot DATE, scorecard VARCHAR, service VARCHAR, team VARCHAR, check_id VARCHAR,
+        category VARCHAR, level VARCHAR, level_rank INTEGER, weight INTEGER, status VARCHAR,
+        counts_as_pass BOOLEAN, applicable BOOLEAN, status_group VARCHAR,
+        blocks_next_level BOOLEAN""",
     "scorecard_checks": """
         snapshot DATE, scorecard VARCHAR, check_id VARCHAR, level VARCHAR,
         level_rank INTEGER, weight INTEGER""",
@@ -94,6 +104,11 @@ SNAPSHOT_TABLES: dict[str, str] = {
         lead_time_p50_hours DOUBLE, lead_time_p90_hours DOUBLE,
         deploy_days_per_week DOUBLE, change_failure_rate DOUBLE,
         time_to_restore_hours DOUBLE, incidents_90d INTEGER,
+        lead_time_tier VARCHAR, deploy_frequency_tier VARCHAR,
+        change_failure_tier VARCHAR, restore_tier VARCHAR""",
+    "team_dora": """
+        snapshot DATE, team VARCHAR, services INTEGER, lead_time_p50_hours DOUBLE,
+        deploy_days_per_week DOUBLE, change_failure_rate DOUBLE, time_to_restore_hours DOUBLE,
         lead_time_tier VARCHAR, deploy_frequency_tier VARCHAR,
         change_failure_tier VARCHAR, restore_tier VARCHAR""",
 }

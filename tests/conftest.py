@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# CI=true: a browser, corpus or real-repository test that skips fails instead.
+pytest_plugins = ["tests.ci_required"]
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 

@@ -69,8 +69,9 @@ check_id = ui.url_selectbox(
     check_ids,
     param="check",
     default=check_ids[0],
-    format_func=lambda c: f"{c} — {dict(zip(table['check_id'], table['title'], strict=True)).get(c) or ''}",
-    help="Most failing services first.",
+    # The URL keeps the option as shown, so it shows the bare id: links name checks as `?check=<id>`.
+    format_func=str,
+    help="Most failing services first; the title is shown below.",
 )
 info = catalogue[catalogue["check_id"] == check_id].iloc[0]
 st.markdown(

@@ -29,7 +29,7 @@ before, after = sorted((dt.date.fromisoformat(first), dt.date.fromisoformat(seco
 
 summary = data.compare_summary(ctx.src, ctx.scorecard, before, after, ctx.team)
 moves = data.level_moves(ctx.src, ctx.scorecard, before, after, ctx.team)
-changes = data.check_changes(ctx.src, before, after, ctx.team, ctx.category)
+changes = data.check_changes(ctx.src, ctx.scorecard, before, after, ctx.team, ctx.category)
 regressed = changes[changes["change"] == "regressed"]
 improved = changes[changes["change"] == "improved"]
 

@@ -37,11 +37,9 @@ def _generate(org: Path, repos: int, teams: int) -> float:
 
 
 def _probe_job(config: str) -> dict:
-    """Run in a child: the whole Dagster job (cold crawl cache), then each stage alone."""
-    from pipelines import stages
+    """Run in a child: the whole Dagster job with a cold crawl cache, then again over unchanged repos."""
     from pipelines.cli import run_job
     from pipelines.config import load_config
-    from pipelines.scoring import apply_waivers, score
 
     cfg = load_config(config)
     shutil.rmtree(cfg.warehouse_path.parent, ignore_errors=True)
@@ -55,7 +53,23 @@ def _probe_job(config: str) -> dict:
     rerun = run_job(Path(config))
     rerun_s = time.monotonic() - started
     assert rerun.success
+    return {"job_s": job_s, "rerun_s": rerun_s, "peak_rss_job_mib": rss_job}
 
+
+def _probe_stages(config: str) -> dict:
+    """Run in a fresh child: each stage alone; check evaluation timed cold, then warm.
+
+    Cold is the first evaluation in a process that has run nothing else, as a
+    scheduled run meets it (imports, compiled globs, per-check tables built on
+    first use); warm is the best of three passes after it, which is what a
+    backfill's later dates see. The figure used to be warm only, measured
+    after two whole jobs in the same process had filled every cache.
+    """
+    from pipelines import stages
+    from pipelines.config import load_config
+    from pipelines.scoring import apply_waivers, score
+
+    cfg = load_config(config)
     shutil.rmtree(cfg.warehouse_path.parent / "crawl-cache", ignore_errors=True)
     as_of = dt.datetime.now(dt.UTC).date()
     t0 = time.monotonic()
@@ -67,13 +81,16 @@ def _probe_job(config: str) -> dict:
     evidence = stages.assemble_evidence(records, crawl.crawls, clusters, metrics, as_of)
     t1 = time.monotonic()
     ctx = cfg.check_context(as_of)
+    started = time.monotonic()
+    results = stages.evaluate_checks(evidence, ctx)
+    cold_s = time.monotonic() - started
     # Best of three: one pass is half a second, so a scheduler hiccup on a
     # shared machine would otherwise decide whether the target is met.
-    checks_s = float("inf")
+    warm_s = float("inf")
     for _ in range(3):
         started = time.monotonic()
         results = stages.evaluate_checks(evidence, ctx)
-        checks_s = min(checks_s, time.monotonic() - started)
+        warm_s = min(warm_s, time.monotonic() - started)
     t2 = time.monotonic()
     frames = score(apply_waivers(results, cfg, as_of), cfg)
     t3 = time.monotonic()
@@ -81,32 +98,39 @@ def _probe_job(config: str) -> dict:
         "repos": len(crawl.crawls),
         "services": len(evidence),
         "evaluations": len(results),
-        "job_s": job_s,
-        "rerun_s": rerun_s,
         "crawl_evidence_s": t1 - t0,
-        "checks_s": checks_s,
-        "evaluations_per_s": len(results) / checks_s,
+        "checks_cold_s": cold_s,
+        "checks_warm_s": warm_s,
+        "evaluations_per_s_cold": len(results) / cold_s,
+        "evaluations_per_s_warm": len(results) / warm_s,
         "scoring_s": t3 - t2,
         "score_rows": len(frames["service_scores"]),
-        "peak_rss_job_mib": rss_job,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _child(probe: str, config: Path) -> dict:
+    env = {**os.environ, "DAGSTER_HOME": ""}
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import json, tests.bench.bench_job as b; print(json.dumps(b.{probe}({str(config)!r})))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"job benchmark ({probe}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def run(repos: int = 1000, teams: int = 40) -> dict:
     org = WORK / f"org-{repos}"
     gen_s = _generate(org, repos, teams)
     config = org / "demo" / "scorecard.yaml"
-    env = {**os.environ, "DAGSTER_HOME": ""}
-    proc = subprocess.run(
-        [sys.executable, "-c", f"import json, tests.bench.bench_job as b; print(json.dumps(b._probe_job({str(config)!r})))"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"job benchmark failed:\n{proc.stderr[-3000:]}")
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures = {**_child("_probe_job", config), **_child("_probe_stages", config)}
     figures["generate_s"] = gen_s
     return figures
+
+
+# Cold: the first pass also builds what later passes reuse; it must still keep a
+# 10,000-service organisation's 400,000 evaluations under ~8 s.
+COLD_TARGET = 50_000
 
 
 def main() -> None:
@@ -116,8 +140,10 @@ def main() -> None:
     print(f"  whole Dagster job, cold crawl cache : {f['job_s']:7.1f} s   {t.below('job', f['job_s'], 180)}")
     print(f"  whole job again, unchanged repos    : {f['rerun_s']:7.1f} s   (incremental crawl cache)")
     print(f"  crawl + evidence                    : {f['crawl_evidence_s']:7.1f} s")
-    print(f"  check evaluation                    : {f['checks_s']:7.2f} s   {f['evaluations']:,} evaluations, "
-          f"{f['evaluations_per_s']:,.0f}/s {t.above('check evaluation', f['evaluations_per_s'], 100_000)}")
+    print(f"  check evaluation, cold (fresh process): {f['checks_cold_s']:5.2f} s   {f['evaluations']:,} evaluations, "
+          f"{f['evaluations_per_s_cold']:,.0f}/s {t.above('check evaluation cold', f['evaluations_per_s_cold'], COLD_TARGET)}")
+    print(f"  check evaluation, warm (best of 3)  : {f['checks_warm_s']:7.2f} s   "
+          f"{f['evaluations_per_s_warm']:,.0f}/s {t.above('check evaluation warm', f['evaluations_per_s_warm'], 100_000)}")
     print(f"  scoring (DuckDB, set-based)         : {f['scoring_s']:7.2f} s")
     print(f"  peak RSS during the job             : {f['peak_rss_job_mib']:7.0f} MiB "
           f"{t.below('peak RSS', f['peak_rss_job_mib'], 1536, 'MiB')}")

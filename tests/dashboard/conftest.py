@@ -1,20 +1,53 @@
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import pickle
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from tests.dashboard.snapshot_fixture import BuiltSnapshot, build_snapshot
 from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.snapshot_fixture import BuiltSnapshot, build_snapshot
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ("adoption", "teams", "service", "checks", "compare")
 
 
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltSnapshot:
-    """One published snapshot file shared by the read-only tests."""
-    return build_snapshot(tmp_path_factory.mktemp("scorecard"))
+    """The published history the read-only tests share.
+
+    Built once per test run: under pytest-xdist the first worker to ask builds
+    it in the run's common temp directory, the others wait for it and load it.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # pytest-N/, the parent of every worker's popen-gwN/
+    root = shared / "dashboard-history"
+    done = shared / "dashboard-history.pickle"
+    with _exclusive(shared / "dashboard-history.lock"):
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        shutil.rmtree(root, ignore_errors=True)  # a worker that died mid-build left it half done
+        root.mkdir()
+        history = build_snapshot(root)
+        done.write_bytes(pickle.dumps(history))
+        return history
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.dashboard.snapshot_fixture import KNOWN_SERVICE, build_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,14 +31,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 2100}
-# page name, path, Plotly charts the page draws with the fixture's data
-PAGES = [
-    ("adoption", "/", 4),
-    ("teams", "/teams?team=payments", 2),
-    ("service", f"/service?service={KNOWN_SERVICE}", 1),
-    ("checks", "/checks", 1),
-    ("compare", "/compare", 1),
-]
+
+
+def pages(built) -> list[tuple[str, str, int]]:
+    """Page name, path, and the Plotly charts it draws with the built history (every chart has data)."""
+    reg = built.regression
+    return [
+        ("adoption", "/", 4),
+        ("teams", f"/teams?team={reg.team}", 2),
+        ("service", f"/service?service={reg.service}", 1),
+        ("checks", "/checks", 1),
+        ("compare", "/compare", 1),
+    ]
 
 pytestmark = [
     pytest.mark.browser,
@@ -68,8 +71,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 45) -> None
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    built = build_snapshot(tmp_path_factory.mktemp("browser"))
+def base_url(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("logs") / "streamlit.log"
     env = {**os.environ, "SCORECARD_SNAPSHOT": str(built.serving)}
@@ -125,27 +127,32 @@ def _open(page, url: str, charts: int = 0) -> None:
     page.wait_for_timeout(500)
 
 
-def test_service_page_shows_the_remediation_hint(browser_page, base_url: str) -> None:
+def test_service_page_shows_the_remediation_hint(browser_page, base_url: str, built) -> None:
     from playwright.sync_api import expect
 
-    _open(browser_page, f"{base_url}/service?service={KNOWN_SERVICE}", charts=1)
-    expect(browser_page.get_by_text("Needed for Bronze")).to_be_visible()
-    expect(browser_page.get_by_text("so traffic only reaches pods that are ready")).to_be_visible()
-    expect(browser_page.get_by_text("readinessProbe:").first).to_be_visible()
+    reg = built.regression
+    results = built.at("check_results", service=reg.service).set_index("check_id")
+    snippet = results.loc[built.blockers(service=reg.service)["check_id"], "snippet"].dropna().iloc[0]
+    _open(browser_page, f"{base_url}/service?service={reg.service}", charts=1)
+    expect(browser_page.get_by_text(f"Needed for {reg.next_level.title()}")).to_be_visible()
+    # Code spans render as code: the words are on the page without their backticks.
+    expect(browser_page.get_by_text(reg.remediation.replace("`", ""))).to_be_visible()
+    expect(browser_page.get_by_text(snippet.strip().splitlines()[-1].strip()).first).to_be_visible()
 
 
-def test_filters_carry_across_pages_in_the_url(browser_page, base_url: str) -> None:
-    _open(browser_page, f"{base_url}/teams?team=payments&category=reliability", charts=2)
+def test_filters_carry_across_pages_in_the_url(browser_page, base_url: str, built) -> None:
+    team = built.regression.team
+    _open(browser_page, f"{base_url}/teams?team={team}&category=reliability", charts=2)
     browser_page.locator("[data-testid='stSidebarNav'] a", has_text="Checks").click()
     browser_page.wait_for_selector("h1:has-text('Check catalogue')", timeout=30_000)
-    browser_page.wait_for_function("() => location.search.includes('team=payments')", timeout=10_000)
+    browser_page.wait_for_function(f"() => location.search.includes('team={team}')", timeout=10_000)
     href = browser_page.evaluate("location.href")
     assert "/checks" in href and "category=reliability" in href
 
 
-def test_screenshot_every_page(browser_page, base_url: str) -> None:
+def test_screenshot_every_page(browser_page, base_url: str, built) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path, charts in PAGES:
+    for name, path, charts in pages(built):
         for old in SCREENSHOTS.glob(f"{name}*.png"):
             old.unlink()
         _open(browser_page, base_url + path, charts)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.dashboard.conftest import APP, PAGES
-from tests.dashboard.snapshot_fixture import build_snapshot
+from tests.dashboard.snapshot_fixture import history_subset
 from streamlit.testing.v1 import AppTest
 
 from pipelines import warehouse
@@ -18,11 +18,11 @@ def sidebar_caption(at: AppTest) -> str:
     return "\n".join(c.value for c in at.sidebar.caption)
 
 
-def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    small = build_snapshot(tmp_path / "small", n_services=8)
-    large = build_snapshot(tmp_path / "large", n_services=12)
+def test_pages_render_while_publishes_swap_the_served_file(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Last week's history and this week's: two files a publish alternates between.
+    older = history_subset(built, tmp_path, list(built.snapshots[:-1]))
     serving = tmp_path / "serving" / "scorecard.duckdb"
-    warehouse.publish(small.warehouse, serving)
+    warehouse.publish(older, serving)
     monkeypatch.setenv("SCORECARD_SNAPSHOT", str(serving))
 
     stop = threading.Event()
@@ -33,7 +33,7 @@ def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monke
         nonlocal publishes
         try:
             while not stop.is_set():
-                for wh in (large.warehouse, small.warehouse):
+                for wh in (built.warehouse, older):
                     warehouse.publish(wh, serving)
                     publishes += 1
         except BaseException as exc:  # noqa: BLE001 - reported by the test thread
@@ -41,7 +41,7 @@ def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monke
 
     publisher = threading.Thread(target=keep_publishing, daemon=True)
     at = AppTest.from_file(str(APP), default_timeout=30)
-    at.query_params.update(team="payments", service="checkout-api")
+    at.query_params.update(team=built.regression.team, service=built.regression.service)
     at.run()
     publisher.start()
     renders = 0
@@ -58,14 +58,16 @@ def test_pages_render_while_publishes_swap_the_served_file(tmp_path: Path, monke
     assert not failures, failures
     assert publishes >= 4, "the publisher should have swapped the file several times"
 
-    warehouse.publish(small.warehouse, serving)
+    warehouse.publish(older, serving)
     at.switch_page("views/adoption.py").run()
-    assert "8 services" in sidebar_caption(at)
+    assert f"{len(built.snapshots) - 1} snapshots" in sidebar_caption(at)
+    assert f"{built.previous:%Y-%m-%d}" in at.sidebar.markdown[0].value
 
-    warehouse.publish(large.warehouse, serving)
+    warehouse.publish(built.warehouse, serving)
     at.sidebar.button[0].click().run()
     assert not at.exception
-    assert "12 services" in sidebar_caption(at)
+    assert f"{len(built.snapshots)} snapshots" in sidebar_caption(at)
+    assert f"{built.latest:%Y-%m-%d}" in at.sidebar.markdown[0].value
 
 
 def test_dashboard_serves_while_scorecard_run_publishes(scored_org, monkeypatch: pytest.MonkeyPatch) -> None:

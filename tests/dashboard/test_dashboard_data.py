@@ -7,8 +7,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from tests.dashboard.snapshot_fixture import KNOWN_CHECK, KNOWN_SERVICE, build_snapshot
-
 from dashboard import data
 from pipelines import warehouse
 
@@ -39,15 +37,13 @@ def test_values_are_parameters_not_sql(built, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_next_level_blockers_are_the_failing_checks_of_the_next_level_only(built) -> None:
+    reg = built.regression
     src = data.Source(str(built.serving), (0, 0))
-    blockers = data.next_level_blockers(src, built.latest, "default", "payments")
-    mine = blockers[blockers["service"] == KNOWN_SERVICE]
-    assert mine["check_id"].tolist() == [KNOWN_CHECK]
-    assert set(mine["next_level"]) == {"bronze"}
-    scores = built.frames["service_scores"]
-    latest = scores[
-        (scores["snapshot"] == built.latest) & (scores["scorecard"] == "default") & (scores["team"] == "payments")
-    ]
+    blockers = data.next_level_blockers(src, built.latest, "default", reg.team)
+    mine = blockers[blockers["service"] == reg.service]
+    assert sorted(mine["check_id"]) == sorted(built.blockers(service=reg.service)["check_id"])
+    assert set(mine["next_level"]) == {reg.next_level}
+    latest = built.at("service_scores", scorecard="default", team=reg.team)
     expected = latest.set_index("service")["checks_to_next_level"]
     got = blockers.groupby("service").size()
     assert got.to_dict() == expected[expected > 0].to_dict()
@@ -76,7 +72,7 @@ def test_rank_blockers_counts_services_lifted_cumulatively() -> None:
 def test_queries_leave_no_connection_open(built) -> None:
     src = data.Source(str(built.serving), (0, 0))
     data.overview(src)
-    data.service_profile(src, built.latest, "default", KNOWN_SERVICE)
+    data.service_profile(src, built.latest, "default", built.regression.service)
     # DuckDB refuses a read-write connection to a file this process still
     # holds read-only, so this only succeeds if every reader was closed.
     duckdb.connect(str(built.serving)).close()

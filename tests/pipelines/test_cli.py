@@ -166,7 +166,8 @@ def test_explain_text_never_splits_a_hyphenated_service_name():
         "level": "none", "score": 37.3, "repo": "campaign-api", "path": "", "identity_rule": "repo",
         "owner_source": "CODEOWNERS", "repo_error": None, "next_level": "bronze", "dora": None,
         "checks": [{"id": "has_lifecycle", "status": "fail", "level": "bronze", "weight": 1,
-                    "unlocks_next_level": True, "detail": "no lifecycle set", "doc_url": None,
+                    "unlocks_next_level": True, "blocks_a_level": True, "counts_as_pass": False,
+                        "detail": "no lifecycle set", "doc_url": None,
                     "remediation": "Set `spec.lifecycle` in campaign-api's catalog entity (`catalog-info.yaml` in campaign-api)."}],
     }
     text = render_text(report, width=80)
