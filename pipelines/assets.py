@@ -1,195 +1,284 @@
 """Dagster assets, one group per layer: sources -> evidence -> checks -> scores -> publish.
 
-Assets are thin: each calls one stage function from `pipelines.stages` and
-hands the result on. `warehouse_snapshot` stages the run's snapshot in one
-transaction; the blocking data invariants check it there (and record why when
-they reject it); only if all pass does `serving_snapshot` promote it into
-history and publish. A run killed or rejected midway therefore leaves neither
-a partial snapshot in history nor a changed serving file.
+Every asset but the served file is partitioned by snapshot date
+(`pipelines.history`): a run computes one date or a range of dates, each
+asset iterating its partition keys and handing the next layer a dict keyed
+by date. Assets are thin: per date, each calls one stage function from
+`pipelines.stages`. `warehouse_snapshot` stages the run's snapshots in one
+transaction; the blocking data invariants check them there (and record why
+when they reject them); only if all pass does `snapshot_history` promote them
+into history. `serving_snapshot`, one file for every date and so not
+partitioned, then publishes: once per run, and once at the end of a
+backfill. A run killed or rejected midway therefore leaves neither a partial
+snapshot in history nor a changed serving file.
 """
 
 
 import datetime as dt
+import warnings
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
 
-from pipelines import snapshot, stages, warehouse
-from pipelines.resources import Progress, ScorecardSettings, WarehouseDB
+from pipelines import history, snapshot, stages, warehouse
+from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
+from pipelines.sources.local_git import RepoReads
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
+
+# Dagster 1.13 calls `backfill_policy` beta; tests/pipelines/test_history.py pins
+# the behaviour relied on (one run per range, `dagster asset materialize
+# --partition-range`), so the warning is not repeated on every load.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    ONE_RUN_PER_RANGE = dg.BackfillPolicy.single_run()
+
+
+def _asset(**kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.asset(backfill_policy=ONE_RUN_PER_RANGE, **kwargs)
+
+
+def _snapshot_asset(group: str, **kwargs):
+    """An asset of one layer, partitioned by snapshot date; one run computes a range of dates."""
+    return _asset(group_name=group, partitions_def=history.SNAPSHOT_PARTITIONS, **kwargs)
+
+
+def _by_date(context: dg.AssetExecutionContext, compute: Callable[[history.SnapshotDate], tuple[object, dict]]) -> dict:
+    """``compute`` for each date of the run: its values by date for the next layer, its figures as metadata."""
+    out, meta = {}, {}
+    for snap in history.snapshot_dates(context):
+        out[snap.key], meta[snap.key] = compute(snap)
+    _metadata(context, meta)
+    return out
+
+
+def _progress(context: dg.AssetExecutionContext, progress: Progress, snap: history.SnapshotDate) -> Progress:
+    """In a run over several dates, each line says which date it is about."""
+    if len(context.partition_keys) == 1:
+        return progress
+    return lambda stage, done, total: progress(f"{snap.key} {stage}", done, total)
+
+
+def _metadata(context: dg.AssetExecutionContext, by_date: dict[str, dict]) -> None:
+    """One date: its figures as they are; a range: each figure by date."""
+    if len(by_date) == 1:
+        context.add_output_metadata(next(iter(by_date.values())))
+        return
+    names = dict.fromkeys(name for figures in by_date.values() for name in figures)
+    context.add_output_metadata({name: {day: figures.get(name) for day, figures in by_date.items()} for name in names})
 
 
 # ------------------------------------------------------------------ sources
 
 
-@dg.asset(group_name="sources")
-def repo_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]) -> stages.RepoCrawlResult:
-    """Every repository's files, history and tags, as of the snapshot date."""
+@_snapshot_asset("sources")
+def repo_crawl(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, source_credentials: SourceCredentials,
+    progress: dg.ResourceParam[Progress], repo_reads: dg.ResourceParam[RepoReads],
+) -> dict[str, stages.RepoCrawlResult]:
+    """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
-    result = stages.crawl_repos(stages.repo_sources(config), settings.crawl_point(), progress,
-                                budget_seconds=config.sources.repo_crawl_budget_seconds)
-    errors = sum(1 for s in result.source_status if s["status"] == "error")
-    context.add_output_metadata({"repos": len(result.crawls), "repos_with_errors": errors, "file_problems": len(result.problems),
-                                 **stages.report_metadata(result)})
-    return result
+
+    def crawl(snap: history.SnapshotDate):
+        sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
+        result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
+                                    budget_seconds=config.sources.repo_crawl_budget_seconds)
+        errors = sum(1 for s in result.source_status if s["status"] == "error")
+        return result, {"repos": len(result.crawls), "repos_with_errors": errors,
+                        "file_problems": len(result.problems), **stages.report_metadata(result)}
+
+    return _by_date(context, crawl)
 
 
-@dg.asset(group_name="sources")
-def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]) -> list | None:
+@_snapshot_asset("sources")
+def cluster_crawl(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]
+) -> dict[str, list | None]:
     """Workloads and related objects per cluster; None for a past snapshot (state unknown then)."""
-    if settings.historical():
-        context.add_output_metadata({"clusters": 0, "note": "historical snapshot: cluster state unknown"})
-        return None
-    crawls = stages.crawl_clusters(settings.load(), progress)
-    context.add_output_metadata({"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)})
-    return crawls
+
+    def crawl(snap: history.SnapshotDate):
+        if snap.historical:
+            return None, {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
+        crawls = stages.crawl_clusters(settings.load(), progress)
+        return crawls, {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
+
+    return _by_date(context, crawl)
 
 
-@dg.asset(group_name="sources")
-def delivery_events(context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB) -> stages.Events:
+@_snapshot_asset("sources")
+def delivery_events(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dict[str, stages.Events]:
     """Deployments and incidents from the configured files and from `scorecard ingest`, in the metrics' window."""
     config = settings.load()
-    events = stages.load_events(config, warehouse_path=warehouse_db.warehouse(config), as_of=settings.as_of_date())
-    context.add_output_metadata({"deployments": len(events.deployments), "incidents": len(events.incidents),
-                                 "rejected_lines": len(events.problems)})
-    return events
+
+    def load(snap: history.SnapshotDate):
+        events = stages.load_events(config, warehouse_path=warehouse_db.warehouse(config), as_of=snap.day)
+        return events, {"deployments": len(events.deployments), "incidents": len(events.incidents),
+                        "rejected_lines": len(events.problems)}
+
+    return _by_date(context, load)
 
 
 # ----------------------------------------------------------------- evidence
 
 
-@dg.asset(group_name="evidence")
-def service_registry(context: dg.AssetExecutionContext, settings: ScorecardSettings, repo_crawl: stages.RepoCrawlResult):
+@_snapshot_asset("evidence")
+def service_registry(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, repo_crawl: dict[str, stages.RepoCrawlResult]
+) -> dict[str, tuple]:
     """Resolved services (catalog, config, repo fallback) and identity problems."""
-    records, problems = stages.resolve(repo_crawl.crawls, settings.load(), settings.crawl_point())
-    rules = pd.Series([r.identity_rule for r in records]).value_counts().to_dict() if records else {}
-    context.add_output_metadata({"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}})
-    return records, problems
+
+    def resolve(snap: history.SnapshotDate):
+        records, problems = stages.resolve(repo_crawl[snap.key].crawls, settings.load(), snap.crawl_point)
+        rules = pd.Series([r.identity_rule for r in records]).value_counts().to_dict() if records else {}
+        return (records, problems), {"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}}
+
+    return _by_date(context, resolve)
 
 
-@dg.asset(group_name="evidence")
+@_snapshot_asset("evidence")
 def delivery_metrics(
     context: dg.AssetExecutionContext,
     settings: ScorecardSettings,
-    service_registry,
-    repo_crawl: stages.RepoCrawlResult,
-    delivery_events: stages.Events,
-    cluster_crawl,
-) -> pd.DataFrame:
+    service_registry: dict[str, tuple],
+    repo_crawl: dict[str, stages.RepoCrawlResult],
+    delivery_events: dict[str, stages.Events],
+    cluster_crawl: dict[str, list | None],
+) -> dict[str, pd.DataFrame]:
     """DORA metrics per service with tiers (DESIGN.md "Metric definitions")."""
-    records, _ = service_registry
-    # cluster_crawl: ReplicaSet revisions of production workloads are deploys too.
-    df = stages.delivery_metrics(
-        records, repo_crawl.crawls, delivery_events, settings.load(), settings.as_of_date(), cluster_crawl
-    )
-    context.add_output_metadata({"services_with_deployments": len(df)})
-    return df
+
+    def metrics(snap: history.SnapshotDate):
+        records, _ = service_registry[snap.key]
+        # cluster_crawl: ReplicaSet revisions of production workloads are deploys too.
+        df = stages.delivery_metrics(records, repo_crawl[snap.key].crawls, delivery_events[snap.key], settings.load(),
+                                     snap.day, cluster_crawl[snap.key])
+        return df, {"services_with_deployments": len(df)}
+
+    return _by_date(context, metrics)
 
 
-@dg.asset(group_name="evidence")
+@_snapshot_asset("evidence")
 def service_evidence(
     context: dg.AssetExecutionContext,
     settings: ScorecardSettings,
     warehouse_db: WarehouseDB,
-    service_registry,
-    repo_crawl: stages.RepoCrawlResult,
-    cluster_crawl,
-    delivery_metrics: pd.DataFrame,
-) -> list:
+    service_registry: dict[str, tuple],
+    repo_crawl: dict[str, stages.RepoCrawlResult],
+    cluster_crawl: dict[str, list | None],
+    delivery_metrics: dict[str, pd.DataFrame],
+) -> dict[str, list]:
     """All facts per service, scoped to its path, with its workloads joined by label."""
-    records, _ = service_registry
-    # A failed cluster's services are named from the warehouse's record of its last good crawl.
-    last_good = stages.last_good_crawls(warehouse_db.warehouse(settings.load()), cluster_crawl) if cluster_crawl else {}
-    return stages.assemble_evidence(
-        records, repo_crawl.crawls, cluster_crawl, delivery_metrics, settings.as_of_date(), last_good
-    )
+
+    def assemble(snap: history.SnapshotDate):
+        records, _ = service_registry[snap.key]
+        clusters = cluster_crawl[snap.key]
+        # A failed cluster's services are named from the warehouse's record of its last good crawl.
+        last_good = stages.last_good_crawls(warehouse_db.warehouse(settings.load()), clusters) if clusters else {}
+        evidence = stages.assemble_evidence(
+            records, repo_crawl[snap.key].crawls, clusters, delivery_metrics[snap.key], snap.day, last_good
+        )
+        return evidence, {"services": len(evidence)}
+
+    return _by_date(context, assemble)
 
 
 # ------------------------------------------------------------------- checks
 
 
-@dg.asset(group_name="checks")
+@_snapshot_asset("checks")
 def check_results(
-    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress], service_evidence: list,
-    repo_crawl: stages.RepoCrawlResult,
-) -> pd.DataFrame:
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress],
+    service_evidence: dict[str, list], repo_crawl: dict[str, stages.RepoCrawlResult],
+) -> dict[str, pd.DataFrame]:
     """One finding per service and check, with waivers applied."""
     config = settings.load()
-    as_of = settings.as_of_date()
-    # Known teams: the config's plus the GitHub organisation's teams the crawl found.
-    results = stages.evaluate_checks(service_evidence, stages.check_context(config, as_of, repo_crawl), progress)
-    results = apply_waivers(results, config, as_of)
-    counts = results["status"].value_counts().to_dict() if len(results) else {}
-    context.add_output_metadata({f"{k}": int(v) for k, v in counts.items()})
-    return results
+
+    def evaluate(snap: history.SnapshotDate):
+        # Known teams: the config's plus the GitHub organisation's teams the crawl found.
+        ctx = stages.check_context(config, snap.day, repo_crawl[snap.key])
+        results = stages.evaluate_checks(service_evidence[snap.key], ctx, _progress(context, progress, snap))
+        results = apply_waivers(results, config, snap.day)
+        counts = results["status"].value_counts().to_dict() if len(results) else {}
+        return results, {f"{k}": int(v) for k, v in counts.items()}
+
+    return _by_date(context, evaluate)
 
 
 # ------------------------------------------------------------------- scores
 
 
-@dg.asset(group_name="scores")
-def service_scores(context: dg.AssetExecutionContext, settings: ScorecardSettings, check_results: pd.DataFrame) -> dict:
+@_snapshot_asset("scores")
+def service_scores(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, check_results: dict[str, pd.DataFrame]
+) -> dict[str, dict]:
     """Levels and weighted scores per service, team and organisation, per scorecard."""
-    frames = score(check_results, settings.load())
-    levels = frames["service_scores"].groupby(["scorecard", "level"]).size()
-    context.add_output_metadata({f"{card}/{level}": int(n) for (card, level), n in levels.items()})
-    return frames
+
+    def scores(snap: history.SnapshotDate):
+        frames = score(check_results[snap.key], settings.load())
+        levels = frames["service_scores"].groupby(["scorecard", "level"]).size()
+        return frames, {f"{card}/{level}": int(n) for (card, level), n in levels.items()}
+
+    return _by_date(context, scores)
 
 
 # ------------------------------------------------------------------ publish
 
 
-@dg.asset(group_name="publish")
+@_snapshot_asset("publish")
 def warehouse_snapshot(
     context: dg.AssetExecutionContext,
     settings: ScorecardSettings,
     warehouse_db: WarehouseDB,
-    repo_crawl: stages.RepoCrawlResult,
-    cluster_crawl,
-    delivery_events: stages.Events,
-    service_registry,
-    delivery_metrics: pd.DataFrame,
-    service_evidence: list,
-    check_results: pd.DataFrame,
-    service_scores: dict,
+    repo_crawl: dict[str, stages.RepoCrawlResult],
+    cluster_crawl: dict[str, list | None],
+    delivery_events: dict[str, stages.Events],
+    service_registry: dict[str, tuple],
+    delivery_metrics: dict[str, pd.DataFrame],
+    service_evidence: dict[str, list],
+    check_results: dict[str, pd.DataFrame],
+    service_scores: dict[str, dict],
 ) -> dg.MaterializeResult:
-    """Write the dated snapshot into the warehouse in one transaction (replacing a re-run)."""
+    """Stage each date's snapshot in the warehouse, all in one transaction (replacing a re-run's at promotion)."""
     config = settings.load()
-    as_of = settings.as_of_date()
-    records, _ = service_registry
-    frames = snapshot.snapshot_frames(
-        config, as_of, settings.path(), repo_crawl=repo_crawl, cluster_crawl=cluster_crawl, events=delivery_events,
-        registry=service_registry, metrics=delivery_metrics, evidence=service_evidence, results=check_results,
-        scores=service_scores,
-    )
-    for warning in snapshot.config_warnings(frames):
-        context.log.warning(warning)
-    run = {
-        "run_id": context.run.run_id, "snapshot": as_of, "kind": settings.kind, "started_at": _run_started(context),
-        "finished_at": None, "config_file": str(settings.path()), "services": len(records),
-        "repos": len(repo_crawl.crawls), "message": None,
-    }
+    started, kind = history.run_started(context), history.run_kind(context)
+    staged = []
+    for snap in history.snapshot_dates(context):
+        key = snap.key
+        frames = snapshot.snapshot_frames(
+            config, snap.day, settings.path(), repo_crawl=repo_crawl[key], cluster_crawl=cluster_crawl[key],
+            events=delivery_events[key], registry=service_registry[key], metrics=delivery_metrics[key],
+            evidence=service_evidence[key], results=check_results[key], scores=service_scores[key],
+        )
+        for warning in snapshot.config_warnings(frames):
+            context.log.warning(warning)
+        run = {
+            "run_id": context.run.run_id, "snapshot": snap.day, "kind": kind, "started_at": started,
+            "finished_at": None, "config_file": str(settings.path()), "services": len(service_registry[key][0]),
+            "repos": len(repo_crawl[key].crawls), "message": None,
+        }
+        staged.append((run, frames))
     path = warehouse_db.warehouse(config)
+    rows: dict[str, int] = {}
     try:
         with warehouse.connect(path, doing="writing the snapshot") as con, \
                 warehouse.transaction(con, path, "writing the snapshot"):
-            snapshot.fill_last_success(con, frames["source_status"])
-            rows = warehouse.stage_snapshot(con, run, frames)
+            for run, frames in staged:
+                snapshot.fill_last_success(con, frames["source_status"])
+                for table, n in warehouse.stage_snapshot(con, run, frames).items():
+                    rows[table] = rows.get(table, 0) + n
     except BaseException as exc:
-        _record_failed_run(path, run, exc)
+        for run, _ in staged:
+            _record_failed_run(path, run, exc)
         raise
     return dg.MaterializeResult(
-        metadata={"snapshot": as_of.isoformat(), "warehouse": str(path), "status": "checking",
-                  **{f"rows_{k}": v for k, v in rows.items()}}
+        metadata={"snapshots": [run["snapshot"].isoformat() for run, _ in staged], "warehouse": str(path),
+                  "status": "checking", **{f"rows_{k}": v for k, v in rows.items()}}
     )
-
-
-def _run_started(context: dg.AssetExecutionContext) -> dt.datetime:
-    stats = context.instance.get_run_stats(context.run.run_id)
-    started = stats.start_time or stats.launch_time
-    return dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
 
 
 def _record_failed_run(path, run: dict, exc: BaseException) -> None:
@@ -203,11 +292,11 @@ def _record_failed_run(path, run: dict, exc: BaseException) -> None:
         return
 
 
-@dg.asset(group_name="publish", deps=[warehouse_snapshot])
-def serving_snapshot(
+@_snapshot_asset("publish", deps=[warehouse_snapshot])
+def snapshot_history(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
 ) -> dg.MaterializeResult:
-    """Promote the checked snapshot into history, then swap the read-only file the dashboard reads.
+    """Promote the run's checked snapshots into history, each replacing an earlier one of its date.
 
     Runs only when every blocking invariant on `warehouse_snapshot` passed.
     """
@@ -216,19 +305,41 @@ def serving_snapshot(
     keep_from = dt.datetime.now(dt.UTC) - dt.timedelta(days=config.sources.delivery.event_retention_days)
     with warehouse.connect(path, doing="promoting the snapshot") as con, \
             warehouse.transaction(con, path, "promoting the snapshot"):
-        snapshot = warehouse.promote(con, context.run.run_id)
+        snapshots = warehouse.promote(con, context.run.run_id)
         pruned = warehouse.prune_events(con, keep_from)
-    served = warehouse.publish(path, warehouse_db.serving(config))
     return dg.MaterializeResult(metadata={
-        "snapshot": snapshot.isoformat(), "path": str(served), "bytes": served.stat().st_size,
+        "snapshots": [day.isoformat() for day in snapshots],
         "pruned_deployment_events": pruned[0], "pruned_incident_events": pruned[1],
+    })
+
+
+# Not partitioned: one file holds every date. Dagster runs it after the dates
+# of its run, and at the end of a backfill, after all of them: the warehouse
+# is copied once per backfill, not once per date. The backfill policy only
+# lets `dagster asset materialize --partition-range` select it with the rest.
+@_asset(group_name="publish", deps=[snapshot_history])
+def serving_snapshot(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
+) -> dg.MaterializeResult:
+    """Swap in the read-only file the dashboard and the CLI read: every complete snapshot in history."""
+    config = settings.load()
+    path = warehouse_db.warehouse(config)
+    if not path.exists():
+        raise warehouse.WarehouseError(f"no warehouse at {path} yet: materialise a snapshot first (`scorecard run`)")
+    served = warehouse.publish(path, warehouse_db.serving(config))
+    with warehouse.read_only(served, doing="reading the published snapshot") as con:
+        snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
+    return dg.MaterializeResult(metadata={
+        "path": str(served), "bytes": served.stat().st_size, "snapshots": snapshots,
+        "latest_snapshot": latest.isoformat() if latest else None,
     })
 
 
 # ------------------------------------------------------- data invariants
 #
-# Each reads the staged snapshot of its own run. A failing invariant records
-# its reason on the run (status `rejected`) before Dagster skips the publish,
+# Each reads the staged snapshots of its own run (one per date). A failing
+# invariant records its reason on the run (status `rejected`; every date of a
+# range run, which is checked as one) before Dagster skips the promotion,
 # so operators see why in `scorecard snapshots list`, whoever launched the run.
 
 
@@ -236,6 +347,10 @@ def _staged(con, context) -> None:
     staged = warehouse.staged_run(con)
     if staged != context.run.run_id:
         raise dg.Failure(f"the staged snapshot belongs to run {staged!r}, not to this run")
+
+
+def _staged_dates(con) -> list:
+    return [r[0] for r in con.execute("SELECT DISTINCT snapshot FROM staging.services ORDER BY 1").fetchall()]
 
 
 def _verdict(context, settings: ScorecardSettings, warehouse_db: WarehouseDB, invariant: str, passed: bool,
@@ -253,13 +368,17 @@ def every_service_has_a_score_row(
 ) -> dg.AssetCheckResult:
     with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:
         _staged(con, context)
-        missing = [m[0] for m in con.execute(
-            """SELECT s.service FROM staging.services s
-               WHERE NOT EXISTS (SELECT 1 FROM staging.service_scores sc WHERE sc.service = s.service)
-               ORDER BY 1"""
-        ).fetchall()]
-    reason = f"{len(missing)} services have no score row (e.g. {', '.join(missing[:5])})"
-    return _verdict(context, settings, warehouse_db, "every_service_has_a_score_row", not missing, reason, {"services_without_score": missing[:20]})
+        missing = con.execute(
+            """SELECT s.service, s.snapshot FROM staging.services s
+               WHERE NOT EXISTS (SELECT 1 FROM staging.service_scores sc
+                                 WHERE sc.service = s.service AND sc.snapshot = s.snapshot)
+               ORDER BY 2, 1"""
+        ).fetchall()
+        dates = _staged_dates(con)
+    names = [service if len(dates) == 1 else f"{service} on {day}" for service, day in missing]
+    reason = f"{len(missing)} services have no score row (e.g. {', '.join(names[:5])})"
+    return _verdict(context, settings, warehouse_db, "every_service_has_a_score_row", not missing, reason,
+                    {"services_without_score": names[:20]})
 
 
 @dg.asset_check(asset=warehouse_snapshot, blocking=True)
@@ -268,15 +387,19 @@ def error_findings_share_under_limit(
 ) -> dg.AssetCheckResult:
     with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:
         _staged(con, context)
-        total, errors = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'error') FROM staging.check_results"
-        ).fetchone()
+        # The worst date decides: each date is a snapshot of its own.
+        by_date = con.execute(
+            """SELECT snapshot, count(*), count(*) FILTER (WHERE status = 'error') FROM staging.check_results
+               GROUP BY ALL ORDER BY count(*) FILTER (WHERE status = 'error') / count(*) DESC, 1"""
+        ).fetchall()
+        day, total, errors = by_date[0] if by_date else (None, 0, 0)
         worst = con.execute(
-            """SELECT check_id, count(*) FROM staging.check_results WHERE status = 'error'
-               GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 3"""
+            """SELECT check_id, count(*) FROM staging.check_results WHERE status = 'error' AND snapshot = ?
+               GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 3""", [day]
         ).fetchall()
     share = errors / total if total else 0.0
-    reason = (f"{share:.1%} of findings are `error` (limit {ERROR_SHARE_LIMIT:.0%}); most from "
+    on = f" on {day}" if len(by_date) > 1 else ""
+    reason = (f"{share:.1%} of findings are `error`{on} (limit {ERROR_SHARE_LIMIT:.0%}); most from "
               + ", ".join(f"{c} ({n})" for c, n in worst))
     return _verdict(context, settings, warehouse_db, "error_findings_share_under_limit", share <= ERROR_SHARE_LIMIT, reason,
                     {"error_share": share, "limit": ERROR_SHARE_LIMIT, "errors": errors})
@@ -287,10 +410,10 @@ def no_duplicate_rows_in_snapshot(
     context: dg.AssetCheckExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
 ) -> dg.AssetCheckResult:
     keys = {
-        "services": "service",
-        "check_results": "service, check_id",
-        "service_scores": "scorecard, service",
-        "dora": "service",
+        "services": "snapshot, service",
+        "check_results": "snapshot, service, check_id",
+        "service_scores": "snapshot, scorecard, service",
+        "dora": "snapshot, service",
     }
     dupes = {}
     with warehouse.read_only(warehouse_db.warehouse(settings.load())) as con:

@@ -63,25 +63,61 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
-def run_job(config_path: Path, as_of: dt.date | None = None, kind: str = "run", progress=None, instance=None):
-    """Run the crawl-and-score job in-process; returns the Dagster result."""
-    from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+# At most this many consecutive dates per run of a backfill: a run keeps every
+# date's crawl in memory until it publishes (tens of MiB per date for the demo,
+# hundreds for 1,000 repositories); the saving per extra date is one run's start-up.
+MAX_DAYS_PER_RUN = 7
 
-    defs = build_definitions(progress)
-    job = defs.resolve_job_def(CRAWL_AND_SCORE_JOB)
-    run_config = {
-        "resources": {
-            "settings": {
-                "config": {
-                    "config_path": str(config_path.resolve()),
-                    "as_of": as_of.isoformat() if as_of else "",
-                    "kind": kind,
-                }
-            }
-        },
+
+def _run_config(config_path: Path) -> dict:
+    return {
+        "resources": {"settings": {"config": {"config_path": str(config_path.resolve())}}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
-    return job.execute_in_process(run_config=run_config, instance=instance or _instance(), raise_on_error=False)
+
+
+def run_snapshots(config_path: Path, first: dt.date, last: dt.date, *, publish: bool = True, tags=None,
+                  defs=None, progress=None, instance=None):
+    """Materialise the snapshots ``first`` to ``last`` in one in-process Dagster run; returns its result.
+
+    One date is a run of that partition, several a partition range (as a
+    single-run backfill launches it). Without ``publish`` the served file is
+    left alone: a backfill publishes once, after its last date.
+    """
+    from pipelines import history
+    from pipelines.assets import serving_snapshot
+    from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+
+    defs = defs or build_definitions(progress)
+    job = defs.resolve_job_def(CRAWL_AND_SCORE_JOB)
+    selection = None if publish else [k for k in defs.resolve_all_asset_keys() if k != serving_snapshot.key]
+    run_tags = dict(tags or {})
+    if first != last:
+        run_tags.update(history.range_tags(first, last))
+    return job.execute_in_process(
+        run_config=_run_config(config_path), instance=instance or _instance(), raise_on_error=False,
+        partition_key=first.isoformat() if first == last else None, tags=run_tags,
+        asset_selection=selection,
+    )
+
+
+def publish_snapshot(config_path: Path, *, tags=None, defs=None, instance=None):
+    """Materialise only `serving_snapshot`: copy every complete snapshot into the served file."""
+    from pipelines.assets import serving_snapshot
+    from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+
+    job = (defs or build_definitions()).resolve_job_def(CRAWL_AND_SCORE_JOB)
+    return job.execute_in_process(run_config=_run_config(config_path), instance=instance or _instance(),
+                                  raise_on_error=False, asset_selection=[serving_snapshot.key], tags=tags)
+
+
+def run_job(config_path: Path, as_of: dt.date | None = None, kind: str = "run", progress=None, instance=None):
+    """Run the crawl-and-score job in-process for one date (default: today, UTC) and publish; returns the Dagster result."""
+    from pipelines import history
+
+    day = as_of or history.utc_today()
+    tags = {history.BACKFILL_TAG: "single"} if kind == "backfill" else None
+    return run_snapshots(config_path, day, day, tags=tags, progress=progress, instance=instance)
 
 
 def _failure_summary(result) -> str:
@@ -130,13 +166,13 @@ def _waiting(holder: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from pipelines import warehouse
+    from pipelines import history, runlock
     from pipelines.resources import parse_as_of
 
     config = _config(args)
-    as_of = parse_as_of(args.as_of) if args.as_of else None
+    as_of = history.check_in_history(parse_as_of(args.as_of), "--as-of") if args.as_of else None
     started = time.monotonic()
-    with warehouse.run_lock(config.warehouse_path, f"scorecard run --config {args.config}", args.wait, _waiting):
+    with runlock.run_lock(config.warehouse_path, f"scorecard run --config {args.config}", args.wait, _waiting):
         result = run_job(Path(args.config), as_of, progress=TerminalProgress())
         if not result.success:
             summary = _failure_summary(result)
@@ -227,23 +263,53 @@ def backfill_dates(since_days: int, every_days: int, today: dt.date) -> list[dt.
 
 def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date | None = None,
              wait_seconds: float = 600.0) -> list[tuple[dt.date, bool]]:
-    from pipelines import warehouse
+    """Compute past snapshots as Dagster partition runs, in-process, and publish once at the end.
+
+    The dates are split as Dagster splits a backfill under the assets'
+    single-run policy: one run per range of consecutive dates (at most
+    MAX_DAYS_PER_RUN), so `--every 7d` is a run per date. None of them copies
+    the warehouse into the served file; one last run materialises
+    `serving_snapshot`. The runs carry the tag `scorecard/backfill` with this
+    backfill's id, so the Dagster UI lists them together.
+    """
+    import uuid
+
+    from pipelines import history, runlock, warehouse
+    from pipelines.definitions import build_definitions
+    from pipelines.sources.local_git import RepoReads
 
     config = load_config(config_path)
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or history.utc_today()
     dates = backfill_dates(since_days, every_days, today)
-    out = []
+    if dates:
+        history.check_in_history(dates[0], f"--since {since_days}d")
+    ranges = history.date_ranges(dates, MAX_DAYS_PER_RUN)
+    progress = TerminalProgress()
+    # One set of definitions for the whole backfill: its runs share what the
+    # repositories say whatever the date (default branch, tags).
+    defs = build_definitions(progress, RepoReads())
     instance = _instance()
+    tags = {history.BACKFILL_TAG: f"{today:%Y%m%d}-{uuid.uuid4().hex[:8]}"}
+    out: list[tuple[dt.date, bool]] = []
     # One lock for the whole backfill: another run cannot slip in between its snapshots.
-    with warehouse.run_lock(config.warehouse_path, f"scorecard backfill --config {config_path}", wait_seconds, _waiting):
-        for i, day in enumerate(dates, start=1):
-            progress = TerminalProgress(prefix=f"[{i}/{len(dates)} {day.isoformat()}] ")
-            result = run_job(config_path, day, kind="backfill", progress=progress, instance=instance)
+    with runlock.run_lock(config.warehouse_path, f"scorecard backfill --config {config_path}", wait_seconds, _waiting):
+        for i, (first, last) in enumerate(ranges, start=1):
+            label = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+            progress.prefix = f"[{i}/{len(ranges)} {label}] "
+            result = run_snapshots(config_path, first, last, publish=False, tags=tags, defs=defs, instance=instance)
             if not result.success:
                 summary = _failure_summary(result)
                 _settle_failed_run(config, result.run_id, summary)
-                print(f"scorecard: snapshot {day}: {summary}", file=sys.stderr)
-            out.append((day, result.success))
+                print(f"scorecard: snapshot {label}: {summary}", file=sys.stderr)
+            out += [(day, result.success) for day in dates if first <= day <= last]
+        if any(ok for _, ok in out):
+            progress.prefix = ""
+            result = publish_snapshot(config_path, tags=tags, defs=defs, instance=instance)
+            if not result.success:
+                raise warehouse.WarehouseError(
+                    f"the backfilled snapshots are in {config.warehouse_path} but publishing them failed: "
+                    f"{_failure_summary(result)}; `scorecard run` publishes them with today's snapshot"
+                )
     return out
 
 
@@ -348,7 +414,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    from pipelines import warehouse
+    from pipelines import runlock, warehouse
     from pipelines.explain import terminal_safe
     from pipelines.resources import parse_as_of
 
@@ -372,7 +438,7 @@ def cmd_snapshots(args) -> int:
                   f"{r['services'] if r['services'] is not None else '-':>8}  {terminal_safe(r['message'] or '', one_line=True)}")
         return 0
     day = parse_as_of(args.snapshot, today=dt.date.max, name="snapshot")
-    with warehouse.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):
+    with runlock.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):
         with warehouse.connect(path, doing="deleting a snapshot") as con, \
                 warehouse.transaction(con, path, "deleting a snapshot"):
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
@@ -505,6 +571,7 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.history import HistoryRangeError
     from pipelines.resources import AsOfError
     from pipelines.warehouse import WarehouseError
 
@@ -512,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets.install_log_redaction()
     try:
         return args.fn(args)
-    except (ConfigError, AsOfError, WarehouseError) as exc:
+    except (ConfigError, AsOfError, HistoryRangeError, WarehouseError) as exc:
         return _err(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -231,6 +231,8 @@ class DeliverySources(_Model):
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+# The variable Dagster's `source_credentials` resource reads (pipelines/definitions.py).
+DEFAULT_GITHUB_TOKEN_ENV = "GITHUB_TOKEN"
 
 
 class GitHubApp(_Model):
@@ -245,13 +247,15 @@ class GitHubSourceConfig(_Model):
     """One GitHub (or GitHub Enterprise Server) organisation, or a list of repositories.
 
     The token is never in this file: `token_env` names the environment
-    variable that holds it (docs/github.md).
+    variable that holds it (docs/github.md). The default one reaches the
+    crawl through Dagster's `source_credentials` resource; another name (a
+    second organisation's token) is read when the crawl starts.
     """
 
     organisation: str | None = None  # every repository of this organisation ...
     repos: list[str] = Field(default_factory=list)  # ... or only these ("name" or "owner/name")
     base_url: str = "https://api.github.com"  # GitHub Enterprise Server: https://HOST/api/v3
-    token_env: str = "GITHUB_TOKEN"
+    token_env: str = DEFAULT_GITHUB_TOKEN_ENV
     app: GitHubApp | None = None  # when set, used instead of the token
     include: list[str] = Field(default_factory=list)  # glob patterns of repo names; empty = all
     exclude: list[str] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Dagster resources: the run's settings, the warehouse and progress reporting.
+"""Dagster resources: the run's settings, the sources' secrets, the warehouse and progress reporting.
 
 No ``from __future__ import annotations`` here: Dagster reads the resource
 annotations at runtime to wire the nested settings resource.
@@ -10,11 +10,12 @@ import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
-from pipelines import warehouse
-from pipelines.config import ScorecardConfig, load_config
+from pipelines import runlock, secrets
+from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV, ScorecardConfig, load_config
 
 DEFAULT_CONFIG = "scorecard.yaml"
 
@@ -25,11 +26,9 @@ def _load_cached(path: Path, stamp: int | None) -> ScorecardConfig:
 
 
 class ScorecardSettings(dg.ConfigurableResource):
-    """Which config file to use and which snapshot (as-of date) to compute."""
+    """Which config file to use. The snapshot date is the run's partition (pipelines/history.py)."""
 
     config_path: str = ""  # empty: $SCORECARD_CONFIG, else ./scorecard.yaml (read at run time)
-    as_of: str = ""  # YYYY-MM-DD; empty: today (UTC)
-    kind: str = "run"  # "run" | "backfill"
 
     def path(self) -> Path:
         return Path(self.config_path or os.environ.get("SCORECARD_CONFIG") or DEFAULT_CONFIG)
@@ -44,22 +43,26 @@ class ScorecardSettings(dg.ConfigurableResource):
             stamp = None  # load_config reports the missing file
         return _load_cached(path, stamp)
 
-    def as_of_date(self) -> dt.date:
-        return parse_as_of(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
+
+class SourceCredentials(dg.ConfigurableResource):
+    """The secrets of the remote sources, bound to environment variables with ``dg.EnvVar``.
+
+    Dagster resolves them when a run starts, and its UI and run config only
+    ever show the variable's name. Every remote source is optional: a
+    variable that is not set leaves its field empty (pipelines/definitions.py),
+    and only a source configured in scorecard.yaml needs its secret.
+    """
+
+    # For `sources.github` entries whose token_env is GITHUB_TOKEN (the default).
+    github_token: Optional[str] = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Fail a launch with a bad date before anything is crawled (the CLI checks the same way).
-        self.as_of_date()
+        # Registered before any step runs: no log line, table or error of the run can carry it.
+        secrets.register(self.github_token)
 
-    def historical(self) -> bool:
-        """A snapshot of a past day: state that only exists now (clusters) is unknown."""
-        return self.as_of_date() < dt.datetime.now(dt.UTC).date()
-
-    def crawl_point(self) -> dt.datetime | None:
-        """The moment repos are read as of: None for "now" (the branch head)."""
-        if not self.historical():
-            return None
-        return dt.datetime.combine(self.as_of_date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    def tokens(self) -> dict[str, str]:
+        """The secrets by the variable that holds them, as scorecard.yaml names them (`token_env`)."""
+        return {DEFAULT_GITHUB_TOKEN_ENV: self.github_token} if self.github_token else {}
 
 
 class AsOfError(ValueError):
@@ -129,7 +132,7 @@ class WarehouseDB(dg.ConfigurableResource):
                 log.info(f"waiting up to {self.lock_wait_seconds:.0f} s for {holder} to finish with {path}")
 
         run_id = context.run.run_id if context.run else "?"
-        with warehouse.run_lock(path, f"run {run_id}", self.lock_wait_seconds, waiting):
+        with runlock.run_lock(path, f"run {run_id}", self.lock_wait_seconds, waiting):
             yield self
 
     def warehouse(self, config: ScorecardConfig) -> Path:
@@ -137,3 +140,34 @@ class WarehouseDB(dg.ConfigurableResource):
 
     def serving(self, config: ScorecardConfig) -> Path:
         return Path(self.serving_path).resolve() if self.serving_path else config.serving_path
+
+
+class RunMemory(dg.IOManager):
+    """Hands each asset's value to the assets after it, in memory, within one run.
+
+    A scorecard run is one process (the in-process executor) and its layers
+    only mean something together: the snapshot a run stages is checked and
+    promoted by that same run. So nothing is pickled into DAGSTER_HOME (a
+    crawl of a large organisation is hundreds of MiB per date, and pickles
+    of partitions would pile up there for ever), and a run that selects an
+    asset without the assets it reads is refused with what to select.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[dg.AssetKey, object] = {}
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        self._values[context.asset_key] = obj
+
+    def load_input(self, context: dg.InputContext) -> object:
+        if context.asset_key not in self._values:
+            raise dg.Failure(
+                f"{context.asset_key.to_user_string()} was not materialised in this run; a snapshot's layers are "
+                "computed together: materialise the whole graph (or the job crawl_and_score_job)"
+            )
+        return self._values[context.asset_key]
+
+
+@dg.io_manager(description="Hands values between the assets of one run in memory (pipelines/resources.py RunMemory).")
+def run_memory_io_manager(_context) -> RunMemory:
+    return RunMemory()

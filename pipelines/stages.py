@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 from pipelines.sources.github_state import GitHubRepoCrawl
 from pipelines.sources.kubernetes import KubernetesSource
-from pipelines.sources.local_git import LocalGitSource
+from pipelines.sources.local_git import LocalGitSource, RepoReads
 from pipelines.sources.rollouts import rollout_deploys
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -72,10 +72,17 @@ class RepoCrawlResult:
     known_teams: list[str] = field(default_factory=list)  # teams the sources know (GitHub org teams)
 
 
-def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
+def repo_sources(
+    config: ScorecardConfig, tokens: Mapping[str, str] | None = None, reads: RepoReads | None = None
+) -> list[RepoSource]:
+    """Every configured repository source.
+
+    ``tokens``: secrets by the variable that holds them (token_env);
+    ``reads``: what the repositories say whatever the date, shared by the crawls of several dates.
+    """
     cache = config.warehouse_path.parent / "crawl-cache"
     sources: list[RepoSource] = [
-        LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache)
+        LocalGitSource(config.resolve(r.root), include=r.include, exclude=r.exclude, cache_dir=cache, reads=reads)
         for r in config.sources.repos
     ]
     if config.sources.github:
@@ -88,6 +95,7 @@ def repo_sources(config: ScorecardConfig) -> list[RepoSource]:
                 state_dir=config.resolve(gh.state_dir) if gh.state_dir else default_state,
                 production_environments=config.sources.delivery.production_environments,
                 base_dir=config.base_dir,
+                token=(tokens or {}).get(gh.token_env),
             )
             for gh in config.sources.github
         ]

@@ -1,8 +1,8 @@
-"""The DuckDB warehouse: schema, staged snapshots, the run lock and atomic publishing.
+"""The DuckDB warehouse: schema, staged snapshots and atomic publishing.
 
-Every scoring run writes one dated snapshot (keyed by ``snapshot``, the as-of
-date) in two steps. :func:`stage_snapshot` writes it into the ``staging``
-schema with a ``runs`` row in status ``checking``; the blocking data
+Every scoring run writes one dated snapshot per date it computes (keyed by
+``snapshot``, the partition date; a backfill run computes a range) in two
+steps. :func:`stage_snapshot` writes it into the ``staging`` schema with a ``runs`` row in status ``checking``; the blocking data
 invariants read it there; only then :func:`promote` moves it into history in
 one transaction (replacing an earlier snapshot of the same date) and marks the
 run ``complete``. A run whose invariants fail is ``rejected``: its runs row
@@ -18,9 +18,7 @@ readers, so :func:`publish` copies the complete snapshots into a new file and
 ``os.replace``-s it onto the serving path. Readers that already have the old
 file open keep reading it; new connections see the new one.
 
-One run at a time writes a warehouse: :func:`run_lock` is an advisory file
-lock next to it that a second run waits for (or is refused by, with a message
-naming the holder).
+One run at a time writes a warehouse (``pipelines.runlock``).
 """
 
 from __future__ import annotations
@@ -28,14 +26,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import fcntl
-import json
 import os
 import re
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -224,20 +219,24 @@ def transaction(con: duckdb.DuckDBPyConnection, path: Path, doing: str) -> Itera
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    # Every connection asks (a run opens the warehouse a few times per date):
+    # one catalogue query, and statements only for what is missing.
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall():
+        have.setdefault(table, set()).add(column)
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        if name not in have:
+            con.execute(f"CREATE TABLE {name} ({cols})")
+            continue
         # A warehouse written by an older release lacks the columns added since:
         # add them (NULL in old snapshots) instead of failing every later write.
-        have = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
         for column, kind in _column_types(cols):
-            if column not in have:
+            if column not in have[name]:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
-    con.execute(
-        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [str(SCHEMA_VERSION)],
-    )
+    if get_meta(con, "schema_version") != str(SCHEMA_VERSION):
+        set_meta(con, "schema_version", str(SCHEMA_VERSION))
 
 
 @contextmanager
@@ -351,20 +350,25 @@ _DATA_TABLES = [name for name in SNAPSHOT_TABLES if name != "runs"]
 def stage_snapshot(con: duckdb.DuckDBPyConnection, run: dict, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
     """Write a run's snapshot into ``staging`` with a ``checking`` runs row (inside the caller's transaction).
 
-    A run that stopped before promotion (killed, or its checks could not
-    even write their verdict) leaves a ``checking`` row; the next stage marks
-    it ``failed`` so the list of runs does not claim it is still going.
+    A run that computes several dates (a partition range) stages each in
+    turn; they are checked and promoted together. A run that stopped before
+    promotion (killed, or its checks could not even write their verdict)
+    leaves ``checking`` rows; the next run's first stage marks them
+    ``failed`` so the list of runs does not claim they are still going.
     """
     snapshot = run["snapshot"]
+    same_run = staged_run(con) == run["run_id"]
     con.execute(
         """UPDATE runs SET status = 'failed',
                   message = coalesce(message, 'the run stopped before its snapshot was checked and promoted')
-           WHERE status = 'checking'"""
+           WHERE status = 'checking' AND run_id <> ?""",
+        [run["run_id"]],
     )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING}")
     rows = {}
     for name in _DATA_TABLES:
-        con.execute(f"CREATE OR REPLACE TABLE {STAGING}.{name} ({SNAPSHOT_TABLES[name]})")
+        if not same_run:
+            con.execute(f"CREATE OR REPLACE TABLE {STAGING}.{name} ({SNAPSHOT_TABLES[name]})")
         frame = _shaped(name, snapshot, frames.get(name, pd.DataFrame()))
         _insert(con, f"{STAGING}.{name}", frame)
         rows[name] = len(frame)
@@ -396,25 +400,30 @@ def reject_run(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, status:
     )
 
 
-def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.date:
-    """Move the checked snapshot of ``run_id`` from staging into history (inside the caller's transaction)."""
+def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dt.date]:
+    """Move the checked snapshots of ``run_id`` from staging into history (inside the caller's transaction).
+
+    Returns their dates, oldest first; each replaces an earlier snapshot of its date.
+    """
     if staged_run(con) != run_id:
         raise WarehouseError(f"the staged snapshot belongs to run {staged_run(con)!r}, not {run_id!r}; run again")
-    row = con.execute("SELECT snapshot, status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    if row is None or row[1] != "checking":
-        raise WarehouseError(f"run {run_id} is {row[1] if row else 'unknown'}, not awaiting promotion")
-    snapshot = row[0]
+    rows = con.execute("SELECT snapshot, status FROM runs WHERE run_id = ? ORDER BY snapshot", [run_id]).fetchall()
+    waiting = [r for r in rows if r[1] != "checking"]
+    if not rows or waiting:
+        raise WarehouseError(f"run {run_id} is {waiting[0][1] if waiting else 'unknown'}, not awaiting promotion")
+    snapshots = [r[0] for r in rows]
     for name in _DATA_TABLES:
-        con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
+        con.execute(f"DELETE FROM {name} WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?)", [run_id])
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {STAGING}.{name}")
     con.execute(
-        "UPDATE runs SET status = 'superseded', message = ? WHERE snapshot = ? AND status = 'complete'",
-        [f"replaced by run {run_id}", snapshot],
+        """UPDATE runs SET status = 'superseded', message = ?
+           WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?) AND status = 'complete'""",
+        [f"replaced by run {run_id}", run_id],
     )
     con.execute("UPDATE runs SET status = 'complete', finished_at = now() WHERE run_id = ?", [run_id])
     con.execute(f"DROP SCHEMA {STAGING} CASCADE")
     con.execute("DELETE FROM meta WHERE key = 'staged_run'")
-    return snapshot
+    return snapshots
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -460,98 +469,6 @@ def prune_events(con: duckdb.DuckDBPyConnection, before: dt.datetime) -> tuple[i
     ).fetchone()[0]
     incidents = con.execute("DELETE FROM incident_events WHERE opened_at < $before", {"before": before}).fetchone()[0]
     return deploys, incidents
-
-
-# -------------------------------------------------------------- run lock
-
-
-_held: dict[Path, list[int]] = {}  # lock file -> [fd, depth]
-_held_guard = threading.Lock()
-
-
-def lock_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.name + ".lock")
-
-
-def _holder(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        info = {}
-    if not info:
-        return "another scorecard process"
-    return f"{info.get('purpose', 'a scorecard process')} (pid {info.get('pid', '?')}, since {info.get('since', '?')})"
-
-
-@contextmanager
-def run_lock(
-    warehouse: Path, purpose: str, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """Hold the one-writer-run lock of ``warehouse``; wait up to ``wait_seconds`` for it.
-
-    Re-entrant within a process (the CLI takes it around a run, and the
-    run's resource takes it again). A process that dies releases it (flock),
-    so a crashed run never leaves the warehouse locked.
-    """
-    path = lock_path(warehouse.resolve())
-    with _held_guard:
-        held = _held.get(path)
-        if held is not None:
-            held[1] += 1
-    if held is not None:
-        try:
-            yield
-        finally:
-            with _held_guard:
-                held[1] -= 1
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + wait_seconds
-    told = False
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = _holder(path)
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"{warehouse} is being written by {holder}; one run at a time writes a warehouse: "
-                        "wait for it to finish, or retry with a longer --wait"
-                    ) from None
-                if not told and on_wait is not None:
-                    on_wait(holder)
-                    told = True
-                time.sleep(0.2)
-    except BaseException:
-        os.close(fd)
-        raise
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({
-            "purpose": purpose, "pid": os.getpid(),
-            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }).encode(), 0)
-    except OSError:
-        pass  # the holder note is a courtesy; a full disk must not stop the lock itself
-    with _held_guard:
-        _held[path] = [fd, 1]
-    try:
-        yield
-    finally:
-        with _held_guard:
-            entry = _held[path]
-            entry[1] -= 1
-            done = entry[1] == 0
-            if done:
-                del _held[path]
-        if done:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
 
 # --------------------------------------------------------------- publish

@@ -192,12 +192,13 @@ class Client:
     """
 
     def __init__(self, cfg: GitHubSourceConfig, report: RunReport, *, base_dir: Path | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+                 token: str | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time) -> None:
         self.cfg = cfg
         self.report = report
         self._sleep = sleep
         self._clock = clock
-        self._auth = _auth(cfg, base_dir)
+        self._auth = _auth(cfg, base_dir, token)
         self._gh = Github(
             base_url=cfg.base_url,
             auth=self._auth,
@@ -406,7 +407,8 @@ def _graphql_rate_limited(data: Any) -> bool:
     )
 
 
-def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:
+def _auth(cfg: GitHubSourceConfig, base_dir: Path | None, token: str | None = None) -> Auth.Auth:
+    """The App installation, else ``token`` (from the Dagster resource), else the variable ``token_env`` names."""
     if cfg.app is not None:
         path = cfg.app.private_key_path
         if not path.is_absolute() and base_dir is not None:
@@ -417,7 +419,7 @@ def _auth(cfg: GitHubSourceConfig, base_dir: Path | None) -> Auth.Auth:
             raise GitHubSourceError(f"cannot read the GitHub App private key {path}: {exc.strerror or exc}") from None
         secrets.register(key)
         return Auth.AppAuth(cfg.app.app_id, key).get_installation_auth(cfg.app.installation_id)
-    token = os.environ.get(cfg.token_env, "").strip()
+    token = (token or os.environ.get(cfg.token_env, "")).strip()
     if not token:
         raise GitHubSourceError(
             f"environment variable {cfg.token_env} is not set; it must hold a GitHub token (see docs/github.md)"
@@ -488,8 +490,10 @@ class GitHubSource:
     kind = "github"
 
     def __init__(self, cfg: GitHubSourceConfig, *, state_dir: Path, production_environments: list[str],
-                 base_dir: Path | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 base_dir: Path | None = None, token: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.cfg = cfg
+        self._token = token  # None: read the variable cfg.token_env names when the crawl starts
         host = urlsplit(cfg.base_url).netloc
         scope = cfg.organisation or "repos"
         self.name = f"github:{scope}" if host == "api.github.com" else f"github:{host}/{scope}"
@@ -558,7 +562,7 @@ class GitHubSource:
     def _prepare(self) -> None:
         org_state = self.store.load_org()
         try:
-            self.client = Client(self.cfg, self.report, base_dir=self.base_dir, sleep=self._sleep)
+            self.client = Client(self.cfg, self.report, base_dir=self.base_dir, token=self._token, sleep=self._sleep)
             listed = self._list_org() if self.cfg.organisation and not self.cfg.repos else self._list_named()
         except (RateLimitDeferred, ApiError, GitHubSourceError) as exc:
             self._keep_last_inventory(org_state, str(exc).removeprefix("deferred: "))

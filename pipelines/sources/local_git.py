@@ -26,7 +26,8 @@ import os
 import pickle
 import re
 import subprocess
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,7 +255,8 @@ def _reader(repo: Path):
     return read
 
 
-def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
+def _tags(repo: Path) -> list[Tag]:
+    """Every tag of the repository with its time (DESIGN.md "Deployment"), whatever the snapshot date."""
     fmt = "%1f".join(
         [
             "%(refname:strip=2)",
@@ -278,9 +280,40 @@ def _tags(repo: Path, as_of: dt.datetime | None) -> list[Tag]:
             tag = Tag(name, oid, _ts(committer))
         else:
             continue
-        if as_of is None or tag.time <= as_of:
-            tags.append(tag)
+        tags.append(tag)
     return tags
+
+
+class RepoReads:
+    """What a repository says whatever the snapshot date, read once for several dates.
+
+    Its default branch (a past snapshot reads today's default branch too) and
+    its tags (each date keeps those made by then). The crawls of every date of
+    a range run, and of every run of one `scorecard backfill`, share one: a
+    backfill of 12 dates would otherwise run these git commands 12 times per
+    repository. Nothing outlives the object, so a later run reads afresh. A
+    failed read is not kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, Path], object] = {}
+
+    def _get(self, what: str, repo: Path, read: Callable[[Path], object]):
+        key = (what, repo)
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+        value = read(repo)  # outside the lock: the crawl's workers read different repositories at once
+        with self._lock:
+            return self._values.setdefault(key, value)
+
+    def default_branch(self, repo: Path) -> tuple[str, str]:
+        return self._get("branch", repo, default_branch)  # type: ignore[return-value]
+
+    def tags(self, repo: Path, as_of: dt.datetime | None) -> list[Tag]:
+        tags: list[Tag] = self._get("tags", repo, _tags)  # type: ignore[assignment]
+        return tags if as_of is None else [t for t in tags if t.time <= as_of]
 
 
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
@@ -380,12 +413,14 @@ class LocalGitSource:
         include: list[str] | None = None,
         exclude: list[str] | None = None,
         cache_dir: Path | None = None,
+        reads: RepoReads | None = None,
     ) -> None:
         self.root = Path(root)
         self.name = f"git:{self.root}"
         self.include = include or []
         self.exclude = exclude or []
         self.cache_dir = cache_dir
+        self.reads = reads or RepoReads()
         self._dirs: dict[str, Path] = {}
 
     def repo_names(self) -> list[str]:
@@ -421,7 +456,7 @@ class LocalGitSource:
         facts = RepoFacts(repo=repo, location=str(path))
         now = dt.datetime.now(dt.UTC)
         try:
-            branch, ref = default_branch(path)
+            branch, ref = self.reads.default_branch(path)
             facts.default_branch = branch
             if as_of is None:
                 sha = git(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").decode().strip()
@@ -451,7 +486,7 @@ class LocalGitSource:
                     self._store(repo, sha, facts)
                 reused = False
             history = CommitHistory(repository=GitHistory(str(path), as_of or now))
-            return RepoCrawl(facts, history, _tags(path, as_of), now, reused)
+            return RepoCrawl(facts, history, self.reads.tags(path, as_of), now, reused)
         except GitError as exc:
             facts.error = str(exc)
         except OSError as exc:

@@ -126,7 +126,7 @@ class BuiltSnapshot:
 
 def run_stages(config: ScorecardConfig, as_of: dt.date, today: dt.date) -> StageOutputs:
     """repo_crawl ... service_evidence of pipelines/assets.py, for a run on ``today`` computing ``as_of``."""
-    historical = as_of < today  # ScorecardSettings.historical()
+    historical = as_of < today  # pipelines.history.SnapshotDate.historical
     point = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC) if historical else None
     repo_crawl = stages.crawl_repos(stages.repo_sources(config), point,
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import runlock, warehouse
 from pipelines.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +46,17 @@ def test_a_second_run_waits_for_the_first_and_both_publish(private_org):
     assert q(org.serving, "SELECT count(*) FROM runs") == [(1,)]
 
 
-def test_with_no_wait_the_second_run_is_refused_naming_the_first(private_org):
+def test_with_no_wait_the_second_run_is_refused_naming_the_first(private_org, tmp_path):
     org = private_org
-    lock = warehouse.lock_path(load_config(org.config).warehouse_path)
-    first = scorecard("run", "--config", str(org.config))
+    lock = runlock.lock_path(load_config(org.config).warehouse_path)
+    # The first run reads its production cluster from a FIFO, so it holds the
+    # lock until the test feeds it, however slowly the second one starts.
+    cluster = org.config.parent / "clusters" / "prod-eu.json"
+    fifo = tmp_path / "prod-eu.json"
+    os.mkfifo(fifo)
+    held = org.config.parent / "held.yaml"
+    held.write_text(org.config.read_text().replace("clusters/prod-eu.json", str(fifo)))
+    first = scorecard("run", "--config", str(held))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
@@ -60,7 +67,9 @@ def test_with_no_wait_the_second_run_is_refused_naming_the_first(private_org):
         assert err.count("\n") == 1, err  # one line
         assert "is being written by scorecard run" in err and f"pid {first.pid}" in err
     finally:
+        fifo.write_bytes(cluster.read_bytes())
         first.communicate(timeout=300)
+        held.unlink()
     assert first.returncode == 0
 
 

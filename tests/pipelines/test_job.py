@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
 
 from pipelines.cli import run_job
 from pipelines.config import load_config
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+from tests.warehouse_query import q
 
 
 def test_every_service_is_scored_against_every_check(scored_org):
@@ -145,7 +138,7 @@ def test_warehouse_resource_points_one_run_elsewhere(scored_org, tmp_path):
             "settings": {"config": {"config_path": str(scored_org.config)}},
             "warehouse_db": {"config": {"path": str(tmp_path / "wh.duckdb"), "serving_path": str(tmp_path / "pub.duckdb")}},
         }},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(), partition_key=dt.datetime.now(dt.UTC).date().isoformat(),
     )
     assert result.success
     assert q(tmp_path / "pub.duckdb", "SELECT count(*) FROM services")[0][0] == scored_org.summary.services + 1

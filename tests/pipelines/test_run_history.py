@@ -5,22 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
 import pytest
 
 from checks.model import Finding, Status
 from pipelines import stages
 from pipelines.cli import main, run_job
+from tests.warehouse_query import q
 
 BROKEN = {"has_readme", "has_codeowners", "has_security_policy"}  # 3 of ~40 checks: well over the 5 % error limit
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def run_cli(capsys, *args):
@@ -108,19 +100,21 @@ def test_a_future_as_of_is_refused_before_anything_runs(private_org, capsys):
     assert q(private_org.warehouse, "SELECT count(*) FROM runs") == before
 
 
-def test_a_future_as_of_is_refused_when_dagster_launches_the_run(private_org):
+@pytest.mark.parametrize("days", [30, 1])
+def test_a_future_date_is_no_partition_dagster_can_launch(private_org, days):
     import dagster as dg
 
     from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
 
     job = build_definitions().resolve_job_def(CRAWL_AND_SCORE_JOB)
-    future = (today() + dt.timedelta(days=30)).isoformat()
-    result = job.execute_in_process(
-        run_config={"resources": {"settings": {"config": {"config_path": str(private_org.config), "as_of": future}}}},
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-    )
-    assert not result.success
+    future = (today() + dt.timedelta(days=days)).isoformat()
+    with pytest.raises(dg.DagsterUnknownPartitionError, match=future):
+        job.execute_in_process(
+            run_config={"resources": {"settings": {"config": {"config_path": str(private_org.config)}}}},
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key=future,
+        )
     assert q(private_org.serving, "SELECT max(snapshot) FROM runs") == [(today(),)]
+    assert q(private_org.warehouse, "SELECT count(*) FROM runs WHERE snapshot > ?", today()) == [(0,)]
 
 
 def test_operators_list_and_delete_snapshots_and_the_served_file_follows(private_org, capsys):

@@ -9,8 +9,10 @@ the loopback fake and then reads every place a person could see text.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
@@ -119,3 +121,53 @@ def test_a_log_line_is_redacted_before_any_handler_sees_it(caplog):
         logging.getLogger("some.library").exception("crawl failed")
     assert secret not in caplog.text and "Bearer ***" in caplog.text
     assert "token *** rejected" in caplog.text
+
+
+def test_the_token_reaches_the_crawl_through_the_dagster_resource_and_only_its_name_is_shown(
+    github, tmp_path, monkeypatch, caplog
+):
+    """GITHUB_TOKEN is bound with dg.EnvVar (source_credentials): the crawl gets its value, while the
+    code location the UI shows, the run's config and its event log hold only the variable's name."""
+    import dagster as dg
+    import yaml
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster_shared.serdes import serialize_value
+
+    from pipelines.definitions import CRAWL_AND_SCORE_JOB, build_definitions
+    from tests.sources.github_support import TOKEN_ENV
+
+    build_org(github, tmp_path)
+    config = tmp_path / "scorecard.yaml"
+    settings = yaml.safe_load(Path(write_config(github, tmp_path)).read_text())
+    del settings["sources"]["github"][0]["token_env"]  # the default: GITHUB_TOKEN
+    config.write_text(yaml.safe_dump(settings))
+    monkeypatch.delenv(TOKEN_ENV)  # the resource is the only way in
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    caplog.set_level(logging.DEBUG)
+
+    defs = build_definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def(CRAWL_AND_SCORE_JOB).execute_in_process(
+        run_config={"resources": {"settings": {"config": {"config_path": str(config)}}}},
+        instance=instance, partition_key=dt.datetime.now(dt.UTC).date().isoformat(),
+    )
+    assert result.success
+    assert any(h.authorization == "token" for h in github.api_hits()), "the crawl sent no token"
+    services = {s for (s,) in duckdb.connect(str(tmp_path / "serving" / "scorecard.duckdb"), read_only=True)
+                .execute("SELECT service FROM services").fetchall()}
+    assert services == {"checkout-api", "ledger", "notifier", "payments"}
+
+    shown = serialize_value(RepositorySnap.from_def(defs.get_repository_def()))
+    assert '"GITHUB_TOKEN"' in shown  # the UI names the variable ...
+    run = instance.get_run_by_id(result.run_id)
+    logs = [serialize_value(record) for record in instance.all_logs(result.run_id)]
+    assert_no_secret([shown, serialize_value(run.run_config), serialize_value(run.tags), caplog.text] + logs)  # ... never its value
+
+
+def test_a_local_only_run_needs_no_github_token(small_org_files, tmp_path, monkeypatch):
+    import shutil
+
+    root, _ = small_org_files
+    shutil.copytree(root / "demo", tmp_path / "demo", symlinks=True)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    assert run_job(tmp_path / "demo" / "scorecard.yaml").success
