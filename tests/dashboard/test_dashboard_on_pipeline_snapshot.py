@@ -1,4 +1,4 @@
-"""The dashboard on a snapshot the real pipeline published (not the hand-made fixture).
+"""The dashboard on a snapshot the Dagster job itself published today (cluster state and all).
 
 Found by looking at the Checks page on the demo: the pipeline stored pass
 rates as percentages while the pages read fractions ("2,970 %"). Rendering

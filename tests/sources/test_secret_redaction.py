@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import logging
 import re
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -171,3 +172,24 @@ def test_a_local_only_run_needs_no_github_token(small_org_files, tmp_path, monke
     shutil.copytree(root / "demo", tmp_path / "demo", symlinks=True)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     assert run_job(tmp_path / "demo" / "scorecard.yaml").success
+
+
+def test_a_log_record_made_while_the_pattern_compiles_does_not_hang(monkeypatch):
+    # What a garbage-collection finaliser that logs does in the middle of re.compile:
+    # the record factory asks the registry for its pattern again, on the same thread.
+    registry = secrets.SecretRegistry()
+    registry.add("s3cr3t-reentrant-value")
+    compile_, reentered = re.compile, []
+
+    def compile_and_reenter(*args, **kwargs):
+        if not reentered:
+            reentered.append(True)
+            registry.pattern()
+        return compile_(*args, **kwargs)
+
+    monkeypatch.setattr(re, "compile", compile_and_reenter)
+    worker = threading.Thread(target=registry.pattern, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "SecretRegistry.pattern() deadlocked on its own lock"
+    assert reentered and registry.redact("x s3cr3t-reentrant-value") == "x ***"
