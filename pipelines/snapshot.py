@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import stages
+from pipelines import frames, stages
 from pipelines.config import ScorecardConfig
 
 SOURCE_STATUS_COLUMNS = ["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]
@@ -42,25 +42,25 @@ def snapshot_frames(
     records, identity_problems = registry
     ctx = config.check_context(as_of)
     status = list(repo_crawl.source_status) + list(events.status)
-    problems = list(repo_crawl.problems) + list(events.problems) + stages.identity_problems(identity_problems)
+    problems = list(repo_crawl.problems) + list(events.problems) + frames.identity_problems(identity_problems)
     if cluster_crawl is not None:
         c_status, c_problems = stages.cluster_status(cluster_crawl)
         status += c_status
         problems += c_problems
     problems += unknown_waivers(config, records, config_path)
-    adoption = stages.adoption_frame(results, ctx)
-    dora = stages.dora_frame(metrics, records)
+    adoption = frames.adoption_frame(results, ctx)
+    dora = frames.dora_frame(metrics, records)
     return {
         "source_status": pd.DataFrame(status, columns=SOURCE_STATUS_COLUMNS),
-        "problems": stages.problems_frame(problems),
-        "services": stages.services_frame(records, evidence),
-        "workloads": stages.workloads_frame(evidence, cluster_crawl, records, repo_crawl.crawls),
+        "problems": frames.problems_frame(problems),
+        "services": frames.services_frame(records, evidence),
+        "workloads": frames.workloads_frame(evidence, cluster_crawl, records, repo_crawl.crawls),
         "golden_path_adoption": adoption,
-        "adoption_summary": stages.adoption_summary(adoption),
-        "checks": stages.catalogue_frame(config.doc_base_url),
-        "check_results": stages.stored_results(results),
+        "adoption_summary": frames.adoption_summary(adoption),
+        "checks": frames.catalogue_frame(config.doc_base_url),
+        "check_results": frames.stored_results(results),
         "dora": dora,
-        "team_dora": stages.team_dora(dora),
+        "team_dora": frames.team_dora(dora),
         **scores,
     }
 

@@ -1,5 +1,9 @@
 """The stages of a scoring run as plain functions (the Dagster assets call them).
 
+Crawling, identity, evidence and check evaluation live here; the events a
+snapshot reads are loaded by pipelines/event_window.py and the published
+tables built by pipelines/frames.py (pipelines/snapshot.py assembles them).
+
 Kept free of Dagster so the CLI's backfill, the benchmark and the tests can
 drive exactly the same code, and each stage is testable on its own.
 """
@@ -7,42 +11,37 @@ drive exactly the same code, and each stage is testable on its own.
 from __future__ import annotations
 
 import dataclasses
-import json
 import datetime as dt
 import os
 import queue
 import threading
 import time
-import posixpath
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from checks import policy
 from checks.catalogue import all_checks
 from checks.evidence import Problem, ServiceEvidence
-from checks.model import CheckContext, Status, evaluate
+from checks.model import CheckContext, evaluate
 from pipelines import delivery as dlv
 from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
+from pipelines.event_window import Events, load_events  # noqa: F401  (a stage: assets and tests call stages.load_events)
+from pipelines.frames import source_status_row
 from pipelines.facts import K8sInventory, RepoFacts
-from pipelines.parsers.kubernetes import WORKLOAD_KINDS
 from pipelines.evidence import (
     ClusterIndex,
     JoinIndex,
     build_evidence,
     index_clusters,
-    join_repo_workloads,
-    orphan_workloads,
 )
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
-from pipelines.sources.events import DeploymentEvent, EventFile, IncidentEvent, iter_events
+from pipelines.sources.events import DeploymentEvent, IncidentEvent
 from pipelines.sources.github_state import GitHubRepoCrawl
 from pipelines.sources.kubernetes import KubernetesSource
 from pipelines.sources.local_git import LocalGitSource, RepoReads
@@ -123,7 +122,7 @@ def crawl_repos(
             jobs.extend((source, name) for name in source.repo_names())
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
             reason = secrets.redact(f"cannot list repositories: {exc}")
-            status.append(_status(_kind(source), source.name, "error", reason, None, 0))
+            status.append(source_status_row(_kind(source), source.name, "error", reason, None, 0))
             failed.add(id(source))
     total = len(jobs)
     progress("crawl repos", 0, total)
@@ -149,7 +148,7 @@ def crawl_repos(
             continue  # the repo did not exist yet at this date: not a failure
         kind = kinds.get(id(crawl), "git")
         state = "deferred" if f.error and f.error.startswith("deferred:") else ("error" if f.error else "ok")
-        status.append(_status(kind, f.repo, state, f.error, crawl.crawled_at, len(f.files)))
+        status.append(source_status_row(kind, f.repo, state, f.error, crawl.crawled_at, len(f.files)))
         problems.extend({"source": kind, "target": f.repo, "path": p.path, "reason": p.reason} for p in f.problems)
     reports, teams = _finish_sources(sources, failed, status)
     return RepoCrawlResult(crawls, status, problems, reports, teams)
@@ -234,7 +233,7 @@ def _finish_sources(sources: list[RepoSource], failed: set[int], status: list[di
         reports.append(report)
         teams.update(source.known_teams())  # type: ignore[attr-defined]
         state = report.get("status") or ("partial" if report.get("deferred") or report.get("notes") else "ok")
-        status.append(_status(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
+        status.append(source_status_row(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
     return reports, sorted(teams)
 
 
@@ -255,13 +254,6 @@ def report_metadata(result: RepoCrawlResult) -> dict:
             out[f"{prefix} {key}"] = report[key]
         out[f"{prefix} deferred repos"] = len(report["deferred"])
     return out
-
-
-def _status(source: str, target: str, status: str, reason: str | None, at: dt.datetime | None, items: int) -> dict:
-    return {
-        "source": source, "target": target, "status": status, "reason": reason,
-        "crawled_at": at, "items": items, "last_success_at": at if status == "ok" else None,
-    }
 
 
 def cluster_sources(config: ScorecardConfig) -> list[ClusterSource]:
@@ -305,151 +297,14 @@ def cluster_status(crawls: list[ClusterCrawl]) -> tuple[list[dict], list[dict]]:
         n = len(c.inventory.workloads)
         if c.partial and not c.error:
             # The workloads were read, so this counts as a success for staleness.
-            row = _status("cluster", c.cluster, "ok", "; ".join(c.partial), c.crawled_at, n)
+            row = source_status_row("cluster", c.cluster, "ok", "; ".join(c.partial), c.crawled_at, n)
             status.append({**row, "status": "partial"})
         else:
-            status.append(_status("cluster", c.cluster, "error" if c.error else "ok", c.error, c.crawled_at, n))
+            status.append(source_status_row("cluster", c.cluster, "error" if c.error else "ok", c.error, c.crawled_at, n))
         problems.extend(
             {"source": "cluster", "target": c.cluster, "path": p.path, "reason": p.reason} for p in c.inventory.problems
         )
     return status, problems
-
-
-@dataclass
-class Events:
-    deployments: list[DeploymentEvent] = field(default_factory=list)
-    incidents: list[IncidentEvent] = field(default_factory=list)
-    status: list[dict] = field(default_factory=list)
-    problems: list[dict] = field(default_factory=list)
-
-
-def event_window(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the events any metric of the ``as_of`` snapshot reads (DESIGN "Metric definitions").
-
-    The longest trailing window wins; on top, each service's last production
-    deploy before ``start`` is kept (see :class:`_Window`).
-    """
-    end = dlv.window_end(as_of)
-    days = max(dlv.LEAD_TIME_WINDOW_DAYS, dlv.FREQUENCY_WEEKS * 7, dlv.FAILURE_WINDOW_DAYS)
-    return end - dt.timedelta(days=days), end
-
-
-class _Window:
-    """Keeps the events a snapshot's metrics read, streaming, in bounded memory.
-
-    In the window: every deployment and incident. Before it: only each
-    service's latest successful production deploy, because it is the lower
-    bound of the first in-window deploy's change range ``(prev, this]`` and
-    the deploy an early incident links to. Everything the metrics would
-    ignore anyway (other environments, failed deploys) is dropped here.
-    """
-
-    def __init__(self, start: dt.datetime, end: dt.datetime, production: frozenset[str]) -> None:
-        self.start, self.end, self.production = start, end, production
-        self.deployments: list[DeploymentEvent] = []
-        self.before: dict[str, DeploymentEvent] = {}
-        self.incidents: list[IncidentEvent] = []
-
-    def add(self, event: DeploymentEvent | IncidentEvent) -> None:
-        if isinstance(event, IncidentEvent):
-            if self.start <= event.opened_at < self.end:
-                self.incidents.append(event)
-            return
-        if event.status != "success" or event.environment.lower() not in self.production or event.deployed_at >= self.end:
-            return
-        if event.deployed_at >= self.start:
-            self.deployments.append(event)
-            return
-        last = self.before.get(event.service)
-        if last is None or event.deployed_at > last.deployed_at:
-            self.before[event.service] = event
-
-    def result(self) -> tuple[list[DeploymentEvent], list[IncidentEvent]]:
-        return [*self.before.values(), *self.deployments], self.incidents
-
-
-_WINDOW_DEPLOYS_SQL = """
-WITH prod AS (
-    SELECT service, environment, sha, deployed_at, status FROM deployment_events
-    WHERE status = 'success' AND list_contains($production, lower(environment)) AND deployed_at < $end
-)
-SELECT * FROM prod WHERE deployed_at >= $start
-UNION ALL
-SELECT service, environment, sha, deployed_at, status FROM (
-    SELECT *, row_number() OVER (PARTITION BY service ORDER BY deployed_at DESC) AS latest
-    FROM prod WHERE deployed_at < $start
-) WHERE latest = 1
-"""
-_WINDOW_INCIDENTS_SQL = """
-SELECT service, opened_at, resolved_at, root_cause_sha FROM incident_events
-WHERE opened_at >= $start AND opened_at < $end
-"""
-
-
-def ingested_events(
-    warehouse_path: Path, start: dt.datetime, end: dt.datetime, production: frozenset[str]
-) -> tuple[list[DeploymentEvent], list[IncidentEvent]]:
-    """Events pushed in with `scorecard ingest`, only the window's (set-based in DuckDB, see :class:`_Window`)."""
-    if not warehouse_path.exists():
-        return [], []
-    params = {"start": start, "end": end, "production": sorted(production)}
-    with warehouse.read_only(warehouse_path, doing="reading ingested events") as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if not {"deployment_events", "incident_events"} <= tables:
-            return [], []
-        # Validated when ingested: construct without validating again (a million events a run adds up).
-        deploys = [
-            DeploymentEvent.model_construct(service=s, environment=e, sha=sha, deployed_at=at, status=st)
-            for s, e, sha, at, st in con.execute(_WINDOW_DEPLOYS_SQL, params).fetchall()
-        ]
-        incidents = [
-            IncidentEvent.model_construct(service=s, opened_at=o, resolved_at=r, root_cause_sha=c)
-            for s, o, r, c in con.execute(_WINDOW_INCIDENTS_SQL, {"start": start, "end": end}).fetchall()
-        ]
-    return deploys, incidents
-
-
-def load_events(
-    config: ScorecardConfig,
-    ingested: tuple[list[DeploymentEvent], list[IncidentEvent]] | None = None,
-    *,
-    warehouse_path: Path | None = None,
-    as_of: dt.date | None = None,
-) -> Events:
-    """Events from the configured files plus those pushed in with `scorecard ingest`.
-
-    With ``as_of``, only the events that snapshot's metrics read are kept
-    (see :func:`event_window`), so memory stays bounded however many
-    accumulate; a bad line is a problem row and the run goes on.
-    """
-    out = Events()
-    now = dt.datetime.now(dt.UTC)
-    production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
-    window = _Window(*event_window(as_of), production) if as_of is not None else None
-    for kind, paths in (("deployments", config.sources.delivery.deployments), ("incidents", config.sources.delivery.incidents)):
-        for path in paths:
-            path = config.resolve(path)
-            read = EventFile()
-            items = 0
-            for event in iter_events(path, kind, read):  # type: ignore[arg-type]
-                items += 1
-                if window is not None:
-                    window.add(event)
-                else:
-                    getattr(out, kind).append(event)
-            state = "error" if read.refused else ("partial" if read.problems else "ok")
-            out.status.append(_status(kind, path.name, state, "; ".join(read.problems[:3]) or None, now, items))
-            out.problems.extend({"source": kind, "target": path.name, "path": path.name, "reason": p} for p in read.problems)
-    if window is not None:
-        out.deployments, out.incidents = window.result()
-        if warehouse_path is not None:
-            deploys, incidents = ingested_events(warehouse_path, window.start, window.end, production)
-            out.deployments.extend(deploys)
-            out.incidents.extend(incidents)
-    if ingested:
-        out.deployments.extend(ingested[0])
-        out.incidents.extend(ingested[1])
-    return out
 
 
 # ----------------------------------------------------------------- evidence
@@ -632,203 +487,6 @@ def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress
         if i % step == 0 or i == total:
             progress("evaluate checks", i, total)
     return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
-
-
-def stored_results(results: pd.DataFrame) -> pd.DataFrame:
-    """check_results as stored: each finding's params as a JSON object (NULL when empty), and its
-    status group under the default policy (for checks a scorecard leaves out; scorecard_results has
-    each scorecard's own)."""
-    out = results.copy()
-    out["params"] = [json.dumps(p, sort_keys=True, default=str) if p else None for p in results["params"]]
-    out["status_group"] = out["status"].map(policy.DEFAULT.group)
-    return out
-
-
-def catalogue_frame(doc_base_url: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"check_id": c.id, "title": c.title, "category": c.category, "level": c.level, "weight": c.weight,
-             "rationale": c.rationale, "remediation": c.remediation, "doc_url": c.doc_url(doc_base_url)}
-            for c in all_checks()
-        ]
-    )
-
-
-def services_frame(records: list[ServiceRecord], evidence: list[ServiceEvidence]) -> pd.DataFrame:
-    ev_by = {e.service: e for e in evidence}
-    rows = []
-    for r in records:
-        ev = ev_by.get(r.service)
-        owners = ev.codeowners_owners if ev else None
-        rows.append(
-            {"service": r.service, "team": r.team, "repo": r.repo, "path": r.path, "identity_rule": r.identity_rule,
-             "owner_source": r.owner_source, "lifecycle": r.lifecycle, "system": r.system, "type": r.type,
-             "repo_error": ev.repo_error if ev else None, "codeowners": ", ".join(owners) if owners else None,
-             "identity_detail": r.identity_detail}
-        )
-    return pd.DataFrame(rows, columns=warehouse.columns("services")[1:])
-
-
-WORKLOAD_COLUMNS = ["source", "cluster", "environment", "namespace", "kind", "name", "service", "join_label",
-                    "replicas", "containers", "images", "repo", "file", "also_in"]
-
-
-def workloads_frame(
-    evidence: list[ServiceEvidence], clusters: list[ClusterCrawl] | None, records: list[ServiceRecord],
-    crawls: list[RepoCrawl] | None = None,
-) -> pd.DataFrame:
-    """Every workload seen, the service it joined and by which rule; orphans with service NULL."""
-    rows = []
-    join = JoinIndex(records)
-
-    def row(wl, source, service, rule, repo=None):
-        return {
-            "source": source, "cluster": wl.cluster, "environment": wl.environment, "namespace": wl.namespace,
-            "kind": wl.kind, "name": wl.name, "service": service, "join_label": rule,
-            "replicas": wl.replicas, "containers": len(wl.containers),
-            "images": ", ".join(sorted({c.image or "" for c in wl.containers if not c.init})),
-            "repo": repo, "file": wl.file, "also_in": ", ".join(wl.also_in) or None,
-        }
-
-    for ev in evidence:
-        for wl in ev.cluster_workloads or []:
-            matched = join.workload(wl)
-            rows.append(row(wl, "cluster", ev.service, matched[1] if matched else None))
-    if clusters:
-        for wl, label in orphan_workloads(index_clusters(clusters, records)):
-            rows.append(row(wl, "cluster", None, label))
-    by_repo: dict[str, list[ServiceRecord]] = {}
-    for r in records:
-        if r.repo:
-            by_repo.setdefault(r.repo, []).append(r)
-    for crawl in crawls or []:
-        facts = crawl.facts
-        if facts.error or facts.archived:
-            continue
-        joined = join_repo_workloads(facts, by_repo.get(facts.repo, []))
-        for service, pairs in joined.by_service.items():
-            rows.extend(row(wl, "repo", service, rule, facts.repo) for wl, rule in pairs)
-        rows.extend(row(wl, "repo", None, None, facts.repo) for wl in joined.orphans)
-        rows.extend(_chart_rows(facts, by_repo.get(facts.repo, [])))
-    return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
-
-
-def _chart_rows(facts: RepoFacts, records: list[ServiceRecord]) -> list[dict]:
-    """Workload kinds a Helm chart's templates declare: seen, not judged (templates are not
-    rendered), listed under the service whose folder holds the chart."""
-    rows = []
-    for chart in facts.helm_charts:
-        folder = posixpath.dirname(chart.file)
-        owner = max((r for r in records if not r.path or folder == r.path or folder.startswith(r.path + "/")),
-                    key=lambda r: len(r.path), default=None)
-        for kind in chart.template_kinds:
-            if kind in WORKLOAD_KINDS:
-                rows.append({
-                    "source": "helm-chart", "cluster": None, "environment": None, "namespace": None, "kind": kind,
-                    "name": chart.name, "service": owner.service if owner else None,
-                    "join_label": "path" if owner else None, "replicas": chart.values.replica_count if chart.values else None,
-                    "containers": None, "images": chart.values.image if chart.values else None,
-                    "repo": facts.repo, "file": posixpath.join(folder, "templates"), "also_in": None,
-                })
-    return rows
-
-
-# Which check says a service is on a golden path (its passing finding carries the version).
-GOLDEN_PATH_CHECKS = {
-    "template": "uses_service_template",
-    "ci_workflow": "uses_shared_ci_workflow",
-    "helm_chart": "uses_base_helm_chart",
-    "terraform": "uses_standard_terraform_modules",
-}
-ADOPTION_COLUMNS = ["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind", "adoption"]
-
-
-def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
-    """Per service and golden path, read from the `uses_*` findings: adopted, not adopted
-    or unknown (checks/policy.py), and the version the finding recorded."""
-    paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
-             "terraform": ctx.terraform}
-    by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
-    found = results[results["check_id"].isin(list(by_check))]
-    rows = []
-    for service, team, check_id, status, params in zip(
-        found["service"], found["team"], found["check_id"], found["status"], found["params"], strict=True
-    ):
-        state = policy.adoption_state(status)
-        if state is None:
-            continue
-        params = params or {}
-        name = by_check[check_id]
-        rows.append({
-            "service": service, "team": team, "golden_path": name,
-            "on_path": {policy.ADOPTED: True, policy.NOT_ADOPTED: False}.get(state),
-            "version": params.get("version"), "latest": paths[name].latest,
-            "releases_behind": params.get("releases_behind"), "adoption": state,
-        })
-    return pd.DataFrame(rows, columns=ADOPTION_COLUMNS).astype({"releases_behind": "Int64"})
-
-
-_ADOPTION_SUMMARY = """
-WITH base AS (
-    SELECT coalesce(team, '(no owner)') AS team, golden_path, adoption, releases_behind, version, latest
-    FROM adoption
-    UNION ALL
-    SELECT '*' AS team, golden_path, adoption, releases_behind, version, latest FROM adoption
-)
-SELECT team, golden_path, count(*) AS services,
-       count(*) FILTER (WHERE adoption = 'adopted') AS adopted,
-       count(*) FILTER (WHERE adoption = 'not_adopted') AS not_adopted,
-       count(*) FILTER (WHERE adoption = 'unknown') AS unknown,
-       count(*) FILTER (WHERE adoption = 'adopted' AND coalesce(releases_behind = 0, version = latest, false))
-           AS on_latest,
-       count(*) FILTER (WHERE adoption = 'adopted' AND coalesce(releases_behind > 0, version <> latest, false))
-           AS behind_latest,
-       -- checks/policy.py: the denominator is the services whose adoption is known
-       adopted / nullif(adopted + not_adopted, 0) AS adoption_share,
-       on_latest / nullif(adopted + not_adopted, 0) AS on_latest_share
-FROM base GROUP BY ALL ORDER BY team, golden_path
-"""
-
-
-def adoption_summary(adoption: pd.DataFrame) -> pd.DataFrame:
-    """Per team ('*' = the organisation) and golden path: adopted, not, unknown, and the shares."""
-    con = duckdb.connect()
-    try:
-        con.register("adoption", adoption)
-        return con.execute(_ADOPTION_SUMMARY).df()
-    finally:
-        con.close()
-
-
-def dora_frame(metrics: pd.DataFrame, records: list[ServiceRecord]) -> pd.DataFrame:
-    teams = {r.service: r.team for r in records}
-    out = metrics.copy()
-    out["team"] = out["service"].map(teams)
-    return out
-
-
-def team_dora(dora: pd.DataFrame) -> pd.DataFrame:
-    """Per team ('*' = the organisation): medians over its services, tiered on the median by the
-    same tier rules as each service (checks/dora.py)."""
-    columns = ["team", "services", "lead_time_p50_hours", "deploy_days_per_week", "change_failure_rate",
-               "time_to_restore_hours"]
-    if dora.empty:
-        return pd.DataFrame(columns=[*columns, *dlv.TIER_COLUMNS])
-    both = pd.concat([dora.assign(team=dora["team"].fillna("(no owner)")), dora.assign(team="*")])
-    out = both.groupby("team").agg(
-        services=("service", "count"), lead_time_p50_hours=("lead_time_p50_hours", "median"),
-        deploy_days_per_week=("deploy_days_per_week", "median"), change_failure_rate=("change_failure_rate", "median"),
-        time_to_restore_hours=("time_to_restore_hours", "median"),
-    ).reset_index()
-    return dlv.add_tiers(out)
-
-
-def problems_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["source", "target", "path", "reason"])
-
-
-def identity_problems(problems: list[Problem]) -> list[dict]:
-    return [{"source": "identity", "target": p.path, "path": p.path, "reason": p.reason} for p in problems]
 
 
 def resolve(crawls: list[RepoCrawl], config: ScorecardConfig, as_of: dt.datetime | None) -> tuple[list[ServiceRecord], list[Problem]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipelines import stages
+from pipelines import frames
 from pipelines.config import parse_config
 from pipelines.evidence import build_evidence, join_repo_workloads
 from pipelines.identity import resolve_services
@@ -69,7 +69,7 @@ def test_src_layout_one_service_per_dockerfile_joined_by_workload_name(tmp_path)
     assert [w.name for w in evidence["checkout"].repo_workloads] == ["checkout-v2"]
     assert [w.name for w in evidence["frontend"].repo_workloads] == ["web"]
     # A workload that is nobody's is an orphan, listed as such.
-    frame = stages.workloads_frame(list(evidence.values()), None, records, crawls)
+    frame = frames.workloads_frame(list(evidence.values()), None, records, crawls)
     orphans = frame[frame["service"].isna()]
     assert orphans[["source", "name", "repo"]].values.tolist() == [["repo", "redis-cart", "shop"]]
     joined = dict(zip(frame["name"], frame["join_label"], strict=True))
