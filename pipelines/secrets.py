@@ -36,7 +36,10 @@ _BASIC_USERS = ("x-access-token", "oauth2", "token", "git", "")
 
 class SecretRegistry:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a log record made while `pattern()` compiles (a garbage-collection
+        # finaliser that logs, as SQLAlchemy's pool does) asks for the pattern again
+        # on the same thread, and a plain Lock would wait for itself forever.
+        self._lock = threading.RLock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import threading
 from urllib.parse import quote
 
 import duckdb
@@ -119,3 +120,24 @@ def test_a_log_line_is_redacted_before_any_handler_sees_it(caplog):
         logging.getLogger("some.library").exception("crawl failed")
     assert secret not in caplog.text and "Bearer ***" in caplog.text
     assert "token *** rejected" in caplog.text
+
+
+def test_a_log_record_made_while_the_pattern_compiles_does_not_hang(monkeypatch):
+    # What a garbage-collection finaliser that logs does in the middle of re.compile:
+    # the record factory asks the registry for its pattern again, on the same thread.
+    registry = secrets.SecretRegistry()
+    registry.add("s3cr3t-reentrant-value")
+    compile_, reentered = re.compile, []
+
+    def compile_and_reenter(*args, **kwargs):
+        if not reentered:
+            reentered.append(True)
+            registry.pattern()
+        return compile_(*args, **kwargs)
+
+    monkeypatch.setattr(re, "compile", compile_and_reenter)
+    worker = threading.Thread(target=registry.pattern, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "SecretRegistry.pattern() deadlocked on its own lock"
+    assert reentered and registry.redact("x s3cr3t-reentrant-value") == "x ***"
