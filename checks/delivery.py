@@ -2,7 +2,7 @@
 
 Metric definitions and tiers: DESIGN.md "Metric definitions"; tier functions
 in checks/dora.py. A DORA check passes when the service's tier is at or above
-the `dora_target_tier` threshold (default "high").
+the `dora_target_tier` threshold (checks/thresholds.py).
 """
 
 from __future__ import annotations
@@ -163,8 +163,7 @@ def _dora_check(*, id: str, title: str, metric: str, rationale: str, hint: str):
         )
         @wraps(judge)
         def run(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-            # Read raw: a tier is a word, and CheckContext.threshold() coerces to float.
-            target = dora.parse_tier(ctx.thresholds.get("dora_target_tier", "high"))
+            target = ctx.thresholds.dora_target_tier
             if ev.delivery is None:
                 return unknown("no deployment data for this service", target=target, tier="unknown", hint=_CONNECT)
             return judge(_Measure(ev.delivery, target, hint))

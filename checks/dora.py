@@ -64,7 +64,7 @@ def parse_tier(value: object) -> str:
     """A configured target tier; a typo must be loud, not silently "low"."""
     tier = str(value).strip().lower()
     if tier not in _RANK:
-        raise ValueError(f"dora_target_tier must be one of {', '.join(TIERS)}, got {value!r}")
+        raise ValueError(f"expected one of {', '.join(TIERS)}, got {value!r}")
     return tier
 
 

@@ -162,7 +162,7 @@ def _limit_reasons(require_cpu: bool):
     rationale=(
         "A memory limit keeps one leaking container from starving its neighbours on the node. CPU "
         "limits are not required by default (they cause throttling even on idle nodes); set the "
-        "`require_cpu_limit` threshold to 1 to require them too."
+        "`require_cpu_limit` threshold to true to require them too."
     ),
     remediation=(
         "Set `resources.limits` ({limits}) for {containers} in {repo}, a little above the highest usage "
@@ -171,7 +171,7 @@ def _limit_reasons(require_cpu: bool):
 )
 @judges_workloads()
 def has_resource_limits(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    require_cpu = ctx.threshold("require_cpu_limit", 0) >= 1
+    require_cpu = ctx.thresholds.require_cpu_limit
     reasons = _limit_reasons(require_cpu)
     lacking, total = container_gaps(scope, lambda c, w: reasons(c), include_init=True)
     if not lacking:
@@ -212,7 +212,7 @@ def _hpa_for(scope: WorkloadScope, w: Workload):
 )
 @judges_workloads(REPLICAS_APPLY, "replicated")
 def runs_multiple_replicas(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    minimum = int(ctx.threshold("min_replicas", 2))
+    minimum = ctx.thresholds.min_replicas
     workloads = scope.workloads
     short: dict[str, str] = {}
     counts: dict[str, str] = {}
