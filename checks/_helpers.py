@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from checks.evidence import Container, K8sObject, ServiceEvidence, Workload
-from checks.model import CheckContext, Outcome, not_applicable, unknown
+from checks.model import CheckContext, CheckFn, Outcome, not_applicable, passed, unknown
 
 # Backstage component types that are never deployed, so workload checks do not apply.
 NON_DEPLOYABLE_TYPES = frozenset({"library", "documentation"})
@@ -158,6 +158,81 @@ def _workload_scope(
     first = workloads[0]
     single = all(w.name == first.name and w.kind == first.kind for w in workloads)
     return WorkloadScope(workloads, objects, where, single, unreadable)
+
+
+def judges_workloads(
+    kinds: frozenset[str] | None = ALL_KINDS, what: str = ""
+) -> Callable[[Callable[[WorkloadScope, ServiceEvidence, CheckContext], Outcome]], CheckFn]:
+    """Make ``judge(scope, ev, ctx)`` a check function over the service's workloads.
+
+    When there is nothing to judge, the finding is the scope's own outcome
+    (`not_applicable` for a library or for other kinds of workload, `unknown`
+    when the workloads could not be seen), so no workload check can ever read
+    missing data as a fail. ``kinds`` and ``what`` as for :func:`workload_scope`.
+    """
+
+    def wrap(judge: Callable[[WorkloadScope, ServiceEvidence, CheckContext], Outcome]) -> CheckFn:
+        @wraps(judge)
+        def run(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+            scope = workload_scope(ev, ctx, kinds, what)
+            if isinstance(scope, Outcome):
+                return scope
+            return judge(scope, ev, ctx)
+
+        return run
+
+    return wrap
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Workloads nothing covers (name -> the first copy, for a snippet), beside the covered ones."""
+
+    missing: Mapping[str, Workload]
+    covered: Mapping[str, str]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.missing)
+
+    @property
+    def total(self) -> int:
+        return len(self.covered.keys() | self.missing.keys())
+
+    @property
+    def first(self) -> Workload:
+        return next(iter(self.missing.values()))
+
+    def detail(self, where: str, state: str) -> str:
+        """`in prod-eu: 1 of 2 workloads is not scraped: worker`."""
+        return f"{where}: {some_of(len(self.missing), self.total, 'workload', 'is', 'are')} {state}: {summarise_names(self.missing)}"
+
+
+def coverage_gap(
+    scope: WorkloadScope, cover: Callable[[Workload], str | None], *kinds: str, sep: str = ", "
+) -> Gap | Outcome:
+    """Whether an object of ``kinds`` covers every workload (``cover`` names the one
+    covering ``w``: "PDB api", "HorizontalPodAutoscaler api"), for the checks that
+    look for one next to each workload.
+
+    `passed`, naming what covers each, when nothing is missing; `unknown` when
+    ``kinds`` could not be read, since the missing one may exist; else the
+    :class:`Gap` for the check to word its failure. A workload counts once
+    across clusters, uncovered when any copy is.
+    """
+    covered: dict[str, str] = {}
+    missing: dict[str, Workload] = {}
+    for w in scope.workloads:
+        found = cover(w)
+        if found is None:
+            missing.setdefault(w.name, w)
+        else:
+            covered.setdefault(w.name, found)
+    if not missing:
+        return passed(f"{scope.where}: " + sep.join(f"{name} by {how}" for name, how in covered.items()))
+    if (blind := unreadable_kinds(scope, *kinds)) is not None:
+        return blind
+    return Gap(missing, covered)
 
 
 def unreadable_kinds(scope: WorkloadScope, *kinds: str) -> Outcome | None:
@@ -436,6 +511,17 @@ def _index(files: frozenset[str], path: str, service: str) -> FileIndex:
 def file_index(ev: ServiceEvidence) -> FileIndex:
     files = ev.files if isinstance(ev.files, frozenset) else frozenset(ev.files)
     return _index(files, ev.path.strip("/"), ev.service)
+
+
+def found_in_repo(ev: ServiceEvidence, kind: str, **params: object) -> Outcome | None:
+    """`passed` naming the service's files of ``kind`` (a :class:`FileIndex` field:
+    "dashboards", "runbooks"), `unknown` when the repository was not crawled
+    (``params`` fill the remediation), None when the repository has none."""
+    if (missing := repo_unknown(ev, **params)) is not None:
+        return missing
+    if files := getattr(file_index(ev), kind):
+        return passed(summarise_names(files))
+    return None
 
 
 def under(path: str, name: str) -> str:

@@ -2,12 +2,14 @@
 
 Metric definitions and tiers: DESIGN.md "Metric definitions"; tier functions
 in checks/dora.py. A DORA check passes when the service's tier is at or above
-the `dora_target_tier` threshold (default "high").
+the `dora_target_tier` threshold (checks/thresholds.py).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, wraps
 
 from wcmatch.glob import GLOBSTAR, globmatch
 
@@ -117,145 +119,136 @@ def has_ci_on_default_branch(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
 
 # ---------------------------------------------------------------------- DORA
 
-
-def _target(ctx: CheckContext) -> str:
-    # Read raw: a tier is a word, and CheckContext.threshold() coerces to float.
-    return dora.parse_tier(ctx.thresholds.get("dora_target_tier", "high"))
-
-
 _CONNECT = (
     "record its production deployments (deploy log, GitHub deployments, a deploy workflow or release "
     "tags) so the scorecard can measure them"
 )
 
 
-def _no_data(ev: ServiceEvidence, target: str) -> Outcome | None:
-    if ev.delivery is None:
-        return unknown("no deployment data for this service", target=target, tier="unknown", hint=_CONNECT)
-    return None
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    """One service's delivery metrics, with the target and hint every DORA outcome carries
+    (the remediation names the target, the tier reached and what to do)."""
+
+    metrics: DeliveryMetrics
+    target: str
+    hint: str
+
+    def unknown(self, detail: str) -> Outcome:
+        return unknown(detail, tier="unknown", target=self.target, hint=self.hint)
+
+    def judge(self, tier: str, detail: str) -> Outcome:
+        params = {"tier": tier, "target": self.target, "hint": self.hint}
+        if dora.tier_at_least(tier, self.target):
+            return passed(f"{detail} ({tier} tier)", **params)
+        return failed(f"{detail} ({tier} tier, target {self.target})", **params)
 
 
-def _judge(tier: str, target: str, detail: str, **params: object) -> Outcome:
-    params = {"tier": tier, "target": target, **params}
-    if dora.tier_at_least(tier, target):
-        return passed(f"{detail} ({tier} tier)", **params)
-    return failed(f"{detail} ({tier} tier, target {target})", **params)
+def _dora_check(*, id: str, title: str, metric: str, rationale: str, hint: str):  # noqa: A002 - the catalogue's word
+    """Register a DORA check: same category, level, weight and remediation for all four.
+
+    The decorated function judges a :class:`_Measure`; a service with no
+    deployment data at all is `unknown` before it is called.
+    """
+
+    def register(judge: Callable[[_Measure], Outcome]) -> Callable[[ServiceEvidence, CheckContext], Outcome]:
+        @check(
+            id=id,
+            title=title,
+            category="delivery",
+            level="gold",
+            weight=2,
+            rationale=rationale,
+            remediation=f"Bring {{service}}'s {metric} to the {{target}} tier or better (now: {{tier}}): {{hint}}.",
+        )
+        @wraps(judge)
+        def run(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+            target = ctx.thresholds.dora_target_tier
+            if ev.delivery is None:
+                return unknown("no deployment data for this service", target=target, tier="unknown", hint=_CONNECT)
+            return judge(_Measure(ev.delivery, target, hint))
+
+        return run
+
+    return register
 
 
-@check(
+@_dora_check(
     id="lead_time_meets_target",
     title="Lead time for changes meets the target",
-    category="delivery",
-    level="gold",
-    weight=2,
+    metric="lead time",
     rationale=(
         "Lead time (commit to production) measures how quickly a fix or feature reaches users; long "
         "lead times mean big risky batches. Tiers per DORA 2023: elite < 1 day, high < 1 week, "
         "medium < 1 month."
     ),
-    remediation=(
-        "Bring {service}'s lead time to the {target} tier or better (now: {tier}): {hint}."
-    ),
+    hint="ship smaller pull requests, merge daily and deploy every merge automatically",
 )
-def lead_time_meets_target(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    target = _target(ctx)
-    if (missing := _no_data(ev, target)) is not None:
-        return missing
-    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
-    hint = "ship smaller pull requests, merge daily and deploy every merge automatically"
+def lead_time_meets_target(d: _Measure) -> Outcome:
+    m = d.metrics
     if m.deployments_30d == 0 or m.lead_time_p50_hours is None:
-        return unknown("no production deployments with linked commits in the last 30 days", target=target, tier="unknown", hint=hint)
+        return d.unknown("no production deployments with linked commits in the last 30 days")
     p90 = f", p90 {dora.format_hours(m.lead_time_p90_hours)}" if m.lead_time_p90_hours is not None else ""
-    detail = f"p50 lead time {dora.format_hours(m.lead_time_p50_hours)}{p90}"
-    return _judge(dora.lead_time_tier(m.lead_time_p50_hours), target, detail, hint=hint)
+    return d.judge(dora.lead_time_tier(m.lead_time_p50_hours), f"p50 lead time {dora.format_hours(m.lead_time_p50_hours)}{p90}")
 
 
-@check(
+@_dora_check(
     id="deploys_frequently",
     title="Deploys to production frequently",
-    category="delivery",
-    level="gold",
-    weight=2,
+    metric="deployment frequency",
     rationale=(
         "Frequent small deployments are less risky than rare big ones and get fixes to users sooner. "
         "Measured as the median number of deploy-days per week over 12 weeks; tiers per DORA 2023: "
         "elite >= 5, high >= 1, medium >= once a month."
     ),
-    remediation=(
-        "Bring {service}'s deployment frequency to the {target} tier or better (now: {tier}): {hint}."
-    ),
+    hint="automate the production deploy on merge to the default branch and remove manual approval gates",
 )
-def deploys_frequently(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    target = _target(ctx)
-    if (missing := _no_data(ev, target)) is not None:
-        return missing
-    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
-    hint = "automate the production deploy on merge to the default branch and remove manual approval gates"
+def deploys_frequently(d: _Measure) -> Outcome:
+    m = d.metrics
     if m.deploy_days_per_week is None:
         if m.deployments_30d == 0:
-            return failed("no production deployments in the last 30 days", tier="low", target=target, hint=hint)
-        return unknown(
-            f"{m.deployments_30d} deployments in 30 days, but no weekly frequency was computed",
-            tier="unknown",
-            target=target,
-            hint=hint,
-        )
+            # Not deploying is the lowest tier whatever the target: nothing reaches users.
+            return failed("no production deployments in the last 30 days", tier="low", target=d.target, hint=d.hint)
+        return d.unknown(f"{m.deployments_30d} deployments in 30 days, but no weekly frequency was computed")
     detail = (
         f"median {m.deploy_days_per_week:g} deploy-days per week over 12 weeks, "
         f"{plural(m.deployments_30d, 'deploy')} in 30 days"
     )
-    return _judge(dora.deploy_frequency_tier(m.deploy_days_per_week), target, detail, hint=hint)
+    return d.judge(dora.deploy_frequency_tier(m.deploy_days_per_week), detail)
 
 
-@check(
+@_dora_check(
     id="change_failure_rate_within_target",
     title="Change failure rate within target",
-    category="delivery",
-    level="gold",
-    weight=2,
+    metric="change failure rate",
     rationale=(
         "The share of deployments that cause an incident shows whether speed is bought with "
         "stability. Tiers per DORA 2023: elite <= 5 %, high <= 10 %, medium <= 15 %."
     ),
-    remediation=(
-        "Bring {service}'s change failure rate to the {target} tier or better (now: {tier}): {hint}."
-    ),
+    hint="add tests for the failures in recent incidents, roll out progressively (canary) and gate on error rate",
 )
-def change_failure_rate_within_target(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    target = _target(ctx)
-    if (missing := _no_data(ev, target)) is not None:
-        return missing
-    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
-    hint = "add tests for the failures in recent incidents, roll out progressively (canary) and gate on error rate"
+def change_failure_rate_within_target(d: _Measure) -> Outcome:
+    m = d.metrics
     if m.change_failure_rate is None:
-        return unknown("no production deployments to compute a failure rate from", tier="unknown", target=target, hint=hint)
+        return d.unknown("no production deployments to compute a failure rate from")
     detail = f"change failure rate {m.change_failure_rate * 100:.1f} %, {plural(m.incidents_90d, 'incident')} in 90 days"
-    return _judge(dora.change_failure_tier(m.change_failure_rate), target, detail, hint=hint)
+    return d.judge(dora.change_failure_tier(m.change_failure_rate), detail)
 
 
-@check(
+@_dora_check(
     id="restores_quickly",
     title="Restores service quickly after incidents",
-    category="delivery",
-    level="gold",
-    weight=2,
+    metric="time to restore",
     rationale=(
         "How fast service is restored after an incident bounds the harm any failure can do. Median "
         "incident duration; tiers per DORA 2023: elite < 1 hour, high < 1 day, medium < 1 week."
     ),
-    remediation=(
-        "Bring {service}'s time to restore to the {target} tier or better (now: {tier}): {hint}."
-    ),
+    hint="keep one-command rollback, alert on user impact, and keep the runbook current",
 )
-def restores_quickly(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    target = _target(ctx)
-    if (missing := _no_data(ev, target)) is not None:
-        return missing
-    m: DeliveryMetrics = ev.delivery  # type: ignore[assignment]
-    hint = "keep one-command rollback, alert on user impact, and keep the runbook current"
+def restores_quickly(d: _Measure) -> Outcome:
+    m = d.metrics
     if m.time_to_restore_hours is None:
         if m.incidents_90d == 0:
             return not_applicable("no incidents in the last 90 days")
-        return unknown(f"{plural(m.incidents_90d, 'incident')} in 90 days, none resolved yet", tier="unknown", target=target, hint=hint)
-    detail = f"median time to restore {dora.format_hours(m.time_to_restore_hours)}"
-    return _judge(dora.restore_tier(m.time_to_restore_hours), target, detail, hint=hint)
+        return d.unknown(f"{plural(m.incidents_90d, 'incident')} in 90 days, none resolved yet")
+    return d.judge(dora.restore_tier(m.time_to_restore_hours), f"median time to restore {dora.format_hours(m.time_to_restore_hours)}")

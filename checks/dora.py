@@ -20,6 +20,8 @@ deploy-days per week):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 TIERS = ("low", "medium", "high", "elite")  # worst -> best
 _RANK = {t: i for i, t in enumerate(TIERS)}
 
@@ -32,52 +34,37 @@ ONCE_A_MONTH_PER_WEEK = 12 / 52
 _RATE_EPSILON = 1e-9
 
 
+def _best_tier(meets: Iterable[bool]) -> str:
+    """The best tier whose bound the value meets; ``meets`` answers elite, high, medium in that order.
+
+    A generator, so the comparisons stop at the first bound that is met.
+    """
+    return next((tier for tier, ok in zip(("elite", "high", "medium"), meets) if ok), "low")
+
+
 def lead_time_tier(hours: float) -> str:
-    if hours < HOURS_PER_DAY:
-        return "elite"
-    if hours < HOURS_PER_WEEK:
-        return "high"
-    if hours < HOURS_PER_MONTH:
-        return "medium"
-    return "low"
+    return _best_tier(hours < bound for bound in (HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_MONTH))
 
 
 def deploy_frequency_tier(deploy_days_per_week: float) -> str:
-    if deploy_days_per_week >= 5:
-        return "elite"
-    if deploy_days_per_week >= 1:
-        return "high"
-    if deploy_days_per_week >= ONCE_A_MONTH_PER_WEEK - _RATE_EPSILON:
-        return "medium"
-    return "low"
+    bounds = (5, 1, ONCE_A_MONTH_PER_WEEK - _RATE_EPSILON)
+    return _best_tier(deploy_days_per_week >= bound for bound in bounds)
 
 
 def change_failure_tier(rate: float) -> str:
     """``rate`` is a fraction (0.05 is 5 %), as DeliveryMetrics stores it."""
-    if rate <= 0.05 + _RATE_EPSILON:
-        return "elite"
-    if rate <= 0.10 + _RATE_EPSILON:
-        return "high"
-    if rate <= 0.15 + _RATE_EPSILON:
-        return "medium"
-    return "low"
+    return _best_tier(rate <= bound + _RATE_EPSILON for bound in (0.05, 0.10, 0.15))
 
 
 def restore_tier(hours: float) -> str:
-    if hours < 1:
-        return "elite"
-    if hours < HOURS_PER_DAY:
-        return "high"
-    if hours < HOURS_PER_WEEK:
-        return "medium"
-    return "low"
+    return _best_tier(hours < bound for bound in (1, HOURS_PER_DAY, HOURS_PER_WEEK))
 
 
 def parse_tier(value: object) -> str:
     """A configured target tier; a typo must be loud, not silently "low"."""
     tier = str(value).strip().lower()
     if tier not in _RANK:
-        raise ValueError(f"dora_target_tier must be one of {', '.join(TIERS)}, got {value!r}")
+        raise ValueError(f"expected one of {', '.join(TIERS)}, got {value!r}")
     return tier
 
 

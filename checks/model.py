@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from checks import file_kinds
 from checks.evidence import ServiceEvidence
+from checks.thresholds import Thresholds
 
 
 class Status(StrEnum):
@@ -80,11 +81,17 @@ class CheckContext:
     ci_workflow: GoldenPath | None = None
     helm_chart: GoldenPath | None = None
     terraform: GoldenPath | None = None
-    thresholds: Mapping[str, float | str] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 
-    def threshold(self, name: str, default: float) -> float:
-        return float(self.thresholds.get(name, default))
+    def threshold(self, name: str, default: float | None = None) -> float:
+        """A numeric threshold by name, for checks written before the thresholds were
+        typed (checks/golden_path.py); new code reads ``ctx.thresholds.<name>``.
+
+        ``default`` is not used: the default is the field's, in checks.thresholds,
+        and tests/checks/test_thresholds.py pins that one written at a call matches it.
+        """
+        return float(getattr(self.thresholds, name))
 
 
 CheckFn = Callable[[ServiceEvidence, CheckContext], Outcome]

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from checks._helpers import (
+    LONG_RUNNING,
+    WorkloadScope,
     applies_to_path,
-    file_index,
+    coverage_gap,
+    found_in_repo,
+    judges_workloads,
     monitor_reaches,
     objects_of,
     repo_unknown,
     same_place,
     selector_label,
     selects,
-    some_of,
     summarise_names,
     under,
-    LONG_RUNNING,
-    workload_scope,
-    unreadable_kinds,
 )
 from checks.evidence import DependencyManifest, K8sObject, ServiceEvidence, Workload
 from checks.model import CheckContext, Outcome, check, failed, passed, unknown
@@ -84,29 +85,12 @@ def _pod_monitor_snippet(w: Workload) -> str:
         "uses annotation discovery."
     ),
 )
-def metrics_scraped(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
-    if isinstance(scope, Outcome):
-        return scope
-    how: dict[str, str] = {}
-    missing: dict[str, Workload] = {}
-    for w in scope.workloads:
-        found = _scraped_by(w, scope.objects)
-        if found is None:
-            missing.setdefault(w.name, w)
-        else:
-            how.setdefault(w.name, found)
-    if not missing:
-        return passed(f"{scope.where}: " + "; ".join(f"{n} by {h}" for n, h in how.items()))
-    if (blind := unreadable_kinds(scope, "ServiceMonitor", "PodMonitor")) is not None:
-        return blind
-    total = len(how.keys() | missing.keys())
-    names = list(missing)
-    return failed(
-        f"{scope.where}: {some_of(len(missing), total, 'workload', 'is', 'are')} not scraped: {summarise_names(names)}",
-        snippet=_pod_monitor_snippet(next(iter(missing.values()))),
-        workloads=names,
-    )
+@judges_workloads(LONG_RUNNING, "long-running")
+def metrics_scraped(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    gap = coverage_gap(scope, lambda w: _scraped_by(w, scope.objects), "ServiceMonitor", "PodMonitor", sep="; ")
+    if isinstance(gap, Outcome):
+        return gap
+    return failed(gap.detail(scope.where, "not scraped"), snippet=_pod_monitor_snippet(gap.first), workloads=gap.names)
 
 
 # -------------------------------------------------------------- dependencies
@@ -212,6 +196,23 @@ def _suggest(manifests: list[DependencyManifest], table: dict[str, str]) -> str:
     return "; ".join(f"{e}: {table[e]}" for e in ecosystems if e in table) or "the library for its language"
 
 
+def _find_package(
+    ev: ServiceEvidence, detect: Callable[[DependencyManifest], list[str]], suggestions: dict[str, str]
+) -> Outcome | list[DependencyManifest]:
+    """`passed` naming the first manifest in which ``detect`` finds packages, `unknown`
+    when there is no manifest to read; else the manifests read, for the check to
+    say what their absence means (``suggestions`` fills {packages} per ecosystem)."""
+    if (missing := repo_unknown(ev, packages="see the platform docs")) is not None:
+        return missing
+    manifests = _manifests(ev)
+    if not manifests:
+        return unknown(f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], suggestions))
+    for m in manifests:
+        if found := detect(m):
+            return passed(f"{m.file}: {summarise_names(found)}")
+    return manifests
+
+
 @check(
     id="uses_opentelemetry_sdk",
     title="Instrumented with OpenTelemetry",
@@ -228,14 +229,9 @@ def _suggest(manifests: list[DependencyManifest], table: dict[str, str]) -> str:
     ),
 )
 def uses_opentelemetry_sdk(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    if (missing := repo_unknown(ev, packages="see the platform docs")) is not None:
-        return missing
-    manifests = _manifests(ev)
-    if not manifests:
-        return unknown(f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _OTEL_PACKAGES))
-    for m in manifests:
-        if found := opentelemetry_packages(m):
-            return passed(f"{m.file}: {summarise_names(found)}")
+    manifests = _find_package(ev, opentelemetry_packages, _OTEL_PACKAGES)
+    if isinstance(manifests, Outcome):
+        return manifests
     files = summarise_names(m.file for m in manifests)
     return failed(f"no OpenTelemetry package in {files}", packages=_suggest(manifests, _OTEL_PACKAGES))
 
@@ -257,16 +253,9 @@ def uses_opentelemetry_sdk(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     ),
 )
 def uses_structured_logging(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    if (missing := repo_unknown(ev, packages="see the platform docs")) is not None:
-        return missing
-    manifests = _manifests(ev)
-    if not manifests:
-        return unknown(
-            f"no dependency manifest found under {ev.path or 'the repo root'}", packages=_suggest([], _LOGGING_PACKAGES)
-        )
-    for m in manifests:
-        if found := structured_logging_packages(m):
-            return passed(f"{m.file}: {summarise_names(found)}")
+    manifests = _find_package(ev, structured_logging_packages, _LOGGING_PACKAGES)
+    if isinstance(manifests, Outcome):
+        return manifests
     files = summarise_names(m.file for m in manifests)
     packages = _suggest(manifests, _LOGGING_PACKAGES)
     if all(m.ecosystem == "go" for m in manifests):
@@ -308,11 +297,8 @@ def has_dashboards_as_code(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     ]
     if objs:
         return passed(_names(objs))
-    if (missing := repo_unknown(ev, dashboard_file=dashboard_file)) is not None:
-        return missing
-    files = file_index(ev).dashboards
-    if files:
-        return passed(summarise_names(files))
+    if (found := found_in_repo(ev, "dashboards", dashboard_file=dashboard_file)) is not None:
+        return found
     return failed(
         "no dashboard files (dashboards/, grafana/, *.dashboard.json) or GrafanaDashboard resources",
         dashboard_file=dashboard_file,
@@ -363,11 +349,8 @@ def has_alerts_as_code(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     rules = objects_of(_objects(ev), "PrometheusRule")
     if rules:
         return passed(_names(rules))
-    if (missing := repo_unknown(ev, alerts_dir=alerts_dir)) is not None:
-        return missing
-    files = file_index(ev).alert_rules
-    if files:
-        return passed(summarise_names(files))
+    if (found := found_in_repo(ev, "alert_rules", alerts_dir=alerts_dir)) is not None:
+        return found
     snippet = _ALERT_SNIPPET.format(service=ev.service, alert_name=_camel(ev.service))
     return failed("no PrometheusRule resource or alert rule files", snippet=snippet, alerts_dir=alerts_dir)
 
@@ -422,11 +405,8 @@ def has_slo_defined(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     key = _slo_annotation(ev)
     if key is not None:
         return passed(f"catalog annotation {key}")
-    if (missing := repo_unknown(ev, slo_file=slo_file)) is not None:
-        return missing
-    files = file_index(ev).slo_files
-    if files:
-        return passed(summarise_names(files))
+    if (found := found_in_repo(ev, "slo_files", slo_file=slo_file)) is not None:
+        return found
     snippet = _SLO_SNIPPET.format(path=slo_file, service=ev.service, alert_name=_camel(ev.service))
     return failed(
         "no SLO resource (PrometheusServiceLevel), SLO file (slo*.yaml, *.slo.yaml) or SLO annotation",

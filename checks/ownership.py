@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from checks._helpers import file_index, repo_unknown, summarise_names, team_slug, under
+from checks._helpers import file_index, found_in_repo, repo_unknown, summarise_names, team_slug, under
 from checks.evidence import ServiceEvidence
 from checks.model import CheckContext, Outcome, check, failed, passed, unknown
 
@@ -133,6 +133,11 @@ def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _catalog_file(ev: ServiceEvidence) -> str:
+    """The entity file to fix: the one read, else where Backstage looks by default."""
+    return ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+
+
 @check(
     id="has_catalog_entity",
     title="Described by a valid catalog entity",
@@ -149,7 +154,7 @@ def _catalog_snippet(ev: ServiceEvidence, ctx: CheckContext) -> str:
     ),
 )
 def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    catalog_file = _catalog_file(ev)
     # A catalog read from a repository that was not crawled this run is its last good crawl's.
     if (missing := repo_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
         return missing
@@ -209,7 +214,7 @@ def _annotations(ev: ServiceEvidence) -> dict[str, str]:
     ),
 )
 def has_oncall_reference(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    catalog_file = _catalog_file(ev)
     if (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
         return missing  # annotations come from the repository's catalog entity
     for key in _annotations(ev):
@@ -257,11 +262,8 @@ def has_runbook(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     for key in _annotations(ev):
         if "runbook" in key.lower():
             return passed(f"annotation {key} links a runbook")
-    if (missing := repo_unknown(ev, runbook_file=runbook_file)) is not None:
-        return missing
-    files = file_index(ev).runbooks
-    if files:
-        return passed(summarise_names(files))
+    if (found := found_in_repo(ev, "runbooks", runbook_file=runbook_file)) is not None:
+        return found
     return failed(
         "no runbook (RUNBOOK.md, docs/runbook*.md) and no runbook annotation",
         snippet=_runbook_snippet(ev),
@@ -314,7 +316,7 @@ _STANDARD_LIFECYCLES = frozenset({"experimental", "production", "deprecated"})
     remediation="Set `spec.lifecycle` in {service}'s catalog entity (`{catalog_file}` in {repo}).",
 )
 def has_lifecycle(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    catalog_file = ev.catalog.file if ev.catalog else under(ev.path, "catalog-info.yaml")
+    catalog_file = _catalog_file(ev)
     from_repo = ev.catalog is not None or not ev.lifecycle  # else the config's `services:` entry set it
     if from_repo and (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
         return missing

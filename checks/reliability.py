@@ -15,7 +15,9 @@ from checks._helpers import (
     WorkloadScope,
     container_gaps,
     counts_init,
+    coverage_gap,
     every,
+    judges_workloads,
     objects_of,
     same_place,
     selector_label,
@@ -23,11 +25,10 @@ from checks._helpers import (
     some_of,
     summarise_names,
     targets,
-    workload_scope,
     unreadable_kinds,
 )
 from checks.evidence import Container, ServiceEvidence, Workload
-from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
+from checks.model import CheckContext, Outcome, check, failed, passed, unknown
 
 def _probe_check(scope: WorkloadScope, kind: str) -> Outcome:
     attr = f"{kind}_probe"
@@ -71,10 +72,8 @@ def _probe_snippet(kind: str, containers: list[str]) -> str:
         "(snippet), pointing at an endpoint that checks the pod can serve."
     ),
 )
-def has_readiness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads(LONG_RUNNING, "long-running")
+def has_readiness_probes(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     return _probe_check(scope, "readiness")
 
 
@@ -94,10 +93,8 @@ def has_readiness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         "every pod."
     ),
 )
-def has_liveness_probes(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, LONG_RUNNING, "long-running")
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads(LONG_RUNNING, "long-running")
+def has_liveness_probes(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     return _probe_check(scope, "liveness")
 
 
@@ -120,10 +117,8 @@ def _missing_requests(c: Container) -> list[str]:
         "on the service's dashboard (snippet)."
     ),
 )
-def has_resource_requests(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads()
+def has_resource_requests(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     lacking, total = container_gaps(scope, lambda c, w: _missing_requests(c), include_init=True)
     if not lacking:
         return passed(f"{scope.where}: {every(total, 'container', 'requests', 'request')} cpu and memory{counts_init(scope)}")
@@ -167,18 +162,16 @@ def _limit_reasons(require_cpu: bool):
     rationale=(
         "A memory limit keeps one leaking container from starving its neighbours on the node. CPU "
         "limits are not required by default (they cause throttling even on idle nodes); set the "
-        "`require_cpu_limit` threshold to 1 to require them too."
+        "`require_cpu_limit` threshold to true to require them too."
     ),
     remediation=(
         "Set `resources.limits` ({limits}) for {containers} in {repo}, a little above the highest usage "
         "you have seen (snippet)."
     ),
 )
-def has_resource_limits(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
-    if isinstance(scope, Outcome):
-        return scope
-    require_cpu = ctx.threshold("require_cpu_limit", 0) >= 1
+@judges_workloads()
+def has_resource_limits(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    require_cpu = ctx.thresholds.require_cpu_limit
     reasons = _limit_reasons(require_cpu)
     lacking, total = container_gaps(scope, lambda c, w: reasons(c), include_init=True)
     if not lacking:
@@ -217,11 +210,9 @@ def _hpa_for(scope: WorkloadScope, w: Workload):
         "concurrent instances."
     ),
 )
-def runs_multiple_replicas(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, REPLICAS_APPLY, "replicated")
-    if isinstance(scope, Outcome):
-        return scope
-    minimum = int(ctx.threshold("min_replicas", 2))
+@judges_workloads(REPLICAS_APPLY, "replicated")
+def runs_multiple_replicas(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    minimum = ctx.thresholds.min_replicas
     workloads = scope.workloads
     short: dict[str, str] = {}
     counts: dict[str, str] = {}
@@ -280,31 +271,19 @@ def _pdb_snippet(w: Workload) -> str:
         "the manifests in {repo} (snippet)."
     ),
 )
-def has_pod_disruption_budget(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, REPLICATED, "replicated")
-    if isinstance(scope, Outcome):
-        return scope
-    workloads = scope.workloads
+@judges_workloads(REPLICATED, "replicated")
+def has_pod_disruption_budget(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     pdbs = objects_of(scope.objects, "PodDisruptionBudget")
-    covered: dict[str, str] = {}
-    missing: dict[str, Workload] = {}
-    for w in workloads:
-        pdb = next(
-            (p for p in pdbs if same_place(p, w) and selects(p.spec, w.pod_labels, empty_matches_all=True)), None
-        )
-        if pdb is None:
-            missing.setdefault(w.name, w)
-        else:
-            covered.setdefault(w.name, pdb.name)
-    if not missing:
-        return passed(f"{scope.where}: " + ", ".join(f"{k} by PDB {v}" for k, v in covered.items()))
-    if (blind := unreadable_kinds(scope, "PodDisruptionBudget")) is not None:
-        return blind
-    names = list(missing)
+
+    def pdb_for(w: Workload) -> str | None:
+        selecting = (p for p in pdbs if same_place(p, w) and selects(p.spec, w.pod_labels, empty_matches_all=True))
+        return next((f"PDB {p.name}" for p in selecting), None)
+
+    gap = coverage_gap(scope, pdb_for, "PodDisruptionBudget")
+    if isinstance(gap, Outcome):
+        return gap
     return failed(
-        f"{scope.where}: no PDB selects {summarise_names(names)}",
-        snippet=_pdb_snippet(next(iter(missing.values()))),
-        workloads=names,
+        f"{scope.where}: no PDB selects {summarise_names(gap.names)}", snippet=_pdb_snippet(gap.first), workloads=gap.names
     )
 
 
@@ -347,30 +326,16 @@ def _hpa_snippet(w: Workload) -> str:
         "and remove the fixed `replicas:` so deploys do not fight the autoscaler."
     ),
 )
-def has_autoscaler(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx, REPLICATED, "replicated")
-    if isinstance(scope, Outcome):
-        return scope
-    workloads = scope.workloads
-    scaled: dict[str, str] = {}
-    missing: dict[str, Workload] = {}
-    for w in workloads:
+@judges_workloads(REPLICATED, "replicated")
+def has_autoscaler(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
+    def scaler(w: Workload) -> str | None:
         hpa = _hpa_for(scope, w)
-        if hpa is None:
-            missing.setdefault(w.name, w)
-        else:
-            scaled.setdefault(w.name, f"{hpa.kind} {hpa.name}")
-    if not missing:
-        return passed(f"{scope.where}: " + ", ".join(f"{k} by {v}" for k, v in scaled.items()))
-    if (blind := unreadable_kinds(scope, "HorizontalPodAutoscaler")) is not None:
-        return blind
-    names = list(missing)
-    total = len(scaled.keys() | missing.keys())
-    return failed(
-        f"{scope.where}: {some_of(len(missing), total, 'workload', 'is', 'are')} not autoscaled: {summarise_names(names)}",
-        snippet=_hpa_snippet(next(iter(missing.values()))),
-        workloads=names,
-    )
+        return None if hpa is None else f"{hpa.kind} {hpa.name}"
+
+    gap = coverage_gap(scope, scaler, "HorizontalPodAutoscaler")
+    if isinstance(gap, Outcome):
+        return gap
+    return failed(gap.detail(scope.where, "not autoscaled"), snippet=_hpa_snippet(gap.first), workloads=gap.names)
 
 
 def _floating_tag(image: str) -> str | None:
@@ -400,10 +365,8 @@ def _floating_tag(image: str) -> str | None:
         "pushes) or a digest (`image@sha256:...`)."
     ),
 )
-def no_latest_image_tags(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads()
+def no_latest_image_tags(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     floating: dict[str, str] = {}
     seen: set[str] = set()
     for w in scope.workloads:

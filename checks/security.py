@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from checks._helpers import (
+    WorkloadScope,
     all_workloads,
-    app_containers,
     container_gaps,
     counts_init,
     every,
     file_index,
+    judges_workloads,
     no_workloads,
     objects_of,
     plural,
@@ -24,7 +25,6 @@ from checks._helpers import (
     same_place,
     some_of,
     summarise_names,
-    workload_scope,
     unreadable_kinds,
 )
 from checks.evidence import ENV_TEXT, Container, ServiceEvidence
@@ -155,10 +155,8 @@ def _external_secret_snippet(secret: str, namespace: str) -> str:
         "secret manager, then delete the hand-made Secret."
     ),
 )
-def uses_external_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads()
+def uses_external_secrets(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     externals = objects_of(scope.objects, "ExternalSecret")
     used = 0
     unresolved: dict[str, str] = {}
@@ -346,10 +344,8 @@ def _runs_as_root_reason(c, w) -> str | None:
         "{repo}, and build the image with a `USER` line (snippet)."
     ),
 )
-def runs_as_non_root(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    scope = workload_scope(ev, ctx)
-    if isinstance(scope, Outcome):
-        return scope
+@judges_workloads()
+def runs_as_non_root(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     lacking, total = container_gaps(scope, _runs_as_root_reason, include_init=True)
     if not lacking:
         return passed(f"{scope.where}: {every(total, 'container', 'runs', 'run')} as non-root{counts_init(scope)}")

@@ -8,14 +8,8 @@ Relative paths are resolved against the directory of the config file.
 
 from __future__ import annotations
 
-import ast
-import functools
 import datetime as dt
 import difflib
-import functools
-import importlib
-import inspect
-import pkgutil
 import re
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +19,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from checks.model import LEVELS, CheckContext, GoldenPath
 from checks.policy import Policy
+from checks.thresholds import ThresholdProblems, Thresholds
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml
 
@@ -81,35 +76,6 @@ def _level_name(name: str) -> str:
     if re.sub(r"[\s_-]+", "", name.lower()) in _RESERVED_LEVELS:
         raise _problem(f"{name!r} is what a service without any level is called; name the level something else")
     return name
-
-
-@functools.cache
-@functools.cache
-def known_thresholds() -> dict[str, float | str | None]:
-    """Every threshold key a check reads, with its default, found where the checks read it.
-
-    The checks read thresholds as ``ctx.threshold("key", default)`` or
-    ``ctx.thresholds.get("key", default)``; collecting the keys from those
-    calls (in the source of the ``checks`` package) keeps this list from
-    drifting away from the code, and makes a typo in the config an error
-    instead of a silently ignored setting.
-    """
-    import checks
-
-    found: dict[str, float | str | None] = {}
-    for info in pkgutil.iter_modules(checks.__path__):
-        module = importlib.import_module(f"checks.{info.name}")
-        for node in ast.walk(ast.parse(inspect.getsource(module))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
-                continue
-            key = node.args[0]
-            reads = node.func.attr == "threshold" or (
-                node.func.attr == "get" and isinstance(node.func.value, ast.Attribute)
-                and node.func.value.attr == "thresholds")
-            if reads and isinstance(key, ast.Constant) and isinstance(key.value, str):
-                default = node.args[1] if len(node.args) > 1 else None
-                found[key.value] = default.value if isinstance(default, ast.Constant) else None
-    return found
 
 
 class _Model(BaseModel):
@@ -545,7 +511,7 @@ class ScorecardConfig(_Model):
     services: list[ServiceEntry] = Field(default_factory=list)
     discovery: Discovery = Field(default_factory=Discovery)
     scorecards: list[Scorecard] = Field(default_factory=lambda: [Scorecard(name="default")])
-    thresholds: dict[str, float | str] = Field(default_factory=dict)  # numbers, or a tier name for dora_target_tier
+    thresholds: Thresholds = Field(default_factory=Thresholds)  # names, types and defaults: checks/thresholds.py
     waivers: list[Waiver] = Field(default_factory=list)
     warehouse: Warehouse = Field(default_factory=Warehouse)
     # where the file was read from; relative paths resolve against it
@@ -564,25 +530,19 @@ class ScorecardConfig(_Model):
     def _scorecard_names_are_unique(cls, value: object, handler) -> list[Scorecard]:
         return _with_more_problems("scorecards", value, handler, _scorecard_name_problems)
 
-    @field_validator("thresholds")
+    @field_validator("thresholds", mode="plain")
     @classmethod
-    def _thresholds_are_known(cls, value: dict[str, float | str]) -> dict[str, float | str]:
-        from checks.dora import TIERS
-
-        known = known_thresholds()
-        found: list[tuple[tuple, str]] = []
-        for key, setting in value.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, list(known), n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                found.append(((key,), f"unknown threshold {key!r}; {hint}known: {', '.join(sorted(known))}"))
-            elif key.endswith("_tier"):
-                if str(setting).strip().lower() not in TIERS:
-                    found.append(((key,), f"expected one of {', '.join(TIERS)}, got {setting!r}"))
-            elif isinstance(known[key], int | float) and (isinstance(setting, str) or setting < 0):
-                found.append(((key,), f"expected a number, 0 or more, got {setting!r}"))
-        _problems("thresholds", found)
-        return value
+    def _typed_thresholds(cls, value: object) -> Thresholds:
+        # The names, types and messages are checks.thresholds'; this puts each problem at its key path.
+        if isinstance(value, Thresholds):
+            return value
+        if not isinstance(value, dict):
+            raise _problem(f"expected a mapping of threshold names to values, got {type(value).__name__}")
+        try:
+            return Thresholds.from_mapping(value)
+        except ThresholdProblems as exc:
+            _problems("thresholds", [((key,), message) for key, message in exc.problems])
+            raise  # unreachable: _problems raised
 
     # ---------------------------------------------------------- derived views
 
@@ -619,7 +579,7 @@ class ScorecardConfig(_Model):
             ci_workflow=gp.ci_workflow.to_check() if gp.ci_workflow else None,
             helm_chart=gp.helm_chart.to_check() if gp.helm_chart else None,
             terraform=gp.terraform.to_check() if gp.terraform else None,
-            thresholds=dict(self.thresholds),
+            thresholds=self.thresholds,
             production_environments=frozenset(self.sources.delivery.production_environments),
         )
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from checks.catalogue import catalogue_markdown
+from checks.thresholds import thresholds_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -12,6 +13,14 @@ def test_catalogue_section_is_generated_from_the_checks():
     section = text.split("<!-- catalogue:start -->\n", 1)[1].split("<!-- catalogue:end -->", 1)[0]
     assert section.strip() == catalogue_markdown().strip(), (
         "README check catalogue is stale: regenerate it with `scorecard checks --format markdown`"
+    )
+
+
+def test_thresholds_section_is_generated_from_the_typed_thresholds():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("<!-- thresholds:start -->\n", 1)[1].split("<!-- thresholds:end -->", 1)[0]
+    assert section.strip() == thresholds_markdown().strip(), (
+        "README thresholds table is stale: regenerate it from checks.thresholds.thresholds_markdown()"
     )
 
 

@@ -27,7 +27,6 @@ these builders), so a re-run with unchanged code reuses it.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import shutil
 import time

@@ -251,7 +251,6 @@ def make_context() -> CheckContext:
         ci_workflow=GoldenPath("acme/platform-workflows", releases=("v4.0.0", "v4.1.0", "v4.2.0")),
         helm_chart=GoldenPath("oci://ghcr.io/acme/charts/base-service", releases=("3.0.0", "3.1.0", "3.2.0")),
         terraform=GoldenPath("github.com/acme/terraform-modules"),
-        thresholds={},
     )
 
 

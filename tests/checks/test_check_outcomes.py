@@ -70,7 +70,7 @@ def ctx_(**changes):
 
 
 def thresholds(**values):
-    return lambda ev, ctx: (ev, replace(ctx, thresholds={**ctx.thresholds, **values}))
+    return lambda ev, ctx: (ev, replace(ctx, thresholds=replace(ctx.thresholds, **values)))
 
 
 def prod(**changes):
@@ -546,7 +546,7 @@ CASES = [
     Case("has_resource_limits", P, "no-cpu-limit-is-fine", app(cpu_limit=None)),
     Case("has_resource_limits", F, "no-memory-limit", app(memory_limit=None), detail=("app (memory)",)),
     Case(
-        "has_resource_limits", F, "cpu-required", chain(app(cpu_limit=None), thresholds(require_cpu_limit=1)),
+        "has_resource_limits", F, "cpu-required", chain(app(cpu_limit=None), thresholds(require_cpu_limit=True)),
         detail=("app (cpu)",), remedy=("(cpu and memory)",), snippet=("cpu:",),
     ),
     Case("has_resource_limits", U, "no-workloads", NO_WORKLOADS),

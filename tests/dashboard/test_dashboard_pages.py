@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import ui
 from pipelines import warehouse
 from tests.dashboard.conftest import PAGES
-from tests.dashboard.snapshot_fixture import BuiltSnapshot, history_subset
+from tests.dashboard.snapshot_fixture import history_subset
 
 
 def shown(text: str) -> str:
