@@ -161,7 +161,7 @@ def template_up_to_date(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         "template",
         match.version,
         ctx.template,
-        ctx.threshold("template_max_releases_behind", 1),
+        ctx.thresholds.template_max_releases_behind,
         update_command=command,
         workdir=workdir,
     )
@@ -264,7 +264,7 @@ def shared_ci_workflow_up_to_date(ev: ServiceEvidence, ctx: CheckContext) -> Out
     refs = _ci_refs(ev, ctx.ci_workflow.reference)
     if not refs:
         return not_applicable("does not call the shared CI workflow (see uses_shared_ci_workflow)")
-    max_behind = ctx.threshold("ci_workflow_max_releases_behind", 1)
+    max_behind = ctx.thresholds.ci_workflow_max_releases_behind
     return _worst([_workflow_ref_outcome(r, ctx.ci_workflow, max_behind) for r in refs])
 
 
@@ -355,7 +355,7 @@ def base_helm_chart_up_to_date(ev: ServiceEvidence, ctx: CheckContext) -> Outcom
     name = _chart_name(ctx.helm_chart)
     if (missing := repo_unknown(ev, file="Chart.yaml", chart=name, current="?", latest="?")) is not None:
         return missing
-    max_behind = ctx.threshold("helm_chart_max_releases_behind", 1)
+    max_behind = ctx.thresholds.helm_chart_max_releases_behind
     outcomes = []
     for chart in ev.helm_charts:
         for dep in chart.dependencies:

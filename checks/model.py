@@ -84,15 +84,6 @@ class CheckContext:
     thresholds: Thresholds = field(default_factory=Thresholds)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 
-    def threshold(self, name: str, default: float | None = None) -> float:
-        """A numeric threshold by name, for checks written before the thresholds were
-        typed (checks/golden_path.py); new code reads ``ctx.thresholds.<name>``.
-
-        ``default`` is not used: the default is the field's, in checks.thresholds,
-        and tests/checks/test_thresholds.py pins that one written at a call matches it.
-        """
-        return float(getattr(self.thresholds, name))
-
 
 CheckFn = Callable[[ServiceEvidence, CheckContext], Outcome]
 

@@ -16,16 +16,8 @@ SOURCE = "\n".join(p.read_text() for p in pathlib.Path(checks.__file__).parent.g
 
 
 def test_every_threshold_is_read_by_a_check_and_no_check_reads_another():
-    read = set(re.findall(r"ctx\.thresholds\.(\w+)", SOURCE)) | set(re.findall(r"\.threshold\(\s*\"(\w+)\"", SOURCE))
+    read = set(re.findall(r"ctx\.thresholds\.(\w+)", SOURCE))
     assert read == set(FIELDS)
-
-
-def test_a_default_written_where_a_check_reads_a_threshold_is_the_typed_default():
-    # `ctx.threshold("name", default)` ignores its default: one that disagrees would mislead a reader.
-    calls = re.findall(r"\.threshold\(\s*\"(\w+)\"\s*,\s*([^)]+?)\s*\)", SOURCE)
-    assert calls, "no call left: drop CheckContext.threshold and this test"
-    for name, default in calls:
-        assert float(default) == FIELDS[name], name
 
 
 def test_a_default_a_check_states_in_its_text_is_the_typed_default():
