@@ -179,8 +179,8 @@ def _dora_check(*, id: str, title: str, metric: str, rationale: str, hint: str):
     metric="lead time",
     rationale=(
         "Lead time (commit to production) measures how quickly a fix or feature reaches users; long "
-        "lead times mean big risky batches. Tiers per DORA 2023: elite < 1 day, high < 1 week, "
-        "medium < 1 month."
+        "lead times mean big risky batches. Tiers per DORA 2023: "
+        f"{dora.LEAD_TIME.describe()}."
     ),
     hint="ship smaller pull requests, merge daily and deploy every merge automatically",
 )
@@ -199,7 +199,7 @@ def lead_time_meets_target(d: _Measure) -> Outcome:
     rationale=(
         "Frequent small deployments are less risky than rare big ones and get fixes to users sooner. "
         "Measured as the median number of deploy-days per week over 12 weeks; tiers per DORA 2023: "
-        "elite >= 5, high >= 1, medium >= once a month."
+        f"{dora.DEPLOY_FREQUENCY.describe()}."
     ),
     hint="automate the production deploy on merge to the default branch and remove manual approval gates",
 )
@@ -223,7 +223,8 @@ def deploys_frequently(d: _Measure) -> Outcome:
     metric="change failure rate",
     rationale=(
         "The share of deployments that cause an incident shows whether speed is bought with "
-        "stability. Tiers per DORA 2023: elite <= 5 %, high <= 10 %, medium <= 15 %."
+        "stability. Tiers per DORA 2023: "
+        f"{dora.CHANGE_FAILURE.describe()}."
     ),
     hint="add tests for the failures in recent incidents, roll out progressively (canary) and gate on error rate",
 )
@@ -241,7 +242,8 @@ def change_failure_rate_within_target(d: _Measure) -> Outcome:
     metric="time to restore",
     rationale=(
         "How fast service is restored after an incident bounds the harm any failure can do. Median "
-        "incident duration; tiers per DORA 2023: elite < 1 hour, high < 1 day, medium < 1 week."
+        "incident duration; tiers per DORA 2023: "
+        f"{dora.RESTORE.describe()}."
     ),
     hint="keep one-command rollback, alert on user impact, and keep the runbook current",
 )

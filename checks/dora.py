@@ -20,7 +20,8 @@ deploy-days per week):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 TIERS = ("low", "medium", "high", "elite")  # worst -> best
 _RANK = {t: i for i, t in enumerate(TIERS)}
@@ -34,30 +35,54 @@ ONCE_A_MONTH_PER_WEEK = 12 / 52
 _RATE_EPSILON = 1e-9
 
 
-def _best_tier(meets: Iterable[bool]) -> str:
-    """The best tier whose bound the value meets; ``meets`` answers elite, high, medium in that order.
+@dataclass(frozen=True, slots=True)
+class Cutoffs:
+    """One metric's tier bounds, and the words people use for them.
 
-    A generator, so the comparisons stop at the first bound that is met.
+    The numbers judge; ``describe()`` is the one text of them that the check
+    rationales (and so the README catalogue) and the dashboard's help show, so
+    the words cannot drift from the numbers.
     """
-    return next((tier for tier, ok in zip(("elite", "high", "medium"), meets) if ok), "low")
+
+    better: Callable[[float, float], bool]  # value meets bound
+    bounds: tuple[float, float, float]  # elite, high, medium
+    words: tuple[str, str, str]  # the same bounds as said: ("< 1 day", ...)
+
+    def tier(self, value: float) -> str:
+        # A generator, so the comparisons stop at the first bound that is met.
+        return next((t for t, b in zip(("elite", "high", "medium"), self.bounds) if self.better(value, b)), "low")
+
+    def describe(self) -> str:
+        return ", ".join(f"{t} {w}" for t, w in zip(("elite", "high", "medium"), self.words))
+
+
+LEAD_TIME = Cutoffs(
+    lambda v, b: v < b, (HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_MONTH), ("< 1 day", "< 1 week", "< 1 month")
+)
+DEPLOY_FREQUENCY = Cutoffs(  # deploy-days per week
+    lambda v, b: v >= b, (5, 1, ONCE_A_MONTH_PER_WEEK - _RATE_EPSILON), (">= 5", ">= 1", ">= once a month")
+)
+CHANGE_FAILURE = Cutoffs(  # a fraction: 0.05 is 5 %
+    lambda v, b: v <= b + _RATE_EPSILON, (0.05, 0.10, 0.15), ("<= 5 %", "<= 10 %", "<= 15 %")
+)
+RESTORE = Cutoffs(lambda v, b: v < b, (1, HOURS_PER_DAY, HOURS_PER_WEEK), ("< 1 hour", "< 1 day", "< 1 week"))
 
 
 def lead_time_tier(hours: float) -> str:
-    return _best_tier(hours < bound for bound in (HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_MONTH))
+    return LEAD_TIME.tier(hours)
 
 
 def deploy_frequency_tier(deploy_days_per_week: float) -> str:
-    bounds = (5, 1, ONCE_A_MONTH_PER_WEEK - _RATE_EPSILON)
-    return _best_tier(deploy_days_per_week >= bound for bound in bounds)
+    return DEPLOY_FREQUENCY.tier(deploy_days_per_week)
 
 
 def change_failure_tier(rate: float) -> str:
     """``rate`` is a fraction (0.05 is 5 %), as DeliveryMetrics stores it."""
-    return _best_tier(rate <= bound + _RATE_EPSILON for bound in (0.05, 0.10, 0.15))
+    return CHANGE_FAILURE.tier(rate)
 
 
 def restore_tier(hours: float) -> str:
-    return _best_tier(hours < bound for bound in (1, HOURS_PER_DAY, HOURS_PER_WEEK))
+    return RESTORE.tier(hours)
 
 
 def parse_tier(value: object) -> str:

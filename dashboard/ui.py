@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from checks import dora
 from dashboard import data
 
 NO_SNAPSHOT = "No snapshot published yet: run `scorecard run`"
@@ -503,10 +504,10 @@ def dora_metrics(row: dict[str, Any]) -> None:
         ("Time to restore", hours(row.get("time_to_restore_hours")), row.get("restore_tier")),
     ]
     helps = [
-        "Median commit-to-production time; elite < 1 day, high < 1 week, medium < 1 month.",
-        "Median days with a production deploy per week (trailing 12 weeks); elite >= 5, high >= 1, medium >= 1/month.",
-        "Share of production deployments with a linked incident; elite <= 5 %, high <= 10 %, medium <= 15 %.",
-        "Median incident open-to-resolved time; elite < 1 hour, high < 1 day, medium < 1 week.",
+        f"Median commit-to-production time; {dora.LEAD_TIME.describe()}.",
+        f"Median days with a production deploy per week (trailing 12 weeks); {dora.DEPLOY_FREQUENCY.describe()}.",
+        f"Share of production deployments with a linked incident; {dora.CHANGE_FAILURE.describe()}.",
+        f"Median incident open-to-resolved time; {dora.RESTORE.describe()}.",
     ]
     for col, (label, value, t), text in zip(cols, items, helps, strict=True):
         col.metric(label, value, delta=tier(t), delta_color="off", delta_arrow="off", help=text, border=True)

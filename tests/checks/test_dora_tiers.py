@@ -105,3 +105,23 @@ def test_target_tier_is_case_insensitive_and_rejects_typos() -> None:
 )
 def test_format_hours(hours: float, text: str) -> None:
     assert dora.format_hours(hours) == text
+
+
+_UNIT_HOURS = {"hour": 1, "day": dora.HOURS_PER_DAY, "week": dora.HOURS_PER_WEEK, "month": dora.HOURS_PER_MONTH}
+
+
+def _said(words: str) -> float:
+    """The number a bound's words say: "< 1 week" -> 168 (hours), "<= 5 %" -> 0.05, "once a month" -> 12/52."""
+    text = words.lstrip("<>= ")
+    if text == "once a month":
+        return dora.ONCE_A_MONTH_PER_WEEK
+    number, _, unit = text.partition(" ")
+    return float(number) / 100 if unit == "%" else float(number) * _UNIT_HOURS.get(unit, 1)
+
+
+@pytest.mark.parametrize("name", ["LEAD_TIME", "DEPLOY_FREQUENCY", "CHANGE_FAILURE", "RESTORE"])
+def test_the_words_shown_for_each_tier_say_the_bound_that_judges(name):
+    # Rationales (and so the README) and the dashboard's help print describe(): it must say the numbers used.
+    cutoffs = getattr(dora, name)
+    for bound, words in zip(cutoffs.bounds, cutoffs.words, strict=True):
+        assert _said(words) == pytest.approx(bound, abs=1e-6), (name, words)
