@@ -134,7 +134,7 @@ def test_checks_do_not_change_the_evidence(evidence, ctx) -> None:
 
 # The only imports a pure check module may have (DESIGN.md: checks/ does no I/O).
 # packaging (versions) and wcmatch (GitHub's branch globs) are pure string libraries.
-_PURE_IMPORTS = {"__future__", "checks", "collections", "dataclasses", "difflib", "enum", "fnmatch", "functools", "posixpath", "re",
+_PURE_IMPORTS = {"__future__", "checks", "collections", "dataclasses", "difflib", "enum", "fnmatch", "functools", "posixpath", "re", "types",
                  "datetime", "typing", "packaging", "wcmatch"}
 
 
