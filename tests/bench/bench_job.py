@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.bench.targets import Targets
+from tests.bench.targets import Targets, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench-out"
@@ -47,7 +46,7 @@ def _probe_job(config: str) -> dict:
     result = run_job(Path(config))
     job_s = time.monotonic() - started
     assert result.success
-    rss_job = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_job = peak_rss_mib()
 
     started = time.monotonic()
     rerun = run_job(Path(config))

@@ -1,7 +1,9 @@
 """`make bench`: every benchmark, one after another, printing its figures.
 
-Each benchmark module exposes `main()`; one that cannot run here says why and
-the others still run. A missed target raises `TargetMissed`
+Each benchmark module exposes `main()` and runs in a fresh process of its own:
+a peak-memory figure must be that benchmark's, not the high-water mark a
+previous one (the 10,000-service dashboard build) left in a shared process, and
+one that cannot run here says why while the others still run. A missed target raises `TargetMissed`
 (tests/bench/targets.py), or `main()` returns the targets it missed or a
 non-zero status; any miss, like any crash, is listed at the end and makes the
 whole run exit non-zero, so CI notices a regression instead of a reader.
@@ -10,7 +12,11 @@ whole run exit non-zero, so CI notices a regression instead of a reader.
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -34,6 +40,30 @@ def missed_targets(outcome: object) -> list[str]:
     return [str(line) for line in outcome]  # type: ignore[union-attr]
 
 
+def run_one(module: str) -> list[str]:
+    """Run one benchmark in this process; its missed targets (a crash is one)."""
+    try:
+        return missed_targets(importlib.import_module(module).main())
+    except Exception:  # noqa: BLE001 - report and go on with the next benchmark
+        traceback.print_exc()
+        return ["crashed (traceback above)"]
+
+
+def _in_child(module: str) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "missed.json")
+        code = (
+            "import json, sys\n"
+            "from tests.bench.run_bench import run_one\n"
+            f"json.dump(run_one({module!r}), open({out!r}, 'w'))\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], check=False)
+        if not os.path.exists(out):
+            return [f"crashed (exit status {proc.returncode})"]
+        with open(out) as f:
+            return json.load(f)
+
+
 def main(argv: list[str]) -> int:
     wanted = set(argv)
     failed: list[str] = []
@@ -42,11 +72,7 @@ def main(argv: list[str]) -> int:
             continue
         print(f"\n=== {title} ===", flush=True)
         started = time.monotonic()
-        try:
-            missed = missed_targets(importlib.import_module(module).main())
-        except Exception:  # noqa: BLE001 - report and go on with the next benchmark
-            traceback.print_exc()
-            missed = ["crashed (traceback above)"]
+        missed = _in_child(module)
         failed += [f"{title}: {line}" for line in missed]
         print(f"({time.monotonic() - started:.0f} s)", flush=True)
     if failed:
