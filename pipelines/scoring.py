@@ -236,10 +236,10 @@ def score(results: pd.DataFrame, config: ScorecardConfig) -> dict[str, pd.DataFr
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[tuple[str, str], ...], rows: list[dict]) -> None:
-    con.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")  # names are ours
-    if rows:
-        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})",
-                        [[row[c] for c, _ in columns] for row in rows])
+    # One statement, a typed list per column zipped by unnest: executemany costs
+    # DuckDB a statement per row (0.8 s for a monorepo's 600 results).
+    select = ", ".join(f"unnest(?::{t}[]) AS {c}" for c, t in columns)  # names and types are ours
+    con.execute(f"CREATE TEMP TABLE {name} AS SELECT {select}", [[row[c] for row in rows] for c, _ in columns])
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
