@@ -100,3 +100,17 @@ def test_the_summary_table_cells_cannot_break_the_table():
     row = next(ln for ln in md.splitlines() if ln.startswith("| a"))
     assert row.startswith("| a\\|b&lt;script&gt; | none | 50.0 % | ❌ below bronze |")
     assert row.count(" | ") == 4
+
+
+def test_the_readme_shows_the_reusable_workflow_as_it_is():
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    workflow = (root / ".github" / "workflows" / "scorecard-gate.yml").read_text()
+    assert f"```yaml\n{workflow}```" in (root / "README.md").read_text()
+    parsed = yaml.safe_load(workflow)
+    triggers = parsed.get("on", parsed.get(True))  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"workflow_call"}
+    assert set(triggers["workflow_call"]["inputs"]) >= {"fail-under", "checks", "scorecard", "config"}
+    run = parsed["jobs"]["gate"]["steps"][-1]["run"]
+    assert "${{" not in run and "--format github" in run
