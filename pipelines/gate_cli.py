@@ -53,6 +53,7 @@ def run(args) -> int:
         if fmt == "github":  # shown on the pull request, not only in the step's log
             print(out.annotation("error", str(exc), title="scorecard gate could not run"))
         print(f"scorecard: {exc}", file=sys.stderr)
+        _append_summary(f"### Scorecard gate could not run\n\n```\n{exc}\n```\n")
         return EXIT_USAGE
     if fmt == "json":
         print(out.to_json(report))
@@ -60,12 +61,18 @@ def run(args) -> int:
         print(out.render_github(report))
     else:
         print(out.render_text(report))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        try:
-            with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(out.summary_markdown(report))
-        except OSError as exc:
-            print(f"scorecard: warning: cannot append the job summary to {summary}: {exc.strerror or exc}",
-                  file=sys.stderr)
+    _append_summary(out.summary_markdown(report))
     return report.exit_code
+
+
+def _append_summary(markdown: str) -> None:
+    """Append to the job summary when run by GitHub Actions ($GITHUB_STEP_SUMMARY names the file)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    try:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown)
+    except OSError as exc:  # the verdict and the exit code matter more than the summary
+        print(f"scorecard: warning: cannot append the job summary to {summary}: {exc.strerror or exc}",
+              file=sys.stderr)

@@ -211,9 +211,11 @@ def test_a_path_that_is_not_a_checkout_exits_2(tmp_path, kind):
 
 def test_a_checkout_without_commits_exits_2(tmp_path):
     repo = init(tmp_path / "fresh")
-    proc = gate(str(repo), "--format", "github")
+    summary = tmp_path / "summary.md"
+    proc = gate(str(repo), "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert proc.returncode == 2 and "nothing committed yet" in proc.stderr
     assert proc.stdout.startswith("::error title=scorecard gate could not run::")
+    assert summary.read_text().startswith("### Scorecard gate could not run\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [
