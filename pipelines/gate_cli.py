@@ -55,12 +55,11 @@ def run(args) -> int:
         print(f"scorecard: {exc}", file=sys.stderr)
         _append_summary(f"### Scorecard gate could not run\n\n```\n{exc}\n```\n")
         return EXIT_USAGE
-    if fmt == "json":
-        print(out.to_json(report))
-    elif fmt == "github":
-        print(out.render_github(report))
-    else:
-        print(out.render_text(report))
+    render = {"json": out.to_json, "github": out.render_github}.get(fmt, out.render_text)
+    try:
+        print(render(report), flush=True)
+    except BrokenPipeError:  # `scorecard gate | head`: the verdict is the exit code all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     _append_summary(out.summary_markdown(report))
     return report.exit_code
 
