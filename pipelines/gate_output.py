@@ -109,12 +109,19 @@ def annotation(kind: str, message: str, *, file: str | None = None, line: int | 
 
 
 def annotations(report: GateReport) -> list[str]:
-    """An error per failing check and per service under the bar, a warning per warn and per problem."""
-    out = []
+    """An error per service under the bar and per failing check, a warning per warn and per problem.
+
+    GitHub shows the first ten errors and ten warnings of a step: what fails
+    the gate comes first (services below the bar, failing --check results),
+    then the other findings lowest level first.
+    """
+    below: list[str] = []
+    named: list[tuple[int, str]] = []
+    rest: list[tuple[int, str]] = []
     for s in report.services:
         name = _one_line(s.service)
         if s.below:
-            out.append(annotation(
+            below.append(annotation(
                 "error", f"{name} is at level {s.level}, below {report.fail_under}: "
                 f"{len(s.failing)} check(s) keep it from the next level", file=s.catalog_file,
                 title=f"scorecard: {name} below {report.fail_under}"))
@@ -122,13 +129,16 @@ def annotations(report: GateReport) -> list[str]:
             kind = "error" if r.blocking else "warning"
             message = _one_line(r.detail) + (f"\nFix: {_one_line(r.remediation)}" if r.remediation else "") \
                 + f"\n{r.doc_url}"
-            out.append(annotation(kind, message, file=r.file, line=r.line,
-                                  title=f"{name}: {r.check_id} ({r.level}) {r.status}"))
+            line = annotation(kind, message, file=r.file, line=r.line, title=f"{name}: {r.check_id} ({r.level}) {r.status}")
+            (named if r.named and r.blocking else rest).append((r.rank, line))
+    by_level = sorted(named, key=lambda x: x[0]) + sorted(rest, key=lambda x: x[0])  # stable: services keep their order
+    ordered = below + [a for _, a in by_level]
     for file, reason in report.problems:
         # Parse errors start "line N, column M: ..." (pipelines/parsers): the annotation goes on that line.
         line = int(m.group(1)) if (m := _LINE.match(reason)) else None
-        out.append(annotation("warning", _one_line(reason), file=file, line=line, title="scorecard: cannot read file"))
-    return out
+        ordered.append(annotation("warning", _one_line(reason), file=file, line=line,
+                                  title="scorecard: cannot read file"))
+    return ordered
 
 
 _LINE = re.compile(r"line (\d+)\b")

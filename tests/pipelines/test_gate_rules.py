@@ -15,6 +15,7 @@ from pipelines.config import parse_config
 from pipelines.gate import GateReport, GateResult, ServiceGate
 from pipelines.gate_output import (
     annotation,
+    annotations,
     render_github,
     render_text,
     summary_markdown,
@@ -114,3 +115,22 @@ def test_the_readme_shows_the_reusable_workflow_as_it_is():
     assert set(triggers["workflow_call"]["inputs"]) >= {"fail-under", "checks", "scorecard", "config"}
     run = parsed["jobs"]["gate"]["steps"][-1]["run"]
     assert "${{" not in run and "--format github" in run
+
+
+def test_what_fails_the_gate_is_annotated_first():
+    """GitHub shows ten errors per step: services below the bar and failing --check results lead."""
+    def result(check_id, rank, named=False):
+        return GateResult(check_id=check_id, title=check_id, level=["bronze", "silver", "gold"][rank - 1], rank=rank,
+                          status="fail", detail="d", remediation=None, doc_url="u", blocking=True, named=named)
+
+    ok = ServiceGate(service="a", path="", team=None, identity_rule="repo", level="silver", level_rank=2,
+                     score_pct=80.0, next_level="gold", below=False, horizon=3,
+                     results=[result("has_slo_defined", 3), result("has_runbook", 3, named=True)])
+    low = ServiceGate(service="b", path="", team=None, identity_rule="repo", level="none", level_rank=0,
+                      score_pct=10.0, next_level="bronze", below=True, horizon=2,
+                      results=[result("has_readme", 1), result("has_liveness_probes", 2)])
+    report = GateReport(repo="r", root="/r", commit="abc", scorecard="default", levels=["bronze", "silver", "gold"],
+                        fail_under="silver", checks=["has_runbook"], services=[ok, low], problems=[])
+    titles = [a.split("title=", 1)[1].split("::", 1)[0] for a in annotations(report)]
+    assert titles == ["scorecard%3A b below silver", "a%3A has_runbook (gold) fail", "b%3A has_readme (bronze) fail",
+                      "b%3A has_liveness_probes (silver) fail", "a%3A has_slo_defined (gold) fail"]
