@@ -84,6 +84,17 @@ class Policy:
 DEFAULT = Policy()
 
 
+def gate_status(status: str) -> str:
+    """The status a result has in `scorecard gate`, which sees one checkout and nothing else.
+
+    `unknown` there means data the checkout cannot hold (clusters, deploy
+    events, the team directory, GitHub settings) or a file it cannot read:
+    it is skipped, as `not_applicable` is, so what a pull request cannot
+    change never fails it. The full run keeps `unknown` blocking its level.
+    """
+    return Status.NOT_APPLICABLE.value if status in _UNKNOWN else status
+
+
 # Adoption of a golden path, from the result of its `uses_*` check. Not a
 # scorecard's choice: a warning on "uses" still means the service is on the path.
 ADOPTED, NOT_ADOPTED, ADOPTION_UNKNOWN = "adopted", "not_adopted", "unknown"

@@ -1,4 +1,10 @@
-"""`scorecard`: the command line. Each command is wiring around the library."""
+"""`scorecard`: the command line. Each command is wiring around the library.
+
+Each command imports its own machinery inside its function: Dagster, pandas
+and the config models cost seconds of start-up, which `scorecard --help`,
+`scorecard checks` and the CI gate (`scorecard gate`) must not pay for the
+commands they do not run.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines import secrets
-from pipelines.config import ConfigError, ScorecardConfig, load_config
+from pipelines import gate_cli, secrets
+
+if TYPE_CHECKING:
+    from pipelines.config import ScorecardConfig
 
 DEFAULT_CONFIG = "scorecard.yaml"
 DEMO_DIR = Path("data/demo")
@@ -50,6 +59,8 @@ def _err(msg: str) -> int:
 
 
 def _config(args) -> ScorecardConfig:
+    from pipelines.config import load_config
+
     return load_config(Path(args.config))
 
 
@@ -275,6 +286,7 @@ def backfill(config_path: Path, since_days: int, every_days: int, today: dt.date
     import uuid
 
     from pipelines import history, runlock, warehouse
+    from pipelines.config import load_config
     from pipelines.definitions import build_definitions
     from pipelines.sources.local_git import RepoReads
 
@@ -450,6 +462,7 @@ def cmd_snapshots(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from pipelines.config import load_config
     from pipelines.demo.generate import generate_demo
 
     data = Path(args.data_dir)
@@ -550,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(fn=cmd_ingest)
 
+    gate_cli.add_parser(sub)
+
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")
     p.add_argument("--port", type=int, default=8501)
@@ -570,19 +585,33 @@ def _seconds(text: str) -> float:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    from pipelines.history import HistoryRangeError
-    from pipelines.resources import AsOfError
-    from pipelines.warehouse import WarehouseError
+# Errors that are the operator's to fix (exit 2 with the message, no traceback), by module.
+_USER_ERRORS = {
+    "pipelines.config": "ConfigError",
+    "pipelines.resources": "AsOfError",
+    "pipelines.history": "HistoryRangeError",
+    "pipelines.warehouse": "WarehouseError",
+    "pipelines.gate": "GateError",
+}
 
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    # Only modules the command imported: an exception cannot be of a class never
+    # loaded, and importing them here would cost every command Dagster's start-up.
+    return tuple(getattr(sys.modules[m], name) for m, name in _USER_ERRORS.items() if m in sys.modules)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     secrets.install_log_redaction()
     try:
         return args.fn(args)
-    except (ConfigError, AsOfError, HistoryRangeError, WarehouseError) as exc:
-        return _err(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if isinstance(exc, _user_error_types()):
+            return _err(str(exc))
+        raise
 
 
 if __name__ == "__main__":

@@ -6,15 +6,16 @@ run is writing the warehouse.
 
 from __future__ import annotations
 
-import re
 import textwrap
-import unicodedata
 from pathlib import Path
 
 import duckdb
 
 from pipelines import readmodel, warehouse
 from pipelines.readmodel.service import ServiceNotFound
+from pipelines.textsafe import terminal_safe
+
+__all__ = ["ExplainError", "explain", "render_text", "terminal_safe"]  # terminal_safe: callers import it from here
 
 STATUS_MARK = {
     "pass": "✓", "fail": "✗", "warn": "!", "unknown": "?", "error": "E", "waived": "~", "not_applicable": "-",
@@ -23,29 +24,6 @@ STATUS_MARK = {
 
 class ExplainError(Exception):
     pass
-
-
-# ANSI/OSC escape sequences first (so their parameters go too), then every
-# other control character and the bidirectional overrides that reorder what a
-# terminal shows ("Trojan Source").
-_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
-
-
-def terminal_safe(text: object, one_line: bool = False) -> str:
-    """Text from repositories, clusters or events made safe to print: no escapes, no control characters.
-
-    An owner or service named with an OSC 8 hyperlink, a cursor move or a
-    title change would otherwise act on the reader's terminal.
-    """
-    if text is None:
-        return ""
-    out = _ESCAPES.sub("", str(text)).translate(_BIDI)
-    keep = "" if one_line else "\n\t"
-    return "".join(
-        ch if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\u200d" else ("" if ch != "\n" else " ")
-        for ch in out
-    )
 
 
 def explain(serving: Path, service: str, scorecard: str = "default", snapshot: str | None = None) -> dict:
