@@ -1,6 +1,9 @@
 # Everything installs from nothing but python3, git and make.
 # uv is bootstrapped into .tools/ when it is not on PATH (pip takes minutes
-# to resolve this stack; uv takes seconds).
+# to resolve this stack; uv takes seconds). --compile-bytecode: where
+# PYTHONDONTWRITEBYTECODE is set (as on our CI machines) nothing else would
+# cache bytecode, and every `scorecard` process (the CI gate, the CLI tests)
+# would compile Dagster and pandas from source again, seconds each time.
 
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null)
@@ -19,7 +22,7 @@ $(CURDIR)/.tools/bin/uv:
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 venv: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
