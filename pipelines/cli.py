@@ -414,7 +414,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    from pipelines import runlock, warehouse
+    from pipelines import programme, runlock, warehouse
     from pipelines.explain import terminal_safe
     from pipelines.resources import parse_as_of
 
@@ -444,7 +444,7 @@ def cmd_snapshots(args) -> int:
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
-        warehouse.publish(path, config.serving_path)
+        warehouse.publish(path, config.serving_path, derive=programme.derive(config))
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0
 

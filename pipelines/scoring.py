@@ -34,10 +34,14 @@ def apply_waivers(results: pd.DataFrame, config: ScorecardConfig, as_of: dt.date
     results = results.copy()
     if "waiver_reason" not in results.columns:
         results["waiver_reason"] = None
+    # When the waiver covering a result ends (or ended): the snapshot comparison tells
+    # "the waiver expired" from "the service regressed" by it (readmodel/compare.py).
+    results["waiver_expires"] = None
     for waiver in config.waivers:
         hit = (results["service"] == waiver.service) & (results["check_id"] == waiver.check)
         if not hit.any():
             continue
+        results.loc[hit, "waiver_expires"] = waiver.expires
         if waiver.expires < as_of:
             results.loc[hit, "waiver_reason"] = f"waiver expired on {waiver.expires.isoformat()}: {waiver.reason}"
             continue
