@@ -28,6 +28,14 @@ from pipelines.readmodel.adoption import (
 from pipelines.readmodel.base import frame, row
 from pipelines.readmodel.checks_page import check_catalogue, check_pass_rates, failing_services
 from pipelines.readmodel.compare import check_changes, compare_summary, level_moves
+from pipelines.readmodel.initiatives import (
+    expiring_waivers,
+    initiative_burndown,
+    initiative_summary,
+    initiative_teams,
+    initiative_work,
+    initiatives_report,
+)
 from pipelines.readmodel.overview import latest_snapshot, overview, scorecard_levels, summary_counts
 from pipelines.readmodel.service import (
     service_checks,
@@ -58,4 +66,7 @@ __all__ = [
     "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",
+    # the adoption programme (readmodel/initiatives.py)
+    "expiring_waivers", "initiative_burndown", "initiative_summary", "initiative_teams", "initiative_work",
+    "initiatives_report",
 ]  # fmt: skip
