@@ -115,8 +115,8 @@ def initiative_problems(config: ScorecardConfig) -> list[tuple[tuple, str]]:
                 close = difflib.get_close_matches(cid, in_card, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 found.append(((*at, "goal", "checks", k),
-                              f"check {cid!r} is not in scorecard {goal.scorecard!r}{hint} (its results there "
-                              "decide what is done: add it to the scorecard or pick another)"))
+                              (f"check {cid!r} is not in scorecard {goal.scorecard!r}{hint} (its results there "
+                               "decide what is done: add it to the scorecard or pick another)")))
     return found
 
 
@@ -135,8 +135,8 @@ def waiver_problems(config: ScorecardConfig) -> list[tuple[tuple, str]]:
         elif (w.expires - w.created).days > rules.max_days:
             latest = w.created + dt.timedelta(days=rules.max_days)
             found.append(((*at, "expires"),
-                          f"expires {w.expires} is {(w.expires - w.created).days} days after created {w.created}; "
-                          f"waivers last at most {rules.max_days} days (waiver_policy.max_days): at the latest {latest}"))
+                          (f"expires {w.expires} is {(w.expires - w.created).days} days after created {w.created}; "
+                           f"waivers last at most {rules.max_days} days (waiver_policy.max_days): at the latest {latest}")))
     return found
 
 

@@ -59,14 +59,12 @@ from pipelines.readmodel.teams import (
 )
 
 __all__ = [
-    "check_catalogue", "check_changes", "check_pass_rates", "close_to_next_level", "compare_summary",
-    "dora_services", "dora_summary", "failing_services", "frame", "golden_path_trend", "latest_snapshot",
+    "check_catalogue", "check_changes", "check_pass_rates", "close_to_next_level", "compare_summary", "dora_services",
+    "dora_summary", "expiring_waivers", "failing_services", "frame", "golden_path_trend", "initiative_burndown",
+    "initiative_summary", "initiative_teams", "initiative_work", "initiatives_report", "latest_snapshot",
     "level_distribution", "level_moves", "next_level_blockers", "orphan_manifests", "orphan_workloads", "overview",
     "problems", "rank_blockers", "row", "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
     "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",
-    # the adoption programme (readmodel/initiatives.py)
-    "expiring_waivers", "initiative_burndown", "initiative_summary", "initiative_teams", "initiative_work",
-    "initiatives_report",
 ]  # fmt: skip

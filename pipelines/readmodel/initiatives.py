@@ -33,7 +33,7 @@ def initiative_summary(path: str, snapshot: dt.date) -> pd.DataFrame:
         return pd.DataFrame(columns=["initiative", "owner", "description", "scorecard", "goal", "scope", "start",
                                      "deadline", "days_left", "services", "services_done", "services_remaining",
                                      "services_overdue", "items", "items_done", "items_remaining", "done_share"])
-    return frame(
+    out = frame(
         path,
         """SELECT d.initiative, d.owner, d.description, d.scorecard,
                   CASE d.goal_kind WHEN 'level' THEN 'level ' || d.goal_level || ' of ' || d.scorecard
@@ -50,6 +50,9 @@ def initiative_summary(path: str, snapshot: dt.date) -> pd.DataFrame:
            ORDER BY d.deadline, d.initiative""",
         snapshot=snapshot,
     )
+    for column in ("start", "deadline"):  # calendar days, not midnights
+        out[column] = [d.date() for d in pd.to_datetime(out[column])]
+    return out
 
 
 def initiative_burndown(path: str, initiative: str) -> pd.DataFrame:
