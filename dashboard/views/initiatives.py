@@ -92,8 +92,8 @@ else:
                                 "remediation": st.column_config.TextColumn("how to fix", width="large")})
 
 st.subheader("Waivers expiring soon")
-window = ui.url_selectbox("Expiring within", list(WAIVER_WINDOWS), param="expiring", default=30,
-                          format_func=lambda d: f"{d} days")
+# The URL holds the option as shown (ui.url_selectbox), so the days are shown bare: ?expiring=90.
+window = ui.url_selectbox("Expiring within (days)", list(WAIVER_WINDOWS), param="expiring", default=30, format_func=str)
 today = dt.datetime.now(dt.UTC).date()
 waivers = data.expiring_waivers(ctx.src, today, window)
 if waivers.empty:
