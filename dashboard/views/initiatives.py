@@ -22,11 +22,12 @@ if summary.empty:
 else:
     table = summary.assign(open=[ui.link("initiatives", initiative=n) for n in summary["initiative"]])
     ui.table(
-        table[["open", "owner", "goal", "scope", "deadline", "days_left", "done_share", "services_remaining",
-               "services_overdue", "items_remaining"]],
+        table[["initiative", "open", "owner", "goal", "scope", "deadline", "days_left", "done_share",
+               "services_remaining", "services_overdue", "items_remaining"]],
         "initiatives", ctx, limit=None,
         column_config={
-            "open": st.column_config.LinkColumn("initiative", display_text=r"initiative=([^&]+)"),
+            # the name in its own column: a link's text would be the URL-encoded name ("Shared+CI+...")
+            "open": st.column_config.LinkColumn("", display_text="open"),
             "done_share": ui.rate_column("services done"),
             "days_left": st.column_config.NumberColumn("days left", help=f"From the snapshot of {ctx.snapshot}"),
         },
