@@ -107,3 +107,19 @@ def test_scorecard_initiatives_as_a_subprocess(built) -> None:
 def test_programme_commands_without_a_snapshot_or_config_say_what_to_do(tmp_path, capsys, argv) -> None:
     assert cli.main([*argv, "--config", str(tmp_path / "none.yaml")]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+def test_compare_page_shows_an_expired_waiver_apart_from_regressions(open_page, built) -> None:
+    config = load_config(built.config)
+    pairs = list(zip(built.snapshots, built.snapshots[1:], strict=False))
+    lapsed = next(w for w in config.waivers if w.expires < built.latest)
+    before, after = next((a, b) for a, b in pairs if a <= lapsed.expires < b)
+    at = open_page("compare", **{"from": before.isoformat(), "to": after.isoformat()})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Waivers that expired" in texts(at)
+    expired = frame(at, "check_id", lapsed.check)
+    assert expired["open"].str.endswith(f"service={lapsed.service}").any()
+    assert {"status_before", "status_after"} <= set(expired.columns)
+    regressed = [df.value for df in at.dataframe if "status_before" in df.value.columns]
+    flagged = [df for df in regressed if df["check_id"].eq(lapsed.check).any()]
+    assert len(flagged) == 1, "the lapsed waiver is listed once, as expired, not among the regressions"
