@@ -19,6 +19,7 @@ navigation = st.navigation(
         st.Page("views/service.py", title="Service", icon=":material/deployed_code:", url_path="service"),
         st.Page("views/checks.py", title="Checks", icon=":material/checklist:", url_path="checks"),
         st.Page("views/compare.py", title="Compare snapshots", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page("views/initiatives.py", title="Initiatives", icon=":material/flag:", url_path="initiatives"),
     ]
 )
 ui.sidebar()

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from pipelines import history, snapshot, stages, warehouse
+from pipelines import history, programme, snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
@@ -326,7 +326,7 @@ def serving_snapshot(
     path = warehouse_db.warehouse(config)
     if not path.exists():
         raise warehouse.WarehouseError(f"no warehouse at {path} yet: materialise a snapshot first (`scorecard run`)")
-    served = warehouse.publish(path, warehouse_db.serving(config))
+    served = warehouse.publish(path, warehouse_db.serving(config), derive=programme.derive(config))
     with warehouse.read_only(served, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
     return dg.MaterializeResult(metadata={

@@ -426,7 +426,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    from pipelines import runlock, warehouse
+    from pipelines import programme, runlock, warehouse
     from pipelines.explain import terminal_safe
     from pipelines.resources import parse_as_of
 
@@ -456,7 +456,7 @@ def cmd_snapshots(args) -> int:
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
-        warehouse.publish(path, config.serving_path)
+        warehouse.publish(path, config.serving_path, derive=programme.derive(config))
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0
 
@@ -572,7 +572,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data")
     p.add_argument("--regenerate", action="store_true", help="regenerate the demo organisation even if present")
     p.set_defaults(fn=cmd_demo)
+
+    # The adoption programme (pipelines/programme_cli.py, imported only when one of these runs).
+    p = with_config(sub.add_parser("initiatives", help="initiatives' progress, deadlines and what is left"))
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--snapshot", help="snapshot date (default: the latest)")
+    p = with_config(sub.add_parser("waivers", help="the configured waivers, soonest to expire first"))
+    p.add_argument("--expiring", type=_days, help="only those ending within this long, e.g. 30d (expired ones too)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p = with_config(sub.add_parser("waive", help="add a waiver to the config file (comments kept) for review"))
+    p.add_argument("service")
+    p.add_argument("check")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--until", required=True, help="last day the waiver holds, YYYY-MM-DD")
+    p.add_argument("--approver", help="who approved it")
+    for name in ("initiatives", "waivers", "waive"):
+        sub.choices[name].set_defaults(fn=_programme)
     return parser
+
+
+def _programme(args) -> int:
+    from pipelines import programme_cli
+
+    try:
+        return programme_cli.run(args)
+    except programme_cli.ProgrammeError as exc:
+        return _err(str(exc))
 
 
 def _seconds(text: str) -> float:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from checks.model import LEVELS, CheckContext, GoldenPath
 from checks.thresholds import ThresholdProblems, Thresholds
 from pipelines.config_base import Model, problem, problems, with_more_problems
+from pipelines.config_programme import Initiative, WaiverPolicy, initiative_problems, waiver_problems
 from pipelines.config_scorecards import Scorecard, Waiver, scorecard_name_problems
 from pipelines.config_sources import (  # noqa: F401 - re-exported: the config's public models live here too
     DEFAULT_GITHUB_TOKEN_ENV,
@@ -140,6 +141,8 @@ class ScorecardConfig(Model):
     scorecards: list[Scorecard] = Field(default_factory=lambda: [Scorecard(name="default")])
     thresholds: Thresholds = Field(default_factory=Thresholds)  # names, types and defaults: checks/thresholds.py
     waivers: list[Waiver] = Field(default_factory=list)
+    waiver_policy: WaiverPolicy = Field(default_factory=WaiverPolicy)
+    initiatives: list[Initiative] = Field(default_factory=list)  # the adoption programme (config_programme)
     warehouse: Warehouse = Field(default_factory=Warehouse)
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -170,6 +173,12 @@ class ScorecardConfig(Model):
         except ThresholdProblems as exc:
             problems("thresholds", [((key,), message) for key, message in exc.problems])
             raise  # unreachable: problems() raised
+
+    @model_validator(mode="after")
+    def _programme_refers_to_this_config(self) -> ScorecardConfig:
+        # Goals name scorecards and levels, waivers obey waiver_policy: only checkable with the whole file.
+        problems("ScorecardConfig", initiative_problems(self) + waiver_problems(self))
+        return self
 
     # ---------------------------------------------------------- derived views
 

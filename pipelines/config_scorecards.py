@@ -138,3 +138,5 @@ class Waiver(Model):
     check: CheckId
     reason: str = Field(min_length=1)
     expires: dt.date
+    approver: str | None = None  # who approved it (required by waiver_policy.require_approver)
+    created: dt.date | None = None  # when it was granted; `expires` at most waiver_policy.max_days later

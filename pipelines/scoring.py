@@ -38,10 +38,14 @@ def apply_waivers(results: pd.DataFrame, config: ScorecardConfig, as_of: dt.date
     results = results.copy()
     if "waiver_reason" not in results.columns:
         results["waiver_reason"] = None
+    # When the waiver covering a result ends (or ended): the snapshot comparison tells
+    # "the waiver expired" from "the service regressed" by it (readmodel/compare.py).
+    results["waiver_expires"] = None
     for waiver in config.waivers:
         hit = (results["service"] == waiver.service) & (results["check_id"] == waiver.check)
         if not hit.any():
             continue
+        results.loc[hit, "waiver_expires"] = waiver.expires
         open_ = hit & results["status"].map(lambda status, w=waiver: waiver_covers(w, status, as_of))
         results.loc[open_, "status"] = "waived"
         results.loc[hit, "waiver_reason"] = waiver_reason(waiver, as_of)

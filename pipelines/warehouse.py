@@ -30,7 +30,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,7 +78,8 @@ SNAPSHOT_TABLES: dict[str, str] = {
     "check_results": """
         snapshot DATE, service VARCHAR, team VARCHAR, check_id VARCHAR,
         category VARCHAR, status VARCHAR, detail VARCHAR, remediation VARCHAR,
-        snippet VARCHAR, waiver_reason VARCHAR, params VARCHAR, status_group VARCHAR""",
+        snippet VARCHAR, waiver_reason VARCHAR, params VARCHAR, status_group VARCHAR,
+        waiver_expires DATE""",
     "scorecard_results": """
         snapshot DATE, scorecard VARCHAR, service VARCHAR, team VARCHAR, check_id VARCHAR,
         category VARCHAR, level VARCHAR, level_rank INTEGER, weight INTEGER, status VARCHAR,
@@ -501,7 +502,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def publish(warehouse: Path, serving: Path) -> Path:
+def publish(warehouse: Path, serving: Path,
+            derive: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
     """Copy the complete snapshots into a new file and atomically swap it in.
 
     The temp file sits next to the target so ``os.replace`` is a rename on
@@ -510,7 +512,9 @@ def publish(warehouse: Path, serving: Path) -> Path:
     temp file, which a later publish removes once its process is gone.
     Only ``complete`` runs and their snapshots are copied: a rejected or
     unfinished run is never served. Raw events stay in the warehouse; the
-    served file holds the metrics derived from them.
+    served file holds the metrics derived from them. ``derive`` adds tables
+    computed over every published date (the adoption programme's,
+    pipelines/programme.py) to the new file before it is swapped in.
     """
     serving.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(serving)
@@ -531,6 +535,8 @@ def publish(warehouse: Path, serving: Path) -> Path:
             con.execute("INSERT INTO meta BY NAME SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
             set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             con.execute("DETACH wh")
+            if derive is not None:
+                derive(con)
             con.execute("CHECKPOINT")
         finally:
             with contextlib.suppress(duckdb.Error):

@@ -32,6 +32,9 @@ moves = data.level_moves(ctx.src, ctx.scorecard, before, after, ctx.team)
 changes = data.check_changes(ctx.src, ctx.scorecard, before, after, ctx.team, ctx.category)
 regressed = changes[changes["change"] == "regressed"]
 improved = changes[changes["change"] == "improved"]
+# A waiver running out flips a result back without the service changing: told apart, not a regression.
+expired = changes[changes["change"] == "waiver expired"]
+changes = changes[changes["change"] != "waiver expired"]
 
 cols = st.columns(5)
 cols[0].metric("Services moved up", summary["moved_up"], border=True)
@@ -52,7 +55,9 @@ if moves.empty:
     st.caption("No service changed level.")
 else:
     moves = moves.assign(open=[ui.link("service", service=s) for s in moves["service"]])
-    columns = ["open", "team", "level_before", "level_after", "score_before", "score_after"]
+    columns = ["open", "team", "level_before", "level_after", "score_before", "score_after", "waiver_expired"]
+    links = {**links, "waiver_expired": st.column_config.CheckboxColumn(
+        "waiver expired", help="A waiver of this service ran out in between: the exception ended, the service did not change")}
     for col, movement in zip(st.columns(2), ("down", "up"), strict=True):
         part = moves[moves["movement"] == movement][columns]
         with col:
@@ -65,6 +70,16 @@ else:
     if not other.empty:
         with st.expander(f"{len(other)} services appeared or left"):
             ui.table(other[["movement", *columns]], "services appeared or left", ctx, limit=100, column_config=links)
+
+if not expired.empty:
+    st.subheader("Waivers that expired")
+    st.caption("These results were waived before and count again now: the exception ended, the service did not regress.")
+    ui.table(
+        expired.assign(open=[ui.link("service", service=s) for s in expired["service"]])[
+            ["open", "check_id", "team", "status_before", "status_after", "detail"]
+        ],
+        "expired waivers", ctx, limit=100, column_config=links,
+    )
 
 st.subheader("Checks that changed")
 if changes.empty:

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.demo import yamlout
+from pipelines.demo import programme, yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
     CHART_RELEASES,
@@ -738,15 +738,8 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
                 ],
             },
         ],
-        "waivers": [
-            {
-                "service": w["service"],
-                "check": w["check"],
-                "reason": w["reason"],
-                "expires": (end + dt.timedelta(days=w["expires_in_days"])).isoformat(),
-            }
-            for w in plan.waivers
-        ],
+        "waivers": [programme.waiver(w, end) for w in plan.waivers],
+        "initiatives": programme.initiatives(end),
         "warehouse": {"path": "../warehouse/scorecard.duckdb", "serving_path": "../serving/scorecard.duckdb"},
     }
     header = (

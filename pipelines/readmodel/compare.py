@@ -38,7 +38,15 @@ def level_moves(path: str, scorecard: str, before: dt.date, after: dt.date, team
                        WHEN b.service IS NULL THEN 'gone'
                        WHEN b.level_rank > a.level_rank THEN 'up' ELSE 'down' END AS movement,
                   coalesce(a.level, 'none') AS level_before, coalesce(b.level, 'none') AS level_after,
-                  a.score_pct AS score_before, b.score_pct AS score_after
+                  a.score_pct AS score_before, b.score_pct AS score_after,
+                  -- a move down that an expiring waiver explains is not the service regressing
+                  EXISTS (SELECT 1 FROM scorecard_results x
+                          JOIN scorecard_results y USING (scorecard, service, check_id)
+                          JOIN check_results cy ON cy.snapshot = y.snapshot AND cy.service = y.service
+                                               AND cy.check_id = y.check_id
+                          WHERE x.snapshot = $before AND y.snapshot = $after AND x.scorecard = $scorecard
+                            AND x.service = b.service AND x.status = 'waived' AND NOT y.counts_as_pass
+                            AND cy.waiver_expires IS NOT NULL) AS waiver_expired
            FROM a FULL JOIN b ON a.service = b.service
            WHERE a.level_rank IS DISTINCT FROM b.level_rank
              AND ($team::VARCHAR IS NULL OR coalesce(b.team, a.team) = $team)
@@ -51,11 +59,19 @@ def level_moves(path: str, scorecard: str, before: dt.date, after: dt.date, team
 def check_changes(
     path: str, scorecard: str, before: dt.date, after: dt.date, team: str | None, category: str | None
 ) -> pd.DataFrame:
-    """Results that started or stopped counting as passing in the scorecard between two snapshots."""
+    """Results that started or stopped counting as passing in the scorecard between two snapshots.
+
+    ``change`` is improved, regressed, or "waiver expired": a waived result whose waiver ran
+    out in between, which is the exception ending rather than the service getting worse.
+    """
     return frame(
         path,
         """SELECT b.service, b.team, b.check_id, b.category,
-                  CASE WHEN a.counts_as_pass THEN 'regressed' ELSE 'improved' END AS change,
+                  CASE WHEN a.status = 'waived' AND NOT b.counts_as_pass AND cr.waiver_expires IS NOT NULL
+                            -- the waiver still names the result but no longer applies (pipelines/scoring.py
+                            -- apply_waivers): it expired; the service did not change
+                            THEN 'waiver expired'
+                       WHEN a.counts_as_pass THEN 'regressed' ELSE 'improved' END AS change,
                   a.status AS status_before, b.status AS status_after, cr.detail
            FROM scorecard_results a
            JOIN scorecard_results b

@@ -29,6 +29,7 @@ BENCHMARKS = [
     ("ingest and run with 1,000,000 events", "tests.bench.bench_events"),
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),
     ("CLI start-up and `scorecard gate` on one checkout", "tests.bench.bench_gate"),
+    ("initiatives' tables at publish (10,000 services, 13 snapshots)", "tests.bench.bench_programme"),
 ]
 
 

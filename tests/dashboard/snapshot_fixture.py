@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import snapshot, stages, warehouse
+from pipelines import programme, snapshot, stages, warehouse
 from pipelines.config import ScorecardConfig, load_config
 from pipelines.scoring import apply_waivers, score
 
@@ -214,7 +214,7 @@ def build_snapshot(root: Path) -> BuiltSnapshot:
             if out.as_of != killed:
                 for table, df in frames.items():
                     parts.setdefault(table, []).append(df.assign(snapshot=out.as_of))
-    warehouse.publish(config.warehouse_path, config.serving_path)
+    warehouse.publish(config.warehouse_path, config.serving_path, derive=programme.derive(config))
     built = BuiltSnapshot(
         root=root, config=config_path, serving=config.serving_path, warehouse=config.warehouse_path,
         snapshots=tuple(dates), incomplete=killed,
