@@ -550,6 +550,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(fn=cmd_ingest)
 
+    from pipelines import preview_cli  # argparse only; the preview itself loads when it runs
+
+    preview_cli.register(sub, with_config)
+
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")
     p.add_argument("--port", type=int, default=8501)
