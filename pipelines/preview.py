@@ -81,7 +81,8 @@ def not_previewed(new: ScorecardConfig, current: ScorecardConfig | None) -> list
     """Config sections that differ but only act through a crawl."""
     if current is None:
         return []
-    a, b = current.model_dump(mode="json"), new.model_dump(mode="json")
+    keys = set(EVIDENCE_SHAPING)
+    a, b = current.model_dump(mode="json", include=keys), new.model_dump(mode="json", include=keys)
     return [key for key in EVIDENCE_SHAPING if a.get(key) != b.get(key)]
 
 
