@@ -103,3 +103,6 @@ failing_services = _reads(readmodel.failing_services)
 compare_summary = _reads(readmodel.compare_summary)
 level_moves = _reads(readmodel.level_moves)
 check_changes = _reads(readmodel.check_changes)
+previews = _reads(readmodel.previews)
+# Trend charts: rule changes marked on them
+rule_changes = _reads(readmodel.rule_changes)
