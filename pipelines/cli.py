@@ -466,7 +466,9 @@ def cmd_demo(args) -> int:
     if not result.success:
         return _err(_failure_summary(result))
     print(f"Backfilling {args.weeks} weekly snapshots ...", file=sys.stderr)
-    results = backfill(config_path, since_days=7 * args.weeks, every_days=7)
+    from pipelines.demo.rule_change import backfill_with_rule_change  # the older weeks under earlier rules
+
+    results = backfill_with_rule_change(config_path, args.weeks, backfill)
     failed = [d for d, ok in results if not ok]
     if failed:
         print(f"scorecard: {len(failed)} backfill snapshots failed: {', '.join(map(str, failed))}", file=sys.stderr)
