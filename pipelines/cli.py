@@ -466,7 +466,8 @@ def cmd_demo(args) -> int:
     if not result.success:
         return _err(_failure_summary(result))
     print(f"Backfilling {args.weeks} weekly snapshots ...", file=sys.stderr)
-    from pipelines.demo.rule_change import backfill_with_rule_change  # the older weeks under earlier rules
+    # The demo's older weeks are scored under earlier rules: its history shows one rule change.
+    from pipelines.demo.rule_change import backfill_with_rule_change
 
     results = backfill_with_rule_change(config_path, args.weeks, backfill)
     failed = [d for d, ok in results if not ok]
@@ -552,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(fn=cmd_ingest)
 
-    from pipelines import preview_cli  # argparse only; the preview itself loads when it runs
+    # `preview`: its arguments only; the preview itself is imported when it runs.
+    from pipelines import preview_cli
 
     preview_cli.register(sub, with_config)
 
