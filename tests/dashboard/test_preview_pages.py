@@ -82,6 +82,7 @@ def test_compare_page_still_compares_two_snapshots_without_a_preview_picked(prev
     ("adoption", {}, 2),  # adoption over time, levels over time
     ("teams", {"team": "payments"}, 1),  # team against the org
     ("service", {"service": "payments-api"}, 1),  # score and level over time
+    ("checks", {"check": "base_helm_chart_up_to_date"}, 1),  # the pass rate of the check the change was about
 ])
 def test_trend_charts_mark_the_rule_change(previewed, monkeypatch, page, query, charts):
     change_day, summary = q(previewed.serving, "SELECT strftime(snapshot, '%Y-%m-%d'), summary FROM rule_changes")[0]
