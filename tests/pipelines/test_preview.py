@@ -216,3 +216,14 @@ def test_stored_evidence_is_readable_by_its_owner_only(rule_change_org):
     files = list((rule_change_org.warehouse.parent / "evidence").glob("*.pickle"))
     assert len(files) == 1  # only the latest complete snapshot's evidence is kept
     assert files[0].stat().st_mode & 0o077 == 0
+
+
+def test_config_that_needs_a_crawl_is_named_as_not_previewed():
+    from pipelines.config import parse_config
+    from pipelines.preview import not_previewed
+
+    current = parse_config({"sources": {"repos": [{"root": "repos"}]}}, "current.yaml", Path("."))
+    new = parse_config({"sources": {"repos": [{"root": "repos"}]}, "discovery": {"max_depth": 3},
+                        "thresholds": {"min_replicas": 3}}, "new.yaml", Path("."))
+    assert not_previewed(new, current) == ["discovery"]
+    assert not_previewed(new, None) == []  # without --against the config the snapshot was crawled with is unknown

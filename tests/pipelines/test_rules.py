@@ -54,3 +54,16 @@ def test_the_log_holds_the_first_snapshot_of_each_new_rule_set_whatever_order_th
     log = rules.change_log(sets)
     assert log[["snapshot", "previous_snapshot"]].values.tolist() == [[days[2], days[1]]]
     assert json.loads(log["changes"].iloc[0]) == ["min_replicas 2 → 3"]
+
+
+def test_a_file_published_before_rule_changes_and_previews_reads_as_having_none(tmp_path):
+    import duckdb
+
+    from pipelines import readmodel
+
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    con.execute("CREATE TABLE runs (snapshot DATE)")
+    con.close()
+    assert readmodel.rule_changes(str(old)).empty
+    assert readmodel.previews(str(old)).empty
