@@ -109,3 +109,6 @@ initiative_burndown = _reads(readmodel.initiative_burndown)
 initiative_teams = _reads(readmodel.initiative_teams)
 initiative_work = _reads(readmodel.initiative_work)
 expiring_waivers = _reads(readmodel.expiring_waivers)
+previews = _reads(readmodel.previews)
+# Trend charts: rule changes marked on them
+rule_changes = _reads(readmodel.rule_changes)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from pipelines import history, programme, snapshot, stages, warehouse
+from pipelines import evidence_store, history, programme, snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
@@ -271,6 +271,10 @@ def warehouse_snapshot(
                 snapshot.fill_last_success(con, frames["source_status"])
                 for table, n in warehouse.stage_snapshot(con, run, frames).items():
                     rows[table] = rows.get(table, 0) + n
+            # What `scorecard preview` re-evaluates under changed rules, without a crawl.
+            evidence_store.save_newest(path, con, context.run.run_id, {
+                snap.day: (service_evidence[snap.key], repo_crawl[snap.key].known_teams)
+                for snap in history.snapshot_dates(context)})
     except BaseException as exc:
         for run, _ in staged:
             _record_failed_run(path, run, exc)
@@ -307,6 +311,8 @@ def snapshot_history(
             warehouse.transaction(con, path, "promoting the snapshot"):
         snapshots = warehouse.promote(con, context.run.run_id)
         pruned = warehouse.prune_events(con, keep_from)
+        latest = evidence_store.latest_complete(con)
+    evidence_store.prune(path, latest)  # after the commit: only the latest complete snapshot's evidence is kept
     return dg.MaterializeResult(metadata={
         "snapshots": [day.isoformat() for day in snapshots],
         "pruned_deployment_events": pruned[0], "pruned_incident_events": pruned[1],

@@ -479,7 +479,10 @@ def cmd_demo(args) -> int:
     if not result.success:
         return _err(_failure_summary(result))
     print(f"Backfilling {args.weeks} weekly snapshots ...", file=sys.stderr)
-    results = backfill(config_path, since_days=7 * args.weeks, every_days=7)
+    # The demo's older weeks are scored under earlier rules: its history shows one rule change.
+    from pipelines.demo.rule_change import backfill_with_rule_change
+
+    results = backfill_with_rule_change(config_path, args.weeks, backfill)
     failed = [d for d, ok in results if not ok]
     if failed:
         print(f"scorecard: {len(failed)} backfill snapshots failed: {', '.join(map(str, failed))}", file=sys.stderr)
@@ -564,6 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_ingest)
 
     gate_cli.add_parser(sub)
+    # `preview`: its arguments only; the preview itself is imported when it runs.
+    from pipelines import preview_cli
+
+    preview_cli.register(sub, with_config)
 
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")

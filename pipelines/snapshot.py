@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import frames, stages
+from pipelines import frames, rules, stages
 from pipelines.config import ScorecardConfig
 
 SOURCE_STATUS_COLUMNS = ["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]
@@ -61,6 +61,7 @@ def snapshot_frames(
         "check_results": frames.stored_results(results),
         "dora": dora,
         "team_dora": frames.team_dora(dora),
+        "rule_sets": rules.rule_sets_frame(config),
         **scores,
     }
 

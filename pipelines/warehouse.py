@@ -107,6 +107,9 @@ SNAPSHOT_TABLES: dict[str, str] = {
         time_to_restore_hours DOUBLE, incidents_90d INTEGER,
         lead_time_tier VARCHAR, deploy_frequency_tier VARCHAR,
         change_failure_tier VARCHAR, restore_tier VARCHAR""",
+    # The rules the snapshot was scored by (pipelines/rules.py): one row per snapshot.
+    "rule_sets": """
+        snapshot DATE, digest VARCHAR, rules VARCHAR""",
     "team_dora": """
         snapshot DATE, team VARCHAR, services INTEGER, lead_time_p50_hours DOUBLE,
         deploy_days_per_week DOUBLE, change_failure_rate DOUBLE, time_to_restore_hours DOUBLE,
@@ -533,6 +536,13 @@ def publish(warehouse: Path, serving: Path,
             for name in _DATA_TABLES:
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wh.main.{name} WHERE snapshot IN ({complete})")
             con.execute("INSERT INTO meta BY NAME SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
+            from pipelines import (  # late: derived from what was just copied
+                preview,
+                rules,
+            )
+
+            rules.publish_rule_changes(con)  # the rule-change log, from each snapshot's rules
+            preview.publish(con)  # stored previews, apart from history, for the Compare page
             set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             con.execute("DETACH wh")
             if derive is not None:

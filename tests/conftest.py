@@ -74,6 +74,31 @@ def private_org(small_org_files, tmp_path) -> ScoredOrg:
     return ScoredOrg(tmp_path, config, summary, result)
 
 
+@pytest.fixture(scope="session")
+def rule_change_org(small_org_files, tmp_path_factory) -> ScoredOrg:
+    """A copy of the small organisation scored a week ago under looser rules, and today under its own.
+
+    ``before.yaml`` allows the base Helm chart two releases behind; the
+    organisation's ``scorecard.yaml`` (today's rules) allows one: the rule
+    change takes effect at today's snapshot (tests/pipelines/test_preview.py).
+    """
+    import shutil
+
+    from pipelines.cli import run_job
+
+    root, summary = small_org_files
+    here = tmp_path_factory.mktemp("rule-change")
+    shutil.copytree(root / "demo", here / "demo", symlinks=True)
+    config = here / "demo" / "scorecard.yaml"
+    before = config.with_name("before.yaml")
+    before.write_text(config.read_text() + "\nthresholds:\n  helm_chart_max_releases_behind: 2\n")
+    os.environ.pop("DAGSTER_HOME", None)
+    assert run_job(before, today() - dt.timedelta(days=7), kind="backfill").success
+    result = run_job(config)
+    assert result.success
+    return ScoredOrg(here, config, summary, result)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_streamlit_magic():
     """As .streamlit/config.toml says, whatever directory a test runs from: magic makes

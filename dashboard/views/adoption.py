@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, rule_marks, ui
 
 PATH_LABELS = {
     "template": "Service template",
@@ -118,6 +118,7 @@ else:
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     fig.update_xaxes(type="category")
+    rule_marks.mark_rule_changes(fig, ctx.src, long["snapshot"].unique())
     ui.chart(fig, height=360, key="adoption_trend", legend="right")
 
 # -------------------------------------------------------------- level mix
@@ -141,6 +142,7 @@ else:
     )
     fig.update_xaxes(type="category")
     ui.whole_numbers(fig, levels.groupby("snapshot")["services"].sum().max())
+    rule_marks.mark_rule_changes(fig, ctx.src, levels["snapshot"].unique())
     ui.chart(fig, height=340, key="level_distribution")
 
 # ------------------------------------------------------- top failing checks

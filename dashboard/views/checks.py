@@ -5,7 +5,7 @@ import re
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, rule_marks, ui
 
 ctx = ui.context()
 ui.header("Check catalogue", "Which checks pass across the org, and which services fail them?", ctx)
@@ -101,6 +101,7 @@ if not one.empty:
     fig.update_traces(line_color="#2166ac")
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     fig.update_xaxes(type="category")
+    rule_marks.mark_rule_changes(fig, ctx.src, one["snapshot"])
     ui.chart(fig, height=280, key="check_trend")
 
 failing = data.failing_services(ctx.src, ctx.snapshot, ctx.scorecard, check_id, ctx.team)

@@ -1,6 +1,11 @@
-"""Compare snapshots: what moved between two weeks, for a one-minute weekly review."""
+"""Compare snapshots: what moved between two weeks, for a one-minute weekly review.
+
+Or what a stored preview (`scorecard preview --publish`) would move: the same
+comparison, its two sides read from the preview tables published with the snapshot.
+"""
 
 import datetime as dt
+import json
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,25 +16,44 @@ ctx = ui.context()
 ui.header("Compare snapshots", "What changed between two snapshots?", ctx)
 
 snapshots = [d.isoformat() for d in ctx.overview["snapshots"]]
-if len(snapshots) < 2:
-    st.info(
-        f"Only one snapshot is published ({snapshots[0]}). Comparing needs two: "
-        "run `scorecard run` again on a later day."
+stored = data.previews(ctx.src)  # `scorecard preview --publish`: rule changes tried on the latest evidence
+chosen = None
+if not stored.empty:
+    chosen = ui.url_selectbox(
+        "Preview", [None, *stored["preview"]], param="preview",
+        format_func=lambda v: "none: compare two snapshots" if v is None else v,
+        help="A stored `scorecard preview`: the snapshot it was made from against the same evidence under new rules",
     )
-    st.stop()
+if chosen is not None:
+    run = stored[stored["preview"] == chosen].iloc[0]
+    before = after = None
+    st.caption(
+        f"Snapshot {run['snapshot']:%Y-%m-%d} as scored now ({ui.plain(run['against'] or 'the published snapshot')}) "
+        f"→ the same evidence under {ui.plain(run['config_file'])}. Nothing here is history: a preview is never "
+        "published as a snapshot."
+    )
+    for change in json.loads(run["rule_changes"] or "[]"):
+        st.markdown(f"- rule change: {ui.code(change)}")
+else:
+    if len(snapshots) < 2:
+        st.info(
+            f"Only one snapshot is published ({snapshots[0]}). Comparing needs two: "
+            "run `scorecard run` again on a later day, or try a rule change with `scorecard preview --publish`."
+        )
+        st.stop()
 
-left, right = st.columns(2)
-first = ui.url_selectbox("From", snapshots, param="from", default=snapshots[-2], container=left, format_func=str)
-second = ui.url_selectbox("To", snapshots, param="to", default=snapshots[-1], container=right, format_func=str)
-if first == second:
-    st.info("Pick two different snapshots.")
-    st.stop()
-# Always read "from" as the earlier one, whichever way round they were picked.
-before, after = sorted((dt.date.fromisoformat(first), dt.date.fromisoformat(second)))
+    left, right = st.columns(2)
+    first = ui.url_selectbox("From", snapshots, param="from", default=snapshots[-2], container=left, format_func=str)
+    second = ui.url_selectbox("To", snapshots, param="to", default=snapshots[-1], container=right, format_func=str)
+    if first == second:
+        st.info("Pick two different snapshots.")
+        st.stop()
+    # Always read "from" as the earlier one, whichever way round they were picked.
+    before, after = sorted((dt.date.fromisoformat(first), dt.date.fromisoformat(second)))
 
-summary = data.compare_summary(ctx.src, ctx.scorecard, before, after, ctx.team)
-moves = data.level_moves(ctx.src, ctx.scorecard, before, after, ctx.team)
-changes = data.check_changes(ctx.src, ctx.scorecard, before, after, ctx.team, ctx.category)
+summary = data.compare_summary(ctx.src, ctx.scorecard, before, after, ctx.team, preview=chosen)
+moves = data.level_moves(ctx.src, ctx.scorecard, before, after, ctx.team, preview=chosen)
+changes = data.check_changes(ctx.src, ctx.scorecard, before, after, ctx.team, ctx.category, preview=chosen)
 regressed = changes[changes["change"] == "regressed"]
 improved = changes[changes["change"] == "improved"]
 # A waiver running out flips a result back without the service changing: told apart, not a regression.
@@ -115,7 +139,8 @@ else:
             ),
         ]
     )
-    fig.update_layout(barmode="relative", title=f"Services per check, {before} → {after}", xaxis_title="services")
+    span = f"preview {chosen}" if chosen else f"{before} → {after}"
+    fig.update_layout(barmode="relative", title=f"Services per check, {span}", xaxis_title="services")
     step = ui.nice_step(max(per_check["regressed"].max(), per_check["improved"].max()) / 4)
     reach = step * (int(max(per_check["regressed"].max(), per_check["improved"].max()) // step) + 1)
     ticks = list(range(-reach, reach + 1, step))

@@ -5,7 +5,7 @@ import re
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, rule_marks, ui
 
 SHOWN_FIXES = 25
 
@@ -81,6 +81,7 @@ if len(trend) > 1:
     fig.update_traces(textposition="top center", line_color="#2166ac")
     fig.update_yaxes(range=[0, 105], ticksuffix=" %")
     fig.update_xaxes(type="category")
+    rule_marks.mark_rule_changes(fig, ctx.src, trend["snapshot"])
     ui.chart(fig, height=260, key="service_trend")
 
 # ------------------------------------------------------------ fixes

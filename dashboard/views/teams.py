@@ -5,7 +5,7 @@ import re
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, rule_marks, ui
 
 GRID_ROWS = 100
 
@@ -91,6 +91,7 @@ with left:
     )
     fig.update_yaxes(range=[0, 100], ticksuffix=" %")
     fig.update_xaxes(type="category")
+    rule_marks.mark_rule_changes(fig, ctx.src, long["snapshot"].unique())
     ui.chart(fig, height=300, key="team_trend")
 with right:
     dist = services.groupby("level").size().reindex(level_order, fill_value=0).reset_index(name="services")

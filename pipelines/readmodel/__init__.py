@@ -27,7 +27,7 @@ from pipelines.readmodel.adoption import (
 )
 from pipelines.readmodel.base import frame, row
 from pipelines.readmodel.checks_page import check_catalogue, check_pass_rates, failing_services
-from pipelines.readmodel.compare import check_changes, compare_summary, level_moves
+from pipelines.readmodel.compare import check_changes, compare_summary, level_moves, previews
 from pipelines.readmodel.initiatives import (
     expiring_waivers,
     initiative_burndown,
@@ -37,6 +37,7 @@ from pipelines.readmodel.initiatives import (
     initiatives_report,
 )
 from pipelines.readmodel.overview import latest_snapshot, overview, scorecard_levels, summary_counts
+from pipelines.readmodel.rule_changes import rule_changes
 from pipelines.readmodel.service import (
     service_checks,
     service_dora,
@@ -63,7 +64,8 @@ __all__ = [
     "dora_summary", "expiring_waivers", "failing_services", "frame", "golden_path_trend", "initiative_burndown",
     "initiative_summary", "initiative_teams", "initiative_work", "initiatives_report", "latest_snapshot",
     "level_distribution", "level_moves", "next_level_blockers", "orphan_manifests", "orphan_workloads", "overview",
-    "problems", "rank_blockers", "row", "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
+    "previews", "problems", "rank_blockers", "row", "rule_changes", "score_trend", "scorecard_check_list",
+    "scorecard_levels", "service_checks",
     "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",

@@ -22,6 +22,7 @@ import traceback
 
 BENCHMARKS = [
     ("crawl-and-score job (1,000 repos)", "tests.bench.bench_job"),
+    ("scorecard preview (1,000 repos, after the job above)", "tests.bench.bench_preview"),
     ("crawl-and-score job (the real repositories)", "tests.bench.bench_realrepos"),
     ("GitHub source (500-repo organisation)", "tests.bench.bench_github"),
     ("Kubernetes source (5,000 workloads)", "tests.bench.bench_kubernetes"),

@@ -71,6 +71,9 @@ def test_an_echoing_server_never_puts_the_token_anywhere(github, tmp_path, fault
     out, err = capfd.readouterr()
     events = [str(e.message) for e in result.all_events] + [repr(e.event_specific_data) for e in result.all_events]
     assert_no_secret(texts + [caplog.text, out, err] + events)
+    # ... nor the evidence kept for `scorecard preview` (pickled next to the warehouse).
+    kept = [p.read_bytes() for p in (tmp_path / "warehouse" / "evidence").glob("*.pickle")]
+    assert kept and not any(TOKEN.encode() in b or BASIC.encode() in b for b in kept)
 
 
 def test_the_dashboards_freshness_panel_shows_the_reason_masked(github, tmp_path, monkeypatch):
