@@ -277,6 +277,7 @@ class KubernetesSource:
             inventory.objects.extend(part.objects)
             inventory.replica_sets.extend(part.replica_sets)
             inventory.problems.extend(part.problems)
+            inventory.custom_objects.extend(part.custom_objects)
         return inventory, partial
 
     def _list_resource(self, session: _Session, resource: Resource) -> K8sInventory:
@@ -292,6 +293,7 @@ class KubernetesSource:
                     merged.objects.extend(part.objects)
                     merged.replica_sets.extend(part.replica_sets)
                     merged.problems.extend(part.problems)
+                    merged.custom_objects.extend(part.custom_objects)
                 return merged
             except _Absent:
                 continue
@@ -322,6 +324,7 @@ class KubernetesSource:
                     part.objects.extend(found.objects)
                     part.replica_sets.extend(found.replica_sets)
                     part.problems.extend(found.problems)
+                    part.custom_objects.extend(found.custom_objects)
                     token = page["metadata"].get("continue") or None
                     if not token:
                         return part
