@@ -85,6 +85,11 @@ def judge_claim(c: Claim, catalogue: CompositionCatalogue, path: PlatformComposi
 
 
 def _no_claims(ev: ServiceEvidence, **params: object) -> Outcome:
+    # A cluster that would not list the XRDs or a claim kind may hold claims we did not see.
+    served = {k for x in (ev.compositions.xrds if ev.compositions else ()) for k in (x.kind, x.claim_kind) if k}
+    hidden = {k: r for k, r in ev.cluster_unreadable.items() if k in served or k == "CompositeResourceDefinition"}
+    if hidden:
+        return unknown("could not list " + "; ".join(f"{k} ({r})" for k, r in sorted(hidden.items())), **params)
     if (missing := repo_unknown(ev, **params)) is not None:
         return missing
     if any(m.kind != "local" for m in ev.terraform_modules):
