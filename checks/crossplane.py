@@ -57,14 +57,18 @@ def _candidates(c: Claim, catalogue: CompositionCatalogue) -> tuple[list[str], s
         return [c.composition], "compositionRef"
     xrd = catalogue.xrd_for(c.api_group, c.kind)
     composite = xrd.kind if xrd else c.kind
-    same_type = [m for m in catalogue.compositions if m.composite_kind in (None, composite)]
+    same_type = catalogue.memo.get(("type", composite))
+    if same_type is None:
+        same_type = catalogue.memo[("type", composite)] = [
+            m for m in catalogue.compositions if m.composite_kind in (None, composite)
+        ]
     if c.selector:
         picked = [m.name for m in same_type if all(m.labels.get(k) == v for k, v in c.selector.items())]
         return picked, "compositionSelector"
     if xrd is not None and xrd.default_composition:
         return [xrd.default_composition], f"the default composition of XRD {xrd.name}"
     if xrd is not None:
-        return [m.name for m in catalogue.compositions if m.composite_kind == xrd.kind], f"the compositions of {xrd.kind}"
+        return [m.name for m in same_type if m.composite_kind == xrd.kind], f"the compositions of {xrd.kind}"
     return [], "nothing"
 
 
@@ -99,10 +103,15 @@ def _no_claims(ev: ServiceEvidence, **params: object) -> Outcome:
 
 
 def _platform_names(path: PlatformCompositions, catalogue: CompositionCatalogue | None) -> list[str]:
+    if catalogue is not None and ("platform", path) in catalogue.memo:  # the same for every service of the run
+        return catalogue.memo[("platform", path)]
     names = list(path.compositions)
     if path.match_labels and catalogue is not None:
         names += [m.name for m in catalogue.compositions if _is_platform(m.name, catalogue, path)]
-    return list(dict.fromkeys(names)) or [", ".join(f"{k}={v}" for k, v in path.match_labels)]
+    found = list(dict.fromkeys(names)) or [", ".join(f"{k}={v}" for k, v in path.match_labels)]
+    if catalogue is not None:
+        catalogue.memo[("platform", path)] = found
+    return found
 
 
 def _claim_snippet(c: Claim, path: PlatformCompositions, platform: list[str]) -> str:
@@ -177,8 +186,7 @@ def _behind(c: Claim, catalogue: CompositionCatalogue) -> int | str:
     revision = catalogue.revision(c.revision)
     if revision is None:
         return f"is pinned to revision {c.revision}, which no crawled cluster lists"
-    newer = {r.revision for r in catalogue.revisions if r.composition == revision.composition and r.revision > revision.revision}
-    return len(newer)
+    return catalogue.revisions_after(revision.composition, revision.revision)
 
 
 def _revision_outcome(c: Claim, catalogue: CompositionCatalogue, max_behind: int) -> Outcome:
@@ -191,8 +199,7 @@ def _revision_outcome(c: Claim, catalogue: CompositionCatalogue, max_behind: int
         return passed(f"{_label(c)} follows its composition's latest revision (compositionUpdatePolicy: Automatic)",
                       latest="latest", releases_behind=0, **params)
     latest_number = catalogue.latest_revision(revision.composition) or revision.revision
-    latest = next((r.name for r in catalogue.revisions
-                   if r.composition == revision.composition and r.revision == latest_number), revision.name)
+    latest = catalogue.latest_revision_name(revision.composition) or revision.name
     params.update(latest=latest, composition=revision.composition, releases_behind=behind)
     detail = f"{_label(c)} is pinned to {revision.composition} revision {revision.revision}"
     if behind == 0:

@@ -69,22 +69,50 @@ class CompositionCatalogue:
 
     The same for every service: whether a claim's composition is the platform's
     and how many revisions newer its composition has are platform-wide facts.
+    Indexed once when made (every service's checks ask it), so treat it as read-only.
     """
 
     xrds: list[XrdInfo] = field(default_factory=list)
     compositions: list[CompositionInfo] = field(default_factory=list)
     revisions: list[RevisionInfo] = field(default_factory=list)
+    _by_name: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _revision: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _numbers: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _served: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _latest: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # for checks.crossplane
+
+    def __post_init__(self) -> None:
+        for c in self.compositions:
+            self._by_name.setdefault(c.name, c)
+        for r in self.revisions:
+            self._revision.setdefault(r.name, r)
+            self._numbers.setdefault(r.composition, set()).add(r.revision)
+            if r.revision > getattr(self._latest.get(r.composition), "revision", -1):
+                self._latest[r.composition] = r
+        for x in self.xrds:
+            for kind in (x.kind, x.claim_kind):
+                if kind:
+                    self._served.setdefault((x.group, kind), x)
 
     def composition(self, name: str) -> CompositionInfo | None:
-        return next((c for c in self.compositions if c.name == name), None)
+        return self._by_name.get(name)
 
     def revision(self, name: str) -> RevisionInfo | None:
-        return next((r for r in self.revisions if r.name == name), None)
+        return self._revision.get(name)
 
     def latest_revision(self, composition: str) -> int | None:
-        numbers = [r.revision for r in self.revisions if r.composition == composition]
+        numbers = self._numbers.get(composition)
         return max(numbers) if numbers else None
+
+    def latest_revision_name(self, composition: str) -> str | None:
+        latest = self._latest.get(composition)
+        return latest.name if latest else None
+
+    def revisions_after(self, composition: str, revision: int) -> int:
+        """How many revisions of the composition are newer than this one."""
+        return sum(1 for n in self._numbers.get(composition, ()) if n > revision)
 
     def xrd_for(self, group: str, kind: str) -> XrdInfo | None:
         """The XRD serving a kind, as composite or as claim."""
-        return next((x for x in self.xrds if x.group == group and kind in (x.kind, x.claim_kind)), None)
+        return self._served.get((group, kind))
