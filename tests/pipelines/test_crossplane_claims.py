@@ -110,3 +110,39 @@ def test_a_claim_in_git_and_live_is_judged_once_as_live(tmp_path):
     by_service, _ = evidence(root, [ClusterCrawl("prod-eu", "production", live)])
     (claim,) = by_service["payments-api"].claims
     assert (claim.cluster, claim.revision, claim.file) == ("prod-eu", "bucket-s3-abc", "services/api/infra/uploads.yaml")
+
+
+def test_the_crossplane_golden_path_config_is_validated(tmp_path):
+    import pytest
+
+    from pipelines.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_config({"golden_paths": {"crossplane": {}}}, "scorecard.yaml", tmp_path)
+    assert "golden_paths.crossplane" in str(err.value) and "match_labels" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_config({"golden_paths": {"crossplane": {"composition": ["x"]}}}, "scorecard.yaml", tmp_path)
+    assert "composition" in str(err.value)
+    ctx = parse_config({"golden_paths": {"crossplane": {"compositions": ["a"], "match_labels": {"k": "v"}}}},
+                       "scorecard.yaml", tmp_path).check_context(AS_OF)
+    assert ctx.crossplane.compositions == ("a",) and ctx.crossplane.match_labels == (("k", "v"),)
+
+
+def test_crossplane_adoption_is_read_from_the_uses_finding(tmp_path):
+    import pandas as pd
+
+    from pipelines.frames import adoption_frame, adoption_summary
+
+    ctx = parse_config({"golden_paths": {"crossplane": {"compositions": ["bucket-s3"]}}}, "s.yaml", tmp_path).check_context(AS_OF)
+    results = pd.DataFrame([
+        {"service": "a", "team": "t", "check_id": "uses_platform_compositions", "status": "pass",
+         "params": {"version": "bucket-s3", "latest": None, "releases_behind": 2}},
+        {"service": "b", "team": "t", "check_id": "uses_platform_compositions", "status": "fail", "params": {}},
+        {"service": "c", "team": "t", "check_id": "uses_platform_compositions", "status": "not_applicable", "params": {}},
+    ])
+    adoption = adoption_frame(results, ctx)
+    assert adoption[["service", "golden_path", "adoption", "releases_behind"]].values.tolist() == [
+        ["a", "crossplane", "adopted", 2], ["b", "crossplane", "not_adopted", pd.NA]]
+    summary = adoption_summary(adoption)
+    org = summary[(summary.team == "*") & (summary.golden_path == "crossplane")].iloc[0]
+    assert (org.adopted, org.not_adopted, org.behind_latest, org.adoption_share) == (1, 1, 1, 0.5)
