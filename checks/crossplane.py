@@ -195,7 +195,7 @@ def _revision_outcome(c: Claim, catalogue: CompositionCatalogue, max_behind: int
     if isinstance(behind, str):
         return unknown(f"{_label(c)} {behind}", latest="?", **params)
     revision = catalogue.revision(c.revision) if c.revision else None
-    if revision is None:  # Automatic
+    if (c.update_policy or AUTOMATIC) != MANUAL or revision is None:  # Crossplane keeps it on the latest
         return passed(f"{_label(c)} follows its composition's latest revision (compositionUpdatePolicy: Automatic)",
                       latest="latest", releases_behind=0, **params)
     latest_number = catalogue.latest_revision(revision.composition) or revision.revision

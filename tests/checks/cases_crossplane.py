@@ -54,7 +54,8 @@ CASES = [
     Case("composition_revision_up_to_date", P, "latest", on_crossplane, detail=("revision 4, the latest",)),
     Case("composition_revision_up_to_date", P, "automatic", claims(db_claim(update_policy="Automatic", revision=None)),
          detail=("compositionUpdatePolicy: Automatic",)),
-    Case("composition_revision_up_to_date", P, "policy-unset", claims(db_claim(update_policy=None, revision="postgres-aws-r1"))),
+    Case("composition_revision_up_to_date", P, "policy-unset", claims(db_claim(update_policy=None, revision="postgres-aws-r1")),
+         detail=("follows its composition's latest revision",)),
     Case(
         "composition_revision_up_to_date", W, "one-behind", claims(db_claim(revision="postgres-aws-r3")),
         detail=("1 revision behind revision 4 (postgres-aws-r4)",), remedy=("`postgres-aws-r3` to `postgres-aws-r4`", "deploy/db.yaml"),
