@@ -49,7 +49,7 @@ def objects(text: str, file: str = "deploy/x.yaml"):
 
 
 def test_xrd_composition_and_revision_are_read():
-    inv = objects("---".join([XRD_V1, COMPOSITION, REVISION]))
+    inv = objects(f"{XRD_V1}---{COMPOSITION}---{REVISION}")
     xrd, comp, rev = inv.objects
     assert xrd.spec["crossplane"] == "xrd" and xrd.spec["group"] == "platform.acme.io"
     assert (xrd.spec["kind"], xrd.spec["claim_kind"], xrd.spec["claim_plural"]) == (
