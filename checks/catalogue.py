@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks import (  # noqa: F401 - imported to register their checks
+    crossplane,
     delivery,
     golden_path,
     observability,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from checks.evidence_crossplane import Claim, CompositionCatalogue
+
 
 @dataclass(slots=True)
 class Problem:
@@ -202,6 +204,8 @@ class Workload:
     # Other manifest files in the same repository describing this same workload
     # (kind, namespace, name): copies and variants, judged once through this one.
     also_in: list[str] = field(default_factory=list)
+    # CSI volumes of the pod: (driver, `volumeAttributes.secretProviderClass` or None).
+    csi_volumes: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -283,3 +287,7 @@ class ServiceEvidence:
     ci_runs: list[dict] | None = None
     identity_detail: str | None = None  # which files made it a service ("marker: src/x/Dockerfile")
     unreadable_files: list[UnreadableFile] = field(default_factory=list)  # RepoFacts.unreadable the service sees
+    # Crossplane (checks.evidence_crossplane): the service's claims, and what the whole run knows
+    # of XRDs, compositions and revisions; None when no repo or cluster of the run was read.
+    claims: list[Claim] = field(default_factory=list)
+    compositions: CompositionCatalogue | None = None

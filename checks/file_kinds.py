@@ -38,6 +38,8 @@ READS: dict[str, frozenset[str]] = {
         "base_helm_chart_up_to_date": ("chart", "helm_requirements"),
         "uses_standard_terraform_modules": ("terraform",),
         "terraform_modules_pinned": ("terraform",),
+        "uses_platform_compositions": _MANIFESTS,  # claims are manifests wherever they live
+        "composition_revision_up_to_date": _MANIFESTS,
         # observability
         "metrics_scraped": _MANIFESTS,
         "uses_opentelemetry_sdk": ("dependencies",),

@@ -78,6 +78,18 @@ class GoldenPath:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformCompositions:
+    """The Crossplane golden path: which compositions the platform publishes (checks.crossplane).
+
+    A composition is the platform's when it is named here, or when its labels
+    carry every one of ``match_labels`` (as the platform labels what it publishes).
+    """
+
+    compositions: tuple[str, ...] = ()
+    match_labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CheckContext:
     """Organisation-level settings every check may read (from the config)."""
 
@@ -88,6 +100,7 @@ class CheckContext:
     ci_workflow: GoldenPath | None = None
     helm_chart: GoldenPath | None = None
     terraform: GoldenPath | None = None
+    crossplane: PlatformCompositions | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from checks import secret_managers
 from checks._helpers import (
     WorkloadScope,
     all_workloads,
@@ -19,17 +20,22 @@ from checks._helpers import (
     file_index,
     judges_workloads,
     no_workloads,
-    objects_of,
     plural,
     repo_unknown,
-    same_place,
     some_of,
     summarise_names,
     unreadable_kinds,
 )
 from checks.evidence import ENV_TEXT, Container, ServiceEvidence
-from checks.model import CheckContext, Outcome, check, failed, not_applicable, passed, unknown
-
+from checks.model import (
+    CheckContext,
+    Outcome,
+    check,
+    failed,
+    not_applicable,
+    passed,
+    unknown,
+)
 
 # ------------------------------------------------- which env vars are secrets
 
@@ -112,14 +118,6 @@ def no_literal_secrets(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     )
 
 
-def _vault_injected(annotations: dict[str, str]) -> bool:
-    """Vault agent (or Bank-Vaults webhook) puts secrets into the pod: no Kubernetes Secret to manage."""
-    return (
-        annotations.get("vault.hashicorp.com/agent-inject") == "true"
-        or bool(annotations.get("vault.security.banzaicloud.io/vault-addr"))
-    )
-
-
 def _external_secret_snippet(secret: str, namespace: str) -> str:
     return (
         "apiVersion: external-secrets.io/v1\n"
@@ -141,52 +139,63 @@ def _external_secret_snippet(secret: str, namespace: str) -> str:
 
 @check(
     id="uses_external_secrets",
-    title="Secrets come from the secret manager",
+    title="Secrets come from a secrets manager",
     category="security",
     level="silver",
     weight=3,
     rationale=(
-        "Secrets synced by External Secrets (or injected by Vault) are stored once, audited, and "
-        "rotated without touching the repo. Hand-made Kubernetes Secrets drift, get copied between "
-        "clusters and end up in backups and git."
+        "Secrets synced by External Secrets, injected by Vault Agent, mounted by the Secrets Store CSI "
+        "driver, sealed with Sealed Secrets or encrypted with SOPS are stored once, audited, and rotated "
+        "without pasting values into the repo. Hand-made Kubernetes Secrets drift, get copied between "
+        "clusters and end up in backups and git. Which managers count: checks/secret_managers.py."
     ),
     remediation=(
-        "Create an ExternalSecret for {secrets} in {repo} (snippet) so the Secret is synced from the "
-        "secret manager, then delete the hand-made Secret."
+        "Have the secrets manager produce {secrets} in {repo}: an ExternalSecret (snippet), or the "
+        "platform's Vault Agent / CSI / Sealed Secrets / SOPS setup, then delete the hand-made Secret."
     ),
 )
 @judges_workloads()
 def uses_external_secrets(scope: WorkloadScope, ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
-    externals = objects_of(scope.objects, "ExternalSecret")
-    used = 0
+    objects = [*scope.objects, *(o for o in ev.repo_objects if o.kind in secret_managers.REPO_ONLY_KINDS)]
+    objects = list({id(o): o for o in objects}.values())  # repo-scoped judging already holds them
+    managed_by: dict[str, str] = {}  # secret (or "pod <workload>") -> manager
+    files: dict[str, str] = {}
     unresolved: dict[str, str] = {}
-    resolved: dict[str, None] = {}
+    used = 0
     for w in scope.workloads:
-        vault = _vault_injected(w.annotations)
+        for manager, detail in secret_managers.pod_managers(w).items():
+            managed_by.setdefault(f"{w.name} ({detail})", manager)
         for c in w.containers:
             for secret in c.secret_refs:
                 used += 1
-                managed = vault or any(
-                    same_place(e, w) and (e.spec.get("target") or e.name) == secret for e in externals
-                )
-                if managed:
-                    resolved[secret] = None
-                else:
+                found = secret_managers.manager_of(secret, w, objects)
+                if found is None:
                     unresolved.setdefault(secret, w.namespace)
-    if not used:
+                    continue
+                managed_by[secret] = found[0]
+                if found[1]:
+                    files[secret] = found[1]
+    managers = sorted(set(managed_by.values()))
+    params = {"managers": managers, "managed": dict(managed_by), "files": files}
+    if not used and not managed_by:
         return not_applicable(f"{scope.where}: no Kubernetes Secrets referenced")
     if not unresolved:
-        return passed(f"{scope.where}: {plural(len(resolved), 'Secret')} synced by ExternalSecret: {summarise_names(resolved)}")
-    if (blind := unreadable_kinds(scope, "ExternalSecret")) is not None:
+        return passed(
+            f"{scope.where}: secrets from {', '.join(managers)}: {summarise_names(managed_by)}", **params
+        )
+    if (blind := unreadable_kinds(scope, *secret_managers.MANAGER_KINDS)) is not None:
         return blind
     names = list(unresolved)
     secret, namespace = next(iter(unresolved.items()))
-    return failed(
-        f"{scope.where}: {some_of(len(names), len(names) + len(resolved), 'Secret', 'is', 'are')} not managed by "
-        f"an ExternalSecret: {summarise_names(names)}",
-        snippet=_external_secret_snippet(secret, namespace),
-        secrets=names,
+    hint = secret_managers.sops_hint(objects)
+    resolved = [k for k in managed_by if k in {s for w in scope.workloads for c in w.containers for s in c.secret_refs}]
+    detail = (
+        f"{scope.where}: {some_of(len(names), len(names) + len(resolved), 'Secret', 'is', 'are')} not produced by "
+        f"a secrets manager: {summarise_names(names)}"
     )
+    if hint:
+        return unknown(f"{detail}; {hint}", secrets=names, **params)
+    return failed(detail, snippet=_external_secret_snippet(secret, namespace), secrets=names, **params)
 
 
 # Where each bot reads its configuration: the file being in the repository is the bot being on.

@@ -59,6 +59,10 @@ class Thresholds:
     helm_chart_max_releases_behind: int = _threshold(
         1, _count, "The same for the shared base Helm chart (`base_helm_chart_up_to_date`).",
     )
+    composition_max_revisions_behind: int = _threshold(
+        1, _count, "How many revisions a claim pinned with `compositionUpdatePolicy: Manual` may lag its "
+        "composition's latest (a warning) before `composition_revision_up_to_date` fails.",
+    )
     min_replicas: int = _threshold(
         2, _count, "Replicas (or autoscaler minimum) `runs_multiple_replicas` asks of each replicated workload.",
     )

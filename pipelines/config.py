@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from checks.model import LEVELS, CheckContext, GoldenPath
+from checks.model import LEVELS, CheckContext, GoldenPath, PlatformCompositions
 from checks.thresholds import ThresholdProblems, Thresholds
 from pipelines.config_base import Model, problem, problems, with_more_problems
 from pipelines.config_programme import Initiative, WaiverPolicy, initiative_problems, waiver_problems
@@ -58,11 +58,28 @@ class GoldenPathConfig(Model):
         return GoldenPath(self.reference, self.latest, tuple(self.releases))
 
 
+class CrossplanePath(Model):
+    """`golden_paths.crossplane`: the compositions the platform publishes (docs/crossplane.md)."""
+
+    compositions: list[str] = Field(default_factory=list)  # Composition names
+    match_labels: dict[str, str] = Field(default_factory=dict)  # or: every composition carrying these labels
+
+    @model_validator(mode="after")
+    def _names_something(self) -> CrossplanePath:
+        if not self.compositions and not self.match_labels:
+            raise problem("list the platform's `compositions`, or the `match_labels` its compositions carry")
+        return self
+
+    def to_check(self) -> PlatformCompositions:
+        return PlatformCompositions(tuple(self.compositions), tuple(sorted(self.match_labels.items())))
+
+
 class GoldenPaths(Model):
     template: GoldenPathConfig | None = None  # copier/cookiecutter template source
     ci_workflow: GoldenPathConfig | None = None  # "org/platform-workflows/.github/workflows/x.yml"
     helm_chart: GoldenPathConfig | None = None  # base chart name
     terraform: GoldenPathConfig | None = None  # module source prefix
+    crossplane: CrossplanePath | None = None  # platform compositions
 
 
 _RUNNABLE_PLUGINS = [
@@ -215,6 +232,7 @@ class ScorecardConfig(Model):
             ci_workflow=gp.ci_workflow.to_check() if gp.ci_workflow else None,
             helm_chart=gp.helm_chart.to_check() if gp.helm_chart else None,
             terraform=gp.terraform.to_check() if gp.terraform else None,
+            crossplane=gp.crossplane.to_check() if gp.crossplane else None,
             thresholds=self.thresholds,
             production_environments=frozenset(self.sources.delivery.production_environments),
         )

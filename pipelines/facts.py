@@ -60,6 +60,9 @@ class K8sInventory:
     # ReplicaSets, for rollout history: (namespace, owner deployment, revision, created_at, images, annotations)
     replica_sets: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Objects of other API groups no rule recognised (pipelines.parsers.crossplane): kept small, so a
+    # Crossplane XRD seen elsewhere in the run can still make them claims (pipelines.crossplane).
+    custom_objects: list[K8sObject] = field(default_factory=list)
     # Kinds that could not be listed (kind -> reason, e.g. "forbidden (403)"):
     # checks that need them say `unknown` instead of failing on their absence.
     unreadable: dict[str, str] = field(default_factory=dict)

@@ -132,6 +132,7 @@ GOLDEN_PATH_CHECKS = {
     "ci_workflow": "uses_shared_ci_workflow",
     "helm_chart": "uses_base_helm_chart",
     "terraform": "uses_standard_terraform_modules",
+    "crossplane": "uses_platform_compositions",
 }
 ADOPTION_COLUMNS = ["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind", "adoption"]
 
@@ -140,7 +141,7 @@ def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
     """Per service and golden path, read from the `uses_*` findings: adopted, not adopted
     or unknown (checks/policy.py), and the version the finding recorded."""
     paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
-             "terraform": ctx.terraform}
+             "terraform": ctx.terraform, "crossplane": ctx.crossplane}
     by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
     found = results[results["check_id"].isin(list(by_check))]
     rows = []
@@ -155,7 +156,8 @@ def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
         rows.append({
             "service": service, "team": team, "golden_path": name,
             "on_path": {policy.ADOPTED: True, policy.NOT_ADOPTED: False}.get(state),
-            "version": params.get("version"), "latest": paths[name].latest,
+            # Crossplane has no release list: a composition's latest revision is per claim, in the finding.
+            "version": params.get("version"), "latest": getattr(paths[name], "latest", params.get("latest")),
             "releases_behind": params.get("releases_behind"), "adoption": state,
         })
     return pd.DataFrame(rows, columns=ADOPTION_COLUMNS).astype({"releases_behind": "Int64"})

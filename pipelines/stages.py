@@ -27,7 +27,7 @@ from checks.catalogue import all_checks
 from checks.evidence import Problem, ServiceEvidence
 from checks.model import CheckContext, evaluate
 from pipelines import delivery as dlv
-from pipelines import secrets, warehouse
+from pipelines import crossplane, secrets, warehouse
 from pipelines.config import ScorecardConfig
 from pipelines.event_window import Events, load_events  # noqa: F401  (a stage: assets and tests call stages.load_events)
 from pipelines.frames import source_status_row
@@ -387,6 +387,8 @@ def assemble_evidence(
     evidence = build_evidence(
         records, {c.facts.repo: c.facts for c in crawls}, index, dlv.metrics_by_service(metrics), as_of
     )
+    # Claims need every repo's and cluster's XRDs at once (pipelines/crossplane.py).
+    crossplane.attach(evidence, records, (c.facts for c in crawls), clusters)
     if clusters is not None:
         mark_failed_clusters(evidence, clusters, last_good or {})
     return evidence

@@ -47,6 +47,13 @@ archived-looking library. One service is known only from `services:` in the
 config. The production cluster also runs a few orphan workloads that belong to
 no service. Bigger organisations (`teams > 8`) add generated teams drawn from
 the same archetypes.
+
+The platform also publishes a Crossplane `PostgreSQLInstance` API (the XRD,
+compositions and revisions are in the prod cluster snapshot): a few services
+claim a database in `infra/database.yaml`, some pinned to the latest revision
+of `postgres-aws`, some two revisions behind, some on a hand-written
+composition. A few former ExternalSecret users get their secrets from Vault
+Agent, the Secrets Store CSI driver, Sealed Secrets or SOPS instead.
 """
 
 from pipelines.demo.generate import DemoSummary, generate_demo  # noqa: E402

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.demo import crossplane as demo_crossplane
 from pipelines.demo import programme, yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
@@ -558,7 +559,7 @@ def _cluster_items(
     for item in items:
         item["metadata"] = _ordered_meta(item["metadata"])
     order = {k: i for i, k in enumerate(kinds_order)}
-    items.sort(key=lambda o: (order[o["kind"]], o["metadata"]["namespace"], o["metadata"]["name"]))
+    items.sort(key=lambda o: (order.get(o["kind"], len(order)), o["metadata"]["namespace"], o["metadata"]["name"]))
     n_orphans = sum(1 for o in orphans if o["kind"] in ("Deployment", "StatefulSet"))
     return items, n_orphans
 
@@ -701,6 +702,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
             "ci_workflow": {"reference": CI_TARGET, "releases": list(CI_RELEASES)},
             "helm_chart": {"reference": "acme-base-chart", "releases": list(CHART_RELEASES)},
             "terraform": {"reference": TF_SOURCE, "releases": list(TF_RELEASES)},
+            "crossplane": demo_crossplane.GOLDEN_PATH,
         },
         "teams": [{"name": t.name, "display_name": t.display_name, "aliases": list(t.aliases)} for t in plan.teams],
         "services": plan.config_services,
@@ -829,6 +831,10 @@ def generate_demo(
     clusters_dir = out_dir / "clusters"
     clusters_dir.mkdir()
     items, n_orphans = _cluster_items(ordered, start, end_dt, seed)
+    running = {(o["metadata"]["name"], o["metadata"]["namespace"]) for o in items if o["kind"] in ("Deployment", "StatefulSet")}
+    items += demo_crossplane.cluster_items(
+        [(c, c.team) for r in ordered for c in r.plan.components if (c.name, c.team) in running]
+    )
     prod = clusters_dir / "prod-eu.json"
     prod.write_text(
         json.dumps({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, indent=4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from pipelines.demo import crossplane as demo_crossplane
 from pipelines.demo import yamlout
 from pipelines.demo.org import (
     CHART_RELEASES,
@@ -93,6 +94,7 @@ def component_files(repo: RepoPlan, c: Component) -> dict[str, str]:
         image = f"ghcr.io/{ORG}/{c.name}:{'latest' if c.latest_image else '1.0.0'}"
         for kind, doc in k8s_objects(c, image).items():
             files[_p(base, f"k8s/{kind}.yaml")] = yamlout.dump(doc)
+    files.update(demo_crossplane.component_files(c, base))
     return files
 
 
@@ -699,4 +701,4 @@ def k8s_objects(c: Component, image: str) -> dict[str, dict]:
                 "dataFrom": [{"extract": {"key": f"{c.team}/{c.name}"}}],
             },
         }
-    return objs
+    return demo_crossplane.decorate(c, objs)

@@ -40,6 +40,7 @@ import re
 
 from checks.evidence import ENV_PLACEHOLDER, ENV_SWITCH, ENV_TEXT, Container, K8sObject, Problem, Workload
 from pipelines.facts import K8sInventory
+from pipelines.parsers import crossplane, secret_objects
 from pipelines.parsers._text import check_text, load_json, scalar_str
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml_documents
@@ -144,6 +145,10 @@ def parse_k8s_documents(
             reason = f"{where}: not a Kubernetes object (a {type(document).__name__})"
             inventory.problems.append(Problem(file, reason))
             continue
+        sops = secret_objects.sops_fact(document, file)
+        if sops is not None:  # encrypted (its kind may be ciphertext too): what it is, never its content
+            inventory.objects.append(_fact_object(*sops, context))
+            continue
         kind = document.get("kind") or implied_kind
         if not isinstance(kind, str):
             continue  # not a Kubernetes object: some other YAML living next to the manifests
@@ -170,6 +175,7 @@ def merge_inventories(inventories: list[K8sInventory]) -> K8sInventory:
         merged.objects.extend(inventory.objects)
         merged.replica_sets.extend(inventory.replica_sets)
         merged.problems.extend(inventory.problems)
+        merged.custom_objects.extend(inventory.custom_objects)
     return merged
 
 
@@ -190,7 +196,9 @@ class _Context:
 def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInventory) -> None:
     groups = _GROUP_OF.get(kind)
     if groups is not None and _api_group(document) not in groups:
-        return  # same kind name, another API (kustomize's own Kustomization file, ...)
+        # Same kind name, another API (kustomize's own Kustomization file, a Crossplane `Bucket` claim).
+        _other_object(kind, document, context, inventory)
+        return
     if kind == "Rollout" and "workloadRef" in _mapping(document, "spec") and "template" not in document.get("spec", {}):
         # A Rollout that borrows a Deployment's template: the Deployment is the workload.
         inventory.objects.append(_object(kind, document, context))
@@ -201,6 +209,26 @@ def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInv
             inventory.workloads.append(_workload(kind, document, context))
     elif kind in _OBJECT_KINDS:
         inventory.objects.append(_object(kind, document, context))
+    else:
+        _other_object(kind, document, context, inventory)
+
+
+def _other_object(kind: str, document: dict, context: _Context, inventory: K8sInventory) -> None:
+    """Crossplane objects and claims, secret-manager objects, and candidates (parsers.crossplane)."""
+    group = _api_group(document)
+    spec = secret_objects.secret_object_spec(kind, group, document) or crossplane.crossplane_spec(kind, group, document)
+    if spec is not None:
+        inventory.objects.append(_object(kind, document, context, spec))
+        return
+    claim = crossplane.claim_spec(group, document)
+    if claim is not None:
+        found = _object(kind, document, context, claim)
+        (inventory.objects if claim["crossplane"] else inventory.custom_objects).append(found)
+
+
+def _fact_object(kind: str, name: str, spec: dict, context: _Context) -> K8sObject:
+    return K8sObject(kind=kind, name=name, namespace="", labels={}, annotations={}, spec=spec,
+                     file=context.manifest_file, cluster=context.cluster, environment=context.environment)
 
 
 def _api_group(document: dict) -> str:
@@ -264,7 +292,20 @@ def _workload(kind: str, document: dict, context: _Context) -> Workload:
         environment=context.environment,
         created_at=scalar_str(metadata.get("creationTimestamp")),
         uid=scalar_str(metadata.get("uid")),
+        csi_volumes=_csi_volumes(pod_spec, pod_prefix),
     )
+
+
+def _csi_volumes(pod_spec: dict, where: str) -> list[tuple[str, str | None]]:
+    """(driver, secretProviderClass) of the pod's CSI volumes: the Secrets Store CSI driver mounts
+    secrets from Vault or a cloud secret manager straight into the pod."""
+    out = []
+    for volume in _list(pod_spec, "volumes", where=f"{where}.volumes"):
+        csi = volume.get("csi") if isinstance(volume, dict) else None
+        if isinstance(csi, dict) and (driver := scalar_str(csi.get("driver"))):
+            attributes = csi.get("volumeAttributes") if isinstance(csi.get("volumeAttributes"), dict) else {}
+            out.append((driver, scalar_str(attributes.get("secretProviderClass"))))
+    return out
 
 
 def _containers(pod_spec: dict) -> list[Container]:
@@ -381,12 +422,14 @@ def _replica_set(document: dict) -> dict:
     }
 
 
-def _object(kind: str, document: dict, context: _Context) -> K8sObject:
+def _object(kind: str, document: dict, context: _Context, read: dict | None = None) -> K8sObject:
     metadata = _mapping(document, "metadata")
     name = _name(metadata)
     spec = _mapping(document, "spec")
     normalised: dict = {"api_version": scalar_str(document.get("apiVersion"))}
-    if kind == "Service":
+    if read is not None:  # already normalised by its own module
+        normalised.update(read)
+    elif kind == "Service":
         normalised["selector"] = _string_map(spec.get("selector"), "spec.selector")
     elif kind in ("PodDisruptionBudget", "ServiceMonitor", "PodMonitor"):
         selector = _mapping(spec, "selector", where="spec.selector")

@@ -100,7 +100,33 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("ServiceMonitor", "monitoring.coreos.com", ("v1",), "servicemonitors", crd=True),
     Resource("PodMonitor", "monitoring.coreos.com", ("v1",), "podmonitors", crd=True),
     Resource("ExternalSecret", "external-secrets.io", ("v1", "v1beta1"), "externalsecrets", crd=True),
+    # Secrets managers other than External Secrets (checks/secret_managers.py).
+    Resource("SecretProviderClass", "secrets-store.csi.x-k8s.io", ("v1", "v1alpha1"), "secretproviderclasses", crd=True),
+    Resource("SealedSecret", "bitnami.com", ("v1alpha1",), "sealedsecrets", crd=True),
+    # Crossplane (docs/crossplane.md): the XRDs say which claim and composite kinds to list next.
+    Resource("CompositeResourceDefinition", "apiextensions.crossplane.io", ("v2", "v1"), "compositeresourcedefinitions", crd=True),
+    Resource("Composition", "apiextensions.crossplane.io", ("v1",), "compositions", crd=True),
+    Resource("CompositionRevision", "apiextensions.crossplane.io", ("v1", "v1beta1"), "compositionrevisions", crd=True),
 )
+MAX_XRD_RESOURCES = 400  # claim and composite kinds listed per crawl: a bound on what one cluster's XRDs can ask
+
+
+def crossplane_resources(objects: Iterable) -> list[Resource]:
+    """The claim and composite kinds the cluster's XRDs serve, to list after the XRDs themselves.
+
+    Versions newest first (an XRD lists them oldest first); every one is a CRD
+    Crossplane installs, so one not (yet) served is not a problem.
+    """
+    out: dict[tuple[str, str], Resource] = {}
+    for obj in objects:
+        spec = obj.spec
+        if spec.get("crossplane") != "xrd" or not spec.get("group") or not spec.get("versions"):
+            continue
+        versions = tuple(reversed(spec["versions"]))
+        for kind, plural in ((spec.get("claim_kind"), spec.get("claim_plural")), (spec.get("kind"), spec.get("plural"))):
+            if kind and plural and "/" not in plural:
+                out.setdefault((spec["group"], plural), Resource(kind, spec["group"], versions, plural, crd=True))
+    return list(out.values())[:MAX_XRD_RESOURCES]
 
 
 class _ClusterDown(Exception):
@@ -254,30 +280,36 @@ class KubernetesSource:
         inventory = K8sInventory()
         partial: list[str] = []
         for resource in self.resources:
-            try:
-                part = self._list_resource(session, resource)
-            except _Absent:
-                if resource.required:
-                    raise _ClusterDown(
-                        f"{resource.label} not found (404): is {session.server} a Kubernetes API server?"
-                    ) from None
-                if not resource.crd:
-                    reason = f"{resource.label}: not served by this API server (tried {', '.join(resource.versions)})"
-                    partial.append(reason)
-                    inventory.problems.append(Problem(resource.label, reason))
-                continue
-            except _ResourceFailed as exc:
-                if resource.required:
-                    raise _ClusterDown(f"{resource.label}: {exc}") from None
-                partial.append(f"{resource.label}: {exc}")
-                inventory.problems.append(Problem(resource.label, f"{exc}; not used this run"))
-                inventory.unreadable[resource.kind] = str(exc)
-                continue
-            inventory.workloads.extend(part.workloads)
-            inventory.objects.extend(part.objects)
-            inventory.replica_sets.extend(part.replica_sets)
-            inventory.problems.extend(part.problems)
+            self._crawl_resource(session, resource, inventory, partial)
+        for resource in crossplane_resources(inventory.objects):
+            self._crawl_resource(session, resource, inventory, partial)
         return inventory, partial
+
+    def _crawl_resource(self, session: _Session, resource: Resource, inventory: K8sInventory, partial: list[str]) -> None:
+        try:
+            part = self._list_resource(session, resource)
+        except _Absent:
+            if resource.required:
+                raise _ClusterDown(
+                    f"{resource.label} not found (404): is {session.server} a Kubernetes API server?"
+                ) from None
+            if not resource.crd:
+                reason = f"{resource.label}: not served by this API server (tried {', '.join(resource.versions)})"
+                partial.append(reason)
+                inventory.problems.append(Problem(resource.label, reason))
+            return
+        except _ResourceFailed as exc:
+            if resource.required:
+                raise _ClusterDown(f"{resource.label}: {exc}") from None
+            partial.append(f"{resource.label}: {exc}")
+            inventory.problems.append(Problem(resource.label, f"{exc}; not used this run"))
+            inventory.unreadable[resource.kind] = str(exc)
+            return
+        inventory.workloads.extend(part.workloads)
+        inventory.objects.extend(part.objects)
+        inventory.replica_sets.extend(part.replica_sets)
+        inventory.problems.extend(part.problems)
+        inventory.custom_objects.extend(part.custom_objects)
 
     def _list_resource(self, session: _Session, resource: Resource) -> K8sInventory:
         """Every object of one resource, trying its versions newest first."""
@@ -292,6 +324,7 @@ class KubernetesSource:
                     merged.objects.extend(part.objects)
                     merged.replica_sets.extend(part.replica_sets)
                     merged.problems.extend(part.problems)
+                    merged.custom_objects.extend(part.custom_objects)
                 return merged
             except _Absent:
                 continue
@@ -322,6 +355,7 @@ class KubernetesSource:
                     part.objects.extend(found.objects)
                     part.replica_sets.extend(found.replica_sets)
                     part.problems.extend(found.problems)
+                    part.custom_objects.extend(found.custom_objects)
                     token = page["metadata"].get("continue") or None
                     if not token:
                         return part

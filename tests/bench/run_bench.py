@@ -31,6 +31,7 @@ BENCHMARKS = [
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),
     ("CLI start-up and `scorecard gate` on one checkout", "tests.bench.bench_gate"),
     ("initiatives' tables at publish (10,000 services, 13 snapshots)", "tests.bench.bench_programme"),
+    ("Crossplane claims (2,000 services, 52,800 objects)", "tests.bench.bench_crossplane"),
 ]
 
 

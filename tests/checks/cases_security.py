@@ -48,10 +48,56 @@ CASES = [
     Case("uses_external_secrets", P, "default-target-name", chain(drop_objects("ExternalSecret"), add_objects(obj("ExternalSecret", "payments-db", {})))),
     Case(
         "uses_external_secrets", F, "hand-made-secret", drop_objects("ExternalSecret"),
-        detail=("1 of 1 Secret is not managed by an ExternalSecret: payments-db",), remedy=("payments-db",),
+        detail=("1 of 1 Secret is not produced by a secrets manager: payments-db",), remedy=("payments-db",),
         snippet=("kind: ExternalSecret", "name: payments-db", "namespace: payments"),
     ),
     Case("uses_external_secrets", NA, "no-secrets", app(secret_refs=[])),
+    # Other secrets managers (checks/secret_managers.py): the detail names which one.
+    Case(
+        "uses_external_secrets", P, "vault-agent-no-secret-refs",
+        chain(app(secret_refs=[]), prod(annotations={"vault.hashicorp.com/agent-inject": "true",
+                                                     "vault.hashicorp.com/agent-inject-secret-db": "database/creds/payments"})),
+        detail=("Vault Agent", "Vault Agent injects db"),
+    ),
+    Case(
+        "uses_external_secrets", P, "csi-secret-provider-class",
+        chain(drop_objects("ExternalSecret"), prod(csi_volumes=[("secrets-store.csi.k8s.io", "payments-vault")]),
+              add_objects(obj("SecretProviderClass", "payments-vault", {"provider": "vault", "secret_objects": ["payments-db"]}))),
+        detail=("Secrets Store CSI", "payments-db"),
+    ),
+    Case(
+        "uses_external_secrets", F, "csi-class-not-mounted",
+        chain(drop_objects("ExternalSecret"),
+              add_objects(obj("SecretProviderClass", "payments-vault", {"provider": "vault", "secret_objects": ["payments-db"]}))),
+    ),
+    Case(
+        "uses_external_secrets", P, "sealed-secret",
+        chain(drop_objects("ExternalSecret"), add_objects(obj("SealedSecret", "sealed", {"target": "payments-db"}))),
+        detail=("Sealed Secrets",),
+    ),
+    Case(
+        "uses_external_secrets", P, "sops-encrypted-manifest",
+        chain(drop_objects("ExternalSecret"), add_objects(
+            obj("SopsEncryptedFile", "payments-db", {"sops_keys": ["lastmodified", "mac", "version"], "secret_kind": "Secret"},
+                cluster=None, namespace=""), repo=True)),
+        detail=("SOPS",),
+    ),
+    Case(
+        "uses_external_secrets", F, "sops-block-without-mac",
+        chain(drop_objects("ExternalSecret"), add_objects(
+            obj("SopsEncryptedFile", "payments-db", {"sops_keys": ["version"], "secret_kind": "Secret"}, cluster=None, namespace=""),
+            repo=True)),
+    ),
+    Case(
+        "uses_external_secrets", U, "sops-config-only",
+        chain(drop_objects("ExternalSecret"), add_objects(obj("SopsConfig", ".sops.yaml", {"creation_rules": 2}, cluster=None), repo=True)),
+        detail=(".sops.yaml has creation_rules",),
+    ),
+    Case(
+        "uses_external_secrets", U, "sealed-secrets-unreadable",
+        chain(drop_objects("ExternalSecret"), ev_(cluster_unreadable={"SealedSecret": "prod-eu: forbidden (403)"})),
+        detail=("SealedSecret (prod-eu: forbidden (403))",),
+    ),
     Case("uses_external_secrets", U, "no-workloads", NO_WORKLOADS),
     Case("has_dependency_update_bot", P, "dependabot", same, detail=("dependabot configured",)),
     Case(

@@ -30,7 +30,8 @@ from checks.evidence import (
     WorkflowRef,
     Workload,
 )
-from checks.model import CheckContext, GoldenPath
+from checks.evidence_crossplane import Claim, CompositionCatalogue, CompositionInfo, RevisionInfo, XrdInfo
+from checks.model import CheckContext, GoldenPath, PlatformCompositions
 
 AS_OF = dt.date(2025, 11, 24)
 POD_LABELS = {"app.kubernetes.io/name": "payments-api", "backstage.io/kubernetes-id": "payments-api"}
@@ -240,7 +241,32 @@ def make_evidence() -> ServiceEvidence:
         archived=False,
         branch_protected=True,
         ci_runs=[{"status": "completed", "conclusion": "success", "created_at": "2025-11-23T10:00:00Z", "duration_s": 300, "name": "CI"}],
+        claims=[db_claim()],
+        compositions=CROSSPLANE_CATALOGUE,
     )
+
+
+# Crossplane (tests/checks/cases_crossplane.py): the platform's Postgres API, two compositions
+# (one the platform's) and four revisions of the platform's; the service's claim is on the latest.
+CROSSPLANE_CATALOGUE = CompositionCatalogue(
+    xrds=[XrdInfo("xpostgresqlinstances.platform.acme.io", "platform.acme.io", "XPostgreSQLInstance", "PostgreSQLInstance")],
+    compositions=[
+        CompositionInfo("postgres-aws", "XPostgreSQLInstance", "platform.acme.io/v1alpha1", {"platform.acme.io/published": "true"}),
+        CompositionInfo("postgres-handmade", "XPostgreSQLInstance", "platform.acme.io/v1alpha1", {}),
+    ],
+    revisions=[RevisionInfo(f"postgres-aws-r{n}", "postgres-aws", n, "prod-eu") for n in (1, 2, 3, 4)],
+)
+PLATFORM_COMPOSITIONS = PlatformCompositions(compositions=("postgres-aws",))
+
+
+def db_claim(**changes) -> Claim:
+    fields = dict(
+        kind="PostgreSQLInstance", api_group="platform.acme.io", name="payments-db", namespace="payments",
+        shape="claim", file="deploy/db.yaml", composition="postgres-aws", revision="postgres-aws-r4",
+        update_policy="Manual", recognised_by="xrd",
+    )
+    fields.update(changes)
+    return Claim(**fields)
 
 
 def make_context() -> CheckContext:
@@ -251,6 +277,7 @@ def make_context() -> CheckContext:
         ci_workflow=GoldenPath("acme/platform-workflows", releases=("v4.0.0", "v4.1.0", "v4.2.0")),
         helm_chart=GoldenPath("oci://ghcr.io/acme/charts/base-service", releases=("3.0.0", "3.1.0", "3.2.0")),
         terraform=GoldenPath("github.com/acme/terraform-modules"),
+        crossplane=PLATFORM_COMPOSITIONS,
     )
 
 

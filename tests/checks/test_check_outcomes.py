@@ -18,6 +18,7 @@ import pytest
 from checks.catalogue import all_checks
 from checks.model import CATALOGUE, evaluate
 
+import cases_crossplane
 import cases_delivery
 import cases_golden_path
 import cases_observability
@@ -34,6 +35,7 @@ CASES = [
     *cases_delivery.CASES,
     *cases_reliability.CASES,
     *cases_security.CASES,
+    *cases_crossplane.CASES,
 ]
 
 

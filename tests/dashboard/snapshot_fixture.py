@@ -4,7 +4,7 @@ A demo organisation (``pipelines.demo``: real git repositories with 90 days of
 history, cluster snapshots, deploy and incident logs) is scored at 13 weekly
 dates ending :data:`END` by the stage functions the Dagster assets call, in
 the order they call them: crawl at the past crawl point (git history as of
-then), resolve services, DORA metrics, evidence, all 40 checks of the
+then), resolve services, DORA metrics, evidence, all 42 checks of the
 catalogue, waivers, scoring, :func:`pipelines.snapshot.snapshot_frames`, then
 the warehouse's staging, promotion and atomic publish. Cluster state is only
 known for the newest date, as in a backfill.

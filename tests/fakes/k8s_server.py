@@ -43,6 +43,9 @@ PLURALS = {
     "HorizontalPodAutoscaler": "horizontalpodautoscalers", "ServiceMonitor": "servicemonitors",
     "PodMonitor": "podmonitors", "ExternalSecret": "externalsecrets", "CronJob": "cronjobs", "Job": "jobs",
     "Rollout": "rollouts", "Pod": "pods",
+    "SecretProviderClass": "secretproviderclasses", "SealedSecret": "sealedsecrets",
+    "CompositeResourceDefinition": "compositeresourcedefinitions", "Composition": "compositions",
+    "CompositionRevision": "compositionrevisions",
 }  # fmt: skip
 # What every API server serves whether or not objects exist: (path prefix, plural).
 BUILT_IN = {
@@ -170,6 +173,7 @@ class FakeKubernetes:
     tls_errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.xrd_plurals: dict[str, str] = {}  # claim and composite kinds of the XRDs added
         self.served: set[tuple[str, str]] = set(BUILT_IN)
         self.objects: dict[tuple[str, str], list[dict]] = {}
         self.resource_version = 4242
@@ -182,11 +186,22 @@ class FakeKubernetes:
     def add(self, *objects: dict) -> FakeKubernetes:
         """Objects as `kubectl get -o yaml` shows them (with kind and apiVersion)."""
         for obj in objects:
-            route = (prefix_of(obj["apiVersion"]), PLURALS[obj["kind"]])
+            # A kind an XRD serves is named by that XRD (`spec.names` / `spec.claimNames`).
+            route = (prefix_of(obj["apiVersion"]), PLURALS.get(obj["kind"]) or self.xrd_plurals[obj["kind"]])
             self.served.add(route)  # a CRD's objects imply the CRD is installed
             self.objects.setdefault(route, []).append(obj)
             self.resource_version += 1
         return self
+
+    def add_xrd(self, xrd: dict) -> FakeKubernetes:
+        """An XRD, and the claim and composite kinds it makes the API server serve (empty lists)."""
+        spec = xrd["spec"]
+        for names in (spec["names"], spec.get("claimNames")):
+            if names:
+                self.xrd_plurals[names["kind"]] = names["plural"]
+                for version in spec["versions"]:
+                    self.install(f"{spec['group']}/{version['name']}", names["plural"])
+        return self.add(xrd)
 
     def install(self, api_version: str, plural: str) -> None:
         self.served.add((prefix_of(api_version), plural))
