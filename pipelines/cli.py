@@ -445,8 +445,17 @@ def cmd_snapshots(args) -> int:
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
         warehouse.publish(path, config.serving_path)
+    _refresh_exports(config.serving_path)
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0
+
+
+def _refresh_exports(served: Path) -> None:
+    """The metrics file and badges next to the served file follow each publish; a failure only warns."""
+    from pipelines.exports.refresh import refresh_exports
+
+    for reason in refresh_exports(served).failures:
+        print(f"warning: {reason}", file=sys.stderr)
 
 
 def cmd_demo(args) -> int:
@@ -557,6 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data")
     p.add_argument("--regenerate", action="store_true", help="regenerate the demo organisation even if present")
     p.set_defaults(fn=cmd_demo)
+
+    from pipelines.exports.cli import add_commands as add_export_commands
+
+    add_export_commands(sub, with_config)
     return parser
 
 
@@ -571,6 +584,7 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.exports.atomic import ExportError
     from pipelines.history import HistoryRangeError
     from pipelines.resources import AsOfError
     from pipelines.warehouse import WarehouseError
@@ -579,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets.install_log_redaction()
     try:
         return args.fn(args)
-    except (ConfigError, AsOfError, HistoryRangeError, WarehouseError) as exc:
+    except (ConfigError, AsOfError, HistoryRangeError, WarehouseError, ExportError) as exc:
         return _err(str(exc))
     except KeyboardInterrupt:
         return 130
