@@ -14,13 +14,19 @@ from pipelines.exports.atomic import ExportError
 
 
 def _readable(fn):
-    """An OS error writing an export (permissions, full disk) as a one-line reason naming the path."""
+    """An OS error writing an export (permissions, full disk) or a snapshot DuckDB cannot read,
+    as a one-line reason naming the path."""
+    import duckdb
+
     def run(args) -> int:
         try:
             return fn(args)
         except OSError as exc:
             where = exc.filename or getattr(args, "out", "")
             raise ExportError(f"could not write {where}: {exc.strerror or exc}") from exc
+        except duckdb.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ExportError(f"could not read the published snapshot {_serving(args)}: {first}") from exc
     return run
 
 
@@ -70,7 +76,10 @@ def cmd_serve_metrics(args) -> int:
     from pipelines.exports.endpoint import make_server
 
     serving = _serving(args)
-    server = make_server(serving, args.host, args.port)
+    try:
+        server = make_server(serving, args.host, args.port)
+    except OSError as exc:
+        raise ExportError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     host, port = server.server_address[:2]
     print(f"Serving OpenMetrics of {serving} at http://{host}:{port}/metrics  (Ctrl+C to stop)", flush=True)
     try:

@@ -8,6 +8,7 @@ good snapshot.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from pipelines import secrets
 from pipelines.exports import BADGES_DIR, METRICS_FILE, static_dir
 from pipelines.exports.badges import export_badges
 from pipelines.exports.openmetrics import export_metrics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +48,9 @@ def refresh_exports(serving: Path) -> RefreshResult:
     except Exception as exc:  # noqa: BLE001 - as above
         result.failures.append(_reason("the badges", folder / BADGES_DIR, exc))
     result.seconds = time.perf_counter() - started
+    for reason in result.failures:
+        # Also outside Dagster: `scorecard run` shows this on stderr; the step logs it in the run too.
+        log.warning("exports not refreshed: %s", reason)
     return result
 
 
