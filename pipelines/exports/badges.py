@@ -8,13 +8,16 @@ escaped: service names come from repositories.
 Files are ``<out>/<scorecard>/<service>.svg`` with both names made safe for
 a path (see :func:`file_name`); ``index.json`` maps each (scorecard, service)
 to its file, so a service whose name had to change still finds its badge.
+Each badge is replaced atomically, and only when it changed (:func:`write_badges`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -22,7 +25,7 @@ import pandas as pd
 
 from checks.policy import NO_LEVEL
 from pipelines.exports import require_published
-from pipelines.exports.atomic import replace_dir
+from pipelines.exports.atomic import check_replaceable, write_text
 from pipelines.readmodel import exports as rm
 
 INDEX = "index.json"
@@ -111,31 +114,56 @@ def _optional(value: object) -> object | None:
     return None if value is None or pd.isna(value) else value
 
 
-def write_badges(levels: pd.DataFrame, folder: Path) -> list[dict]:
-    """Write one badge per row of ``levels`` (readmodel.exports.badge_levels) and the index into ``folder``."""
-    index = []
-    made: set[Path] = set()
+@dataclass(frozen=True)
+class BadgesWritten:
+    total: int  # badges in the folder now
+    written: int  # of which (re)written this time: new or changed
+
+
+def _previous(folder: Path) -> dict[str, str]:
+    """{file: content hash} of the export already in ``folder`` (empty when none or unreadable)."""
+    try:
+        return {b["file"]: b["sha256"] for b in json.loads((folder / INDEX).read_text(encoding="utf-8"))["badges"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_badges(levels: pd.DataFrame, folder: Path) -> tuple[BadgesWritten, list[dict]]:
+    """Bring ``folder`` up to date with ``levels`` (readmodel.exports.badge_levels) and write its index.
+
+    Only badges that are new or changed are written, each atomically (a
+    README never shows half a badge); badges of services no longer in the
+    snapshot are removed; the index is replaced last. A publish rewrites the
+    few badges whose level or score moved, not every file: creating two
+    thousand files costs seconds on a busy disk, a stat each does not.
+    """
+    before = _previous(folder)
+    index, written = [], 0
     for r in levels.to_dict("records"):
         level, rank, pct = _optional(r["level"]), _optional(r["level_rank"]), _optional(r["score_pct"])
         level = None if level == NO_LEVEL else level  # below the first level: drawn as "no level", in red
-        rel = Path(file_name(r["scorecard"])) / f"{file_name(r['service'])}.svg"
-        if rel.parent not in made:
-            (folder / rel.parent).mkdir(parents=True, exist_ok=True)
-            made.add(rel.parent)
-        (folder / rel).write_text(
-            render_badge(r["service"], r["scorecard"], level, None if rank is None else int(rank),
-                         None if pct is None else float(pct)), encoding="utf-8")
+        rel = (Path(file_name(r["scorecard"])) / f"{file_name(r['service'])}.svg").as_posix()
+        svg = render_badge(r["service"], r["scorecard"], level, None if rank is None else int(rank),
+                           None if pct is None else float(pct))
+        digest = hashlib.sha256(svg.encode("utf-8")).hexdigest()[:16]
+        if before.get(rel) != digest or not (folder / rel).is_file():
+            write_text(folder / rel, svg)
+            written += 1
         index.append({"scorecard": r["scorecard"], "service": r["service"], "team": _optional(r["team"]),
-                      "level": level, "file": rel.as_posix()})
-    return index
+                      "level": level, "file": rel, "sha256": digest})
+    for gone in set(before) - {b["file"] for b in index}:
+        # Only files an earlier export listed: nothing else in the folder is ever deleted.
+        (folder / gone).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (folder / gone).parent.rmdir()  # its scorecard's folder, once empty
+    return BadgesWritten(len(index), written), index
 
 
-def export_badges(serving: Path, out: Path) -> int:
-    """Replace ``out`` with the badges of the latest published snapshot; returns how many were written."""
+def export_badges(serving: Path, out: Path) -> BadgesWritten:
+    """Bring ``out`` up to date with the badges of the latest published snapshot."""
     snapshot, levels = rm.badge_levels(require_published(serving))
-    with replace_dir(out, INDEX) as tmp:
-        index = write_badges(levels, tmp)
-        (tmp / INDEX).write_text(json.dumps(
-            {"snapshot": snapshot.isoformat() if snapshot else None, "badges": index}, indent=1, ensure_ascii=False)
-            + "\n", encoding="utf-8")
-    return len(index)
+    check_replaceable(out, INDEX)
+    counts, index = write_badges(levels, out)
+    write_text(out / INDEX, json.dumps({"snapshot": snapshot.isoformat() if snapshot else None, "badges": index},
+                                       indent=1, ensure_ascii=False) + "\n")
+    return counts

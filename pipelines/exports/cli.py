@@ -67,8 +67,9 @@ def cmd_export_metrics(args) -> int:
 def cmd_export_badges(args) -> int:
     from pipelines.exports.badges import export_badges
 
-    count = export_badges(_serving(args), Path(args.out))
-    print(f"Wrote {count} badges to {args.out} (index.json maps each service and scorecard to its file)")
+    counts = export_badges(_serving(args), Path(args.out))
+    print(f"{counts.total} badges in {args.out} ({counts.written} new or changed; "
+          "index.json maps each service and scorecard to its file)")
     return 0
 
 
@@ -109,7 +110,7 @@ def add_commands(sub, with_config) -> None:
     p.add_argument("--out", required=True, help="file to write atomically, or - for stdout")
     p.set_defaults(fn=cmd_export_metrics)
     p = source(kinds.add_parser("badges", help="an SVG badge per service and scorecard, for READMEs"))
-    p.add_argument("--out", required=True, help="folder to (re)place; must be new, empty or an earlier export")
+    p.add_argument("--out", required=True, help="folder to bring up to date; must be new, empty or an earlier export")
     p.set_defaults(fn=cmd_export_badges)
 
     p = source(sub.add_parser("serve-metrics", help="serve GET /metrics (OpenMetrics) from the published snapshot"))

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class RefreshResult:
     folder: Path
     badges: int = 0
+    badges_written: int = 0  # new or changed since the previous refresh
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)  # one readable reason per export that was not written
 
@@ -44,7 +45,8 @@ def refresh_exports(serving: Path) -> RefreshResult:
     except Exception as exc:  # noqa: BLE001 - reported to the serving step, which logs it
         result.failures.append(_reason("the metrics file", folder / METRICS_FILE, exc))
     try:
-        result.badges = export_badges(serving, folder / BADGES_DIR)
+        written = export_badges(serving, folder / BADGES_DIR)
+        result.badges, result.badges_written = written.total, written.written
     except Exception as exc:  # noqa: BLE001 - as above
         result.failures.append(_reason("the badges", folder / BADGES_DIR, exc))
     result.seconds = time.perf_counter() - started

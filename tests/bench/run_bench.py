@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("dashboard first render (10,000 services)", "tests.bench.bench_dashboard"),
     ("ingest and run with 1,000,000 events", "tests.bench.bench_events"),
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),
+    ("exports: metrics, badges, Parquet, GET /metrics (1,000 services)", "tests.bench.bench_exports"),
 ]
 
 

@@ -24,7 +24,7 @@ def test_one_badge_per_service_and_scorecard_showing_its_level(built, tmp_path):
     out = tmp_path / "badges"
     proc = scorecard("export", "badges", "--config", str(built.config), "--out", str(out))
     scores = built.at("service_scores")
-    assert f"Wrote {len(scores)} badges" in proc.stdout
+    assert f"{len(scores)} badges in {out} ({len(scores)} new or changed" in proc.stdout
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     assert index["snapshot"] == built.latest.isoformat()
     assert {(b["scorecard"], b["service"]) for b in index["badges"]} == set(zip(scores["scorecard"], scores["service"]))
@@ -60,3 +60,16 @@ def test_hostile_names_are_text_in_the_svg_and_never_a_path(hostile, tmp_path):
     # The serving step wrote the same badges next to the published snapshot.
     static = hostile.serving.parent / "static" / "badges"
     assert sorted(p.relative_to(static) for p in static.rglob("*.svg")) == sorted(p.relative_to(out) for p in files)
+
+
+def test_a_second_export_rewrites_only_what_changed_and_keeps_unlisted_files(built, tmp_path):
+    out = tmp_path / "badges"
+    scorecard("export", "badges", "--snapshot", str(built.serving), "--out", str(out))
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    deleted = out / index["badges"][0]["file"]
+    deleted.unlink()
+    (out / "README.md").write_text("ours")
+    proc = scorecard("export", "badges", "--snapshot", str(built.serving), "--out", str(out))
+    assert "(1 new or changed" in proc.stdout  # the deleted badge, and nothing else
+    assert deleted.is_file() and (out / "README.md").read_text() == "ours"
+    assert json.loads((out / "index.json").read_text(encoding="utf-8")) == index
