@@ -14,6 +14,7 @@ from pathlib import Path
 STATIC_DIR = "static"
 METRICS_FILE = "metrics.txt"
 BADGES_DIR = "badges"
+DEFAULT_PORT = 9470  # `scorecard serve-metrics`
 
 
 def static_dir(serving: Path) -> Path:

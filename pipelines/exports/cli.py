@@ -10,15 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipelines.exports import DEFAULT_PORT
 from pipelines.exports.atomic import ExportError
 
 
 def _readable(fn):
     """An OS error writing an export (permissions, full disk) or a snapshot DuckDB cannot read,
     as a one-line reason naming the path."""
-    import duckdb
-
     def run(args) -> int:
+        import duckdb  # here, not at import: `scorecard --help` must not pay for it
+
         try:
             return fn(args)
         except OSError as exc:
@@ -92,17 +93,27 @@ def cmd_serve_metrics(args) -> int:
     return 0
 
 
+def export_group(sub) -> argparse._SubParsersAction:
+    """The sub-command parser of `scorecard export`, created by whichever export kind asks first.
+
+    Other export kinds add their own `export <kind>` here (``export_group(sub).add_parser(...)``),
+    whatever order `pipelines/cli.py` registers them in.
+    """
+    export = sub.choices.get("export") or sub.add_parser("export", help="export the published snapshot for other tools")
+    for action in export._actions:  # argparse keeps a group's sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return export.add_subparsers(dest="kind", required=True, metavar="KIND")
+
+
 def add_commands(sub, with_config) -> None:
     """Add `export <kind>` and `serve-metrics` to the `scorecard` sub-command parser ``sub``."""
-    from pipelines.exports.endpoint import DEFAULT_PORT
-
     def source(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         with_config(p)
         p.add_argument("--snapshot", help="published snapshot file to read (default: the config's serving path)")
         return p
 
-    export = sub.add_parser("export", help="export the published snapshot for other tools")
-    kinds = export.add_subparsers(dest="kind", required=True)
+    kinds = export_group(sub)
     p = source(kinds.add_parser("parquet", help="every published table as Parquet, with manifest.json"))
     p.add_argument("--out", required=True, help="folder to (re)place; must be new, empty or an earlier export")
     p.set_defaults(fn=cmd_export_parquet)

@@ -19,10 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipelines import secrets
+from pipelines.exports import DEFAULT_PORT
 from pipelines.exports.openmetrics import CONTENT_TYPE, metrics_text
 
 log = logging.getLogger(__name__)
-DEFAULT_PORT = 9470
 
 
 class MetricsSource:

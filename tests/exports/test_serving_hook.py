@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
@@ -62,3 +63,19 @@ def test_the_step_logs_the_reason_in_the_dagster_run(tmp_path, monkeypatch):
                        if e.asset_key == dg.AssetKey("serving_snapshot")]
     metadata = materialised.event_specific_data.materialization.metadata
     assert metadata["exports_ok"].value is False
+
+
+def test_deleting_a_snapshot_republishes_and_refreshes_the_exports(tmp_path):
+    config = hostile_org(tmp_path)
+    scorecard("run", "--config", str(config))
+    static = tmp_path / "serving" / "static"
+    assert len(json.loads((static / "badges" / "index.json").read_text(encoding="utf-8"))["badges"]) == 8
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    scorecard("snapshots", "delete", today, "--config", str(config))
+    # No snapshot is published any more: no badge, and no snapshot in the metrics.
+    index = json.loads((static / "badges" / "index.json").read_text(encoding="utf-8"))
+    assert index == {"snapshot": None, "badges": []}
+    assert not list((static / "badges").rglob("*.svg"))
+    families = {f.name: f for f in text_string_to_metric_families((static / "metrics.txt").read_text(encoding="utf-8"))}
+    assert families["scorecard_snapshot"].samples == []
