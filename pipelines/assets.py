@@ -22,6 +22,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import evidence_store, history, programme, snapshot, stages, warehouse
+from pipelines.exports.refresh import refresh_exports
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
@@ -335,9 +336,15 @@ def serving_snapshot(
     served = warehouse.publish(path, warehouse_db.serving(config), derive=programme.derive(config))
     with warehouse.read_only(served, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
+    # The metrics file and badges follow the new snapshot; failing to write them never fails the publish.
+    exported = refresh_exports(served)
+    for reason in exported.failures:
+        context.log.warning(f"exports not refreshed: {reason}")
     return dg.MaterializeResult(metadata={
         "path": str(served), "bytes": served.stat().st_size, "snapshots": snapshots,
         "latest_snapshot": latest.isoformat() if latest else None,
+        "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
+        "exports_seconds": round(exported.seconds, 3),
     })
 
 

@@ -457,8 +457,17 @@ def cmd_snapshots(args) -> int:
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
         warehouse.publish(path, config.serving_path, derive=programme.derive(config))
+    _refresh_exports(config.serving_path)
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0
+
+
+def _refresh_exports(served: Path) -> None:
+    """The metrics file and badges next to the served file follow each publish; a failure only warns."""
+    from pipelines.exports.refresh import refresh_exports
+
+    for reason in refresh_exports(served).failures:
+        print(f"warning: {reason}", file=sys.stderr)
 
 
 def cmd_demo(args) -> int:
@@ -595,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--approver", help="who approved it")
     for name in ("initiatives", "waivers", "waive"):
         sub.choices[name].set_defaults(fn=_programme)
+
+    from pipelines.exports.cli import add_commands as add_export_commands
+
+    add_export_commands(sub, with_config)
     return parser
 
 
@@ -624,6 +637,7 @@ _USER_ERRORS = {
     "pipelines.history": "HistoryRangeError",
     "pipelines.warehouse": "WarehouseError",
     "pipelines.gate": "GateError",
+    "pipelines.exports.atomic": "ExportError",
 }
 
 

@@ -32,6 +32,7 @@ BENCHMARKS = [
     ("CLI start-up and `scorecard gate` on one checkout", "tests.bench.bench_gate"),
     ("initiatives' tables at publish (10,000 services, 13 snapshots)", "tests.bench.bench_programme"),
     ("Crossplane claims (2,000 services, 52,800 objects)", "tests.bench.bench_crossplane"),
+    ("exports: metrics, badges, Parquet, GET /metrics (1,000 services)", "tests.bench.bench_exports"),
 ]
 
 
