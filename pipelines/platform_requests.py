@@ -138,8 +138,9 @@ _TREND_SQL = """
 WITH base AS (
     SELECT coalesce(requesting_team, $no_team) AS team, created,
            CASE WHEN resolved < $end AND resolved >= created THEN resolved END AS resolved,
-           list_contains($types, lower(issue_type))
-               OR len(list_intersect(list_transform(labels, l -> lower(l)), $labels)) > 0 AS self_service
+           coalesce(list_contains($types::VARCHAR[], lower(issue_type)), false)
+               OR len(list_intersect(list_transform(labels, lambda l: lower(l)), $labels::VARCHAR[])) > 0
+               AS self_service
     FROM jira_requests WHERE created < $end
 ),
 teamed AS (SELECT * FROM base UNION ALL SELECT '*' AS team, created, resolved, self_service FROM base),
