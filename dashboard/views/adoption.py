@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, requests_panel, ui
 
 PATH_LABELS = {
     "template": "Service template",
@@ -119,6 +119,9 @@ else:
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     fig.update_xaxes(type="category")
     ui.chart(fig, height=360, key="adoption_trend", legend="right")
+
+# ------------------------------------------------- requests to the platform
+requests_panel.render(ctx)
 
 # -------------------------------------------------------------- level mix
 st.subheader("Levels over time")

@@ -28,6 +28,7 @@ from pipelines.readmodel.adoption import (
 from pipelines.readmodel.base import frame, row
 from pipelines.readmodel.checks_page import check_catalogue, check_pass_rates, failing_services
 from pipelines.readmodel.compare import check_changes, compare_summary, level_moves
+from pipelines.readmodel.requests import request_trend, requests_by_team
 from pipelines.readmodel.overview import latest_snapshot, overview, scorecard_levels, summary_counts
 from pipelines.readmodel.service import (
     service_checks,
@@ -54,7 +55,7 @@ __all__ = [
     "check_catalogue", "check_changes", "check_pass_rates", "close_to_next_level", "compare_summary",
     "dora_services", "dora_summary", "failing_services", "frame", "golden_path_trend", "latest_snapshot",
     "level_distribution", "level_moves", "next_level_blockers", "orphan_manifests", "orphan_workloads", "overview",
-    "problems", "rank_blockers", "row", "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
+    "problems", "rank_blockers", "request_trend", "requests_by_team", "row", "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
     "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",
