@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("dashboard first render (10,000 services)", "tests.bench.bench_dashboard"),
     ("ingest and run with 1,000,000 events", "tests.bench.bench_events"),
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),
+    ("Jira source and request trend (20,000 / 200,000 requests)", "tests.bench.bench_jira"),
 ]
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import socket
@@ -190,11 +191,17 @@ class FakeJira:
                 raise ValueError(f"Error in the JQL Query: the clause {clause!r} could not be parsed.")
         if project is None:
             raise ValueError("Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
-        if not self.browse or not any(i["key"].startswith(project + "-") for i in self.issues):
+        mine = [i for i in self.issues if i["key"].startswith(project + "-")]
+        if not self.browse or not mine:
             raise ValueError(f"The value '{project}' does not exist for the field 'project'.")
-        found = [i for i in self.issues if i["key"].startswith(project + "-")
-                 and (since is None or _parse(i["fields"]["updated"]) >= since)]
-        return sorted(found, key=lambda i: int(i["key"].split("-")[1]))
+        if since is not None:
+            mine = [i for i in mine if _parse(i["fields"]["updated"]) >= since]
+        return sorted(mine, key=lambda i: _number(i["key"]))
+
+
+@functools.cache
+def _number(key: str) -> int:
+    return int(key.rsplit("-", 1)[1])
 
 
 def _parse(value: str) -> dt.datetime:
@@ -230,7 +237,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as Jira
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
     def do_GET(self) -> None:
