@@ -21,6 +21,7 @@ stale (``error`` with its last good crawl).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +77,11 @@ def crawl_and_store(
         # A file is an export of everything: read whole each time, never incrementally.
         since = None if source.cfg.issues_file is not None else marks.get(source.target)
         crawls.append(source.crawl(since, progress))
+    canonical = team_names(config)
+    for crawl in crawls:
+        crawl.requests = [
+            dataclasses.replace(r, team=canonical.get(r.team.lower(), r.team)) if r.team else r for r in crawl.requests
+        ]
     with warehouse.connect(warehouse_path, doing="storing Jira requests") as con, \
             warehouse.transaction(con, warehouse_path, "storing Jira requests"):
         for source, crawl in zip(jira, crawls, strict=True):
@@ -86,6 +92,17 @@ def crawl_and_store(
     return _status(crawls), [
         {"source": "jira", "target": c.target, "path": c.target, "reason": p} for c in crawls for p in c.problems
     ]
+
+
+def team_names(config: ScorecardConfig) -> dict[str, str]:
+    """Lower-cased team names, display names and aliases -> the team's name in `teams:`, so a Jira
+    field saying "Payments" or a label `team:payments-team` lands on the team adoption is reported for."""
+    out: dict[str, str] = {}
+    for team in config.teams:
+        for spelling in (team.name, team.display_name, *team.aliases):
+            if spelling:
+                out.setdefault(spelling.lower(), team.name)
+    return out
 
 
 def _watermarks(warehouse_path: Path) -> dict[str, dt.datetime]:

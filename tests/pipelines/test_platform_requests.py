@@ -87,6 +87,20 @@ def test_weekly_requests_self_service_share_and_resolution_percentiles(tmp_path)
     assert trend.loc[("payments", pd.Timestamp("2026-10-26"))].requests == 0  # quiet weeks are zeros, not gaps
 
 
+def test_team_spellings_land_on_the_configured_team(tmp_path) -> None:
+    spelled = [issue("PLAT-1", "2026-11-02T09:00:00.000+0000", labels=("team:Payments",)),
+               issue("PLAT-2", "2026-11-02T09:00:00.000+0000", labels=("team:pay-squad",)),
+               issue("PLAT-3", "2026-11-02T09:00:00.000+0000", labels=("team:unknown-team",))]
+    (tmp_path / "issues.json").write_text(json.dumps({"issues": spelled}), encoding="utf-8")
+    path = write_config(tmp_path, FILE_ENTRY)
+    path.write_text(path.read_text() + "teams:\n  - {name: payments, aliases: [pay-squad]}\n", encoding="utf-8")
+    config = load_config(path)
+    platform_requests.crawl_and_store(config, config.warehouse_path)
+    with warehouse.read_only(config.warehouse_path) as con:
+        teams = dict(con.execute("SELECT key, requesting_team FROM jira_requests").fetchall())
+    assert teams == {"PLAT-1": "payments", "PLAT-2": "payments", "PLAT-3": "unknown-team"}
+
+
 def test_a_re_crawl_asks_only_for_updates_and_merges_them(tmp_path, monkeypatch) -> None:
     with FakeJira(issues=[dict(i) for i in HAND]) as fake:
         monkeypatch.setenv(EMAIL_ENV, fake.email)
