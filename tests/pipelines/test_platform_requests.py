@@ -173,3 +173,24 @@ def test_the_email_and_token_reach_no_table_log_or_error(tmp_path, monkeypatch, 
             assert secret not in text, text[:300]
     # Nor the reporter's personal data the issues carry: only what the metrics need is stored.
     assert not any("a.person@example.com" in t or "A Person" in t for t in texts)
+
+
+def test_a_run_whose_jira_fails_publishes_it_stale_with_the_previous_requests(tmp_path, monkeypatch) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with FakeJira(issues=HAND) as fake:
+        monkeypatch.setenv(EMAIL_ENV, fake.email)
+        monkeypatch.setenv(TOKEN_ENV, fake.token)
+        config_path = write_config(tmp_path, api_entry(fake.url))
+        assert main(["run", "--config", str(config_path)]) == 0
+        fake.faults += [Fault(503, headers={"Retry-After": "0"})] * 2
+        assert main(["run", "--config", str(config_path)]) == 0  # a failed Jira never fails the run
+    config = load_config(config_path)
+    with warehouse.read_only(config.serving_path) as con:
+        status, reason, last_success, crawled = con.execute(
+            "SELECT status, reason, last_success_at, crawled_at FROM source_status WHERE source = 'jira'").fetchone()
+        requests = con.execute("SELECT sum(requests) FROM request_trend WHERE team = '*'").fetchone()[0]
+    assert status == "error" and reason == "HTTP 503 after 2 attempts at /rest/api/3/search/jql"
+    assert last_success is not None and last_success < crawled  # stale: the first run's crawl
+    assert requests == len(HAND)  # every stored request, all in complete weeks of today's 26-week window
