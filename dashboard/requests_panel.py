@@ -24,8 +24,8 @@ def render(ctx: ui.Context) -> None:
     recent = trend.tail(4)
     who = f"team {ui.plain(ctx.team)}" if ctx.team else "all teams"
     cols = st.columns(4)
-    cols[0].metric(f"Requests, week of {last['week']:%Y-%m-%d}", int(last["requests"]), border=True,
-                   help=f"Requests {who} filed in the last complete ISO week.")
+    cols[0].metric("Requests last week", int(last["requests"]), border=True,
+                   help=f"Requests {who} filed in the last complete ISO week (from {last['week']:%Y-%m-%d}).")
     cols[1].metric("Self-service kinds (last 4 weeks)", ui.pct(_share(recent)), border=True,
                    help="Share of requests of the kinds the golden paths are meant to make self-service.")
     cols[2].metric("Time to resolution p50", ui.hours(last["resolution_p50_hours"]), border=True,
