@@ -22,12 +22,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import history, platform_requests, snapshot, stages, warehouse
-from pipelines.resources import (
-    Progress,
-    ScorecardSettings,
-    SourceCredentials,
-    WarehouseDB,
-)
+from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
 
