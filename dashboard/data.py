@@ -79,6 +79,8 @@ orphan_workloads = _reads(readmodel.orphan_workloads)
 orphan_manifests = _reads(readmodel.orphan_manifests)
 source_freshness = _reads(readmodel.source_freshness)
 problems = _reads(readmodel.problems)
+request_trend = _reads(readmodel.request_trend)
+requests_by_team = _reads(readmodel.requests_by_team)
 # Teams
 team_overview = _reads(readmodel.team_overview)
 team_services = _reads(readmodel.team_services)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from pipelines import evidence_store, history, programme, snapshot, stages, warehouse
+from pipelines import evidence_store, history, platform_requests, programme, snapshot, stages, warehouse
 from pipelines.exports.refresh import refresh_exports
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
@@ -123,6 +123,22 @@ def delivery_events(
                         "rejected_lines": len(events.problems)}
 
     return _by_date(context, load)
+
+
+@_snapshot_asset("sources")
+def jira_requests(
+    context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB,
+    progress: dg.ResourceParam[Progress],
+) -> dict[str, platform_requests.RequestResult]:
+    """Requests to the platform team (sources.jira), merged into the warehouse; each date's weekly trend."""
+    config = settings.load()
+    dates = history.snapshot_dates(context)
+    # Crawled once per run: requests carry their own dates, so every date of a range reads the same store.
+    by_day = platform_requests.for_dates(config, warehouse_db.warehouse(config), [s.day for s in dates], progress)
+    _metadata(context, {s.key: {"jira_sources": len(by_day[s.day].status),
+                                "jira_errors": sum(r["status"] == "error" for r in by_day[s.day].status),
+                                "trend_rows": len(by_day[s.day].trend)} for s in dates})
+    return {s.key: by_day[s.day] for s in dates}
 
 
 # ----------------------------------------------------------------- evidence
@@ -243,6 +259,7 @@ def warehouse_snapshot(
     service_evidence: dict[str, list],
     check_results: dict[str, pd.DataFrame],
     service_scores: dict[str, dict],
+    jira_requests: dict[str, platform_requests.RequestResult],
 ) -> dg.MaterializeResult:
     """Stage each date's snapshot in the warehouse, all in one transaction (replacing a re-run's at promotion)."""
     config = settings.load()
@@ -254,6 +271,7 @@ def warehouse_snapshot(
             config, snap.day, settings.path(), repo_crawl=repo_crawl[key], cluster_crawl=cluster_crawl[key],
             events=delivery_events[key], registry=service_registry[key], metrics=delivery_metrics[key],
             evidence=service_evidence[key], results=check_results[key], scores=service_scores[key],
+            requests=jira_requests[key],
         )
         for warning in snapshot.config_warnings(frames):
             context.log.warning(warning)

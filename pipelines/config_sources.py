@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from pipelines.config_base import Model, Regex
+from pipelines.config_jira import JiraSourceConfig
 
 
 class RepoRoot(Model):
@@ -217,6 +218,7 @@ class Sources(Model):
     clusters: list[ClusterSnapshot] = Field(default_factory=list)
     kubernetes: list[LiveCluster] = Field(default_factory=list)
     delivery: DeliverySources = Field(default_factory=DeliverySources)
+    jira: list[JiraSourceConfig] = Field(default_factory=list)  # request queues (docs/jira.md)
     # A repository whose crawl takes longer is recorded as `error` and the run goes on.
     repo_crawl_budget_seconds: float = Field(default=300.0, gt=0)
 
@@ -227,4 +229,9 @@ class Sources(Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"cluster names must be unique across clusters and kubernetes, repeated: {duplicates}")
+        # Stored requests and their crawl watermark are keyed by the target name.
+        targets = [j.target for j in self.jira]
+        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        if repeated:
+            raise ValueError(f"jira entries need unique names (`name`, default the project key), repeated: {repeated}")
         return self

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines import frames, rules, stages
 from pipelines.config import ScorecardConfig
+from pipelines.platform_requests import RequestResult
 
 SOURCE_STATUS_COLUMNS = ["source", "target", "status", "reason", "crawled_at", "items", "last_success_at"]
 
@@ -33,11 +34,13 @@ def snapshot_frames(
     evidence: list,
     results: pd.DataFrame,
     scores: dict[str, pd.DataFrame],
+    requests: RequestResult | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every snapshot table but `runs`, from what the run's stages produced.
 
     ``registry`` is (service records, identity problems); ``results`` the
-    check results with waivers applied; ``scores`` what `scoring.score` returned.
+    check results with waivers applied; ``scores`` what `scoring.score` returned;
+    ``requests`` the `jira_requests` asset's result for this date.
     """
     records, identity_problems = registry
     ctx = config.check_context(as_of)
@@ -48,6 +51,9 @@ def snapshot_frames(
         status += c_status
         problems += c_problems
     problems += unknown_waivers(config, records, config_path)
+    requests = requests or RequestResult()
+    status += requests.status
+    problems += requests.problems
     adoption = frames.adoption_frame(results, ctx)
     dora = frames.dora_frame(metrics, records)
     return {
@@ -62,6 +68,7 @@ def snapshot_frames(
         "dora": dora,
         "team_dora": frames.team_dora(dora),
         "rule_sets": rules.rule_sets_frame(config),
+        "request_trend": requests.trend,
         **scores,
     }
 

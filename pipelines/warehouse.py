@@ -115,6 +115,11 @@ SNAPSHOT_TABLES: dict[str, str] = {
         deploy_days_per_week DOUBLE, change_failure_rate DOUBLE, time_to_restore_hours DOUBLE,
         lead_time_tier VARCHAR, deploy_frequency_tier VARCHAR,
         change_failure_tier VARCHAR, restore_tier VARCHAR""",
+    # Requests to the platform team per requesting team and ISO week (pipelines/platform_requests.py).
+    "request_trend": """
+        snapshot DATE, team VARCHAR, week DATE, requests INTEGER, self_service_requests INTEGER,
+        self_service_share DOUBLE, resolved INTEGER, resolution_p50_hours DOUBLE,
+        resolution_p90_hours DOUBLE""",
 }
 
 EVENT_TABLES: dict[str, str] = {
@@ -124,6 +129,11 @@ EVENT_TABLES: dict[str, str] = {
     "incident_events": """
         service VARCHAR, opened_at TIMESTAMPTZ, resolved_at TIMESTAMPTZ,
         root_cause_sha VARCHAR, source VARCHAR, ingested_at TIMESTAMPTZ""",
+    # Jira issues as facts, merged by (source, key) on every crawl (pipelines/platform_requests.py).
+    "jira_requests": """
+        source VARCHAR, key VARCHAR, created TIMESTAMPTZ, resolved TIMESTAMPTZ,
+        updated TIMESTAMPTZ, issue_type VARCHAR, labels VARCHAR[], requesting_team VARCHAR,
+        status_category VARCHAR, crawled_at TIMESTAMPTZ""",
     "meta": "key VARCHAR PRIMARY KEY, value VARCHAR",
 }
 

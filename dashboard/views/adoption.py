@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, rule_marks, ui
+from dashboard import data, requests_panel, rule_marks, ui
 
 PATH_LABELS = {
     "template": "Service template",
@@ -121,6 +121,9 @@ else:
     fig.update_xaxes(type="category")
     rule_marks.mark_rule_changes(fig, ctx.src, long["snapshot"].unique())
     ui.chart(fig, height=360, key="adoption_trend", legend="right")
+
+# ------------------------------------------------- requests to the platform
+requests_panel.render(ctx)
 
 # -------------------------------------------------------------- level mix
 st.subheader("Levels over time")

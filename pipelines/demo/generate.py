@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.demo import crossplane as demo_crossplane
+from pipelines.demo import jira as demo_jira
 from pipelines.demo import programme, yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
@@ -696,6 +697,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
                 "incidents": ["events/incidents.jsonl"],
                 "release_tag_pattern": r"^v\d+\.\d+\.\d+$",
             },
+            "jira": [demo_jira.CONFIG],  # requests to the platform team (pipelines/demo/jira.py)
         },
         "golden_paths": {
             "template": {"reference": TEMPLATE_SRC, "releases": list(TEMPLATE_RELEASES)},
@@ -805,6 +807,7 @@ def generate_demo(
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir).absolute()  # git -C changes directory: relative paths would break
     plan = plan_org(repos=repos, teams=teams, days=days, seed=seed)
+    template_days = demo_jira.template_timeline(plan)  # before building: building applies the changes
     _prepare(out_dir)
     say(f"planned {len(plan.repos)} repos for {len(plan.teams)} teams")
 
@@ -856,6 +859,7 @@ def generate_demo(
     deployments.write_text("".join(json.dumps(d) + "\n" for d in deploys), encoding="utf-8")
     incidents_path = events_dir / "incidents.jsonl"
     incidents_path.write_text("".join(json.dumps(i) + "\n" for i in incidents), encoding="utf-8")
+    demo_jira.write(out_dir, template_days, start, days, seed)
 
     config = out_dir / "scorecard.yaml"
     config.write_text(_config_text(plan, end), encoding="utf-8")

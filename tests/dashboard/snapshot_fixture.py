@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import programme, snapshot, stages, warehouse
+from pipelines import platform_requests, programme, snapshot, stages, warehouse
 from pipelines.config import ScorecardConfig, load_config
 from pipelines.scoring import apply_waivers, score
 
@@ -53,6 +53,7 @@ class StageOutputs:
     identity_problems: list
     metrics: pd.DataFrame
     evidence: list
+    requests: platform_requests.RequestResult | None = None  # the jira_requests asset's result
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def score_and_stage(
     frames = snapshot.snapshot_frames(
         config, out.as_of, config_path, repo_crawl=out.repo_crawl, cluster_crawl=out.cluster_crawl,
         events=out.events, registry=(out.records, out.identity_problems), metrics=out.metrics,
-        evidence=out.evidence, results=results, scores=score(results, config),
+        evidence=out.evidence, results=results, scores=score(results, config), requests=out.requests,
     )
     run = {
         "run_id": uuid.uuid4().hex, "snapshot": out.as_of, "kind": kind,
@@ -206,7 +207,11 @@ def build_snapshot(root: Path) -> BuiltSnapshot:
     # warehouse read-only (ingested events, a failed cluster's last good crawl), which a process
     # holding it open to write cannot. Nothing is ingested and no cluster fails here, so no
     # date's stages read what an earlier date wrote.
-    outputs = [run_stages(config, day, today=END) for day in [*dates[:-1], killed, END]]
+    days = [*dates[:-1], killed, END]
+    requests = platform_requests.for_dates(config, config.warehouse_path, days)  # the demo's Jira export, once
+    outputs = [run_stages(config, day, today=END) for day in days]
+    for out in outputs:
+        out.requests = requests[out.as_of]
     with warehouse.connect(config.warehouse_path) as con:
         for out in outputs:
             kind = "run" if out.as_of == END else "backfill"
