@@ -82,11 +82,14 @@ def repo_crawl(
 ) -> dict[str, stages.RepoCrawlResult]:
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
+    # The portal's catalog now, read once per run: it records no history to read a past date from.
+    portals = stages.crawl_portals(config, progress)
 
     def crawl(snap: history.SnapshotDate):
         sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
         result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
+        result = stages.add_portals(result, portals, config)
         errors = sum(1 for s in result.source_status if s["status"] == "error")
         return result, {"repos": len(result.crawls), "repos_with_errors": errors,
                         "file_problems": len(result.problems), **stages.report_metadata(result)}
@@ -134,7 +137,8 @@ def service_registry(
     """Resolved services (catalog, config, repo fallback) and identity problems."""
 
     def resolve(snap: history.SnapshotDate):
-        records, problems = stages.resolve(repo_crawl[snap.key].crawls, settings.load(), snap.crawl_point)
+        crawl = repo_crawl[snap.key]
+        records, problems = stages.resolve(crawl.crawls, settings.load(), snap.crawl_point, crawl.portals)
         rules = pd.Series([r.identity_rule for r in records]).value_counts().to_dict() if records else {}
         return (records, problems), {"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}}
 
