@@ -447,7 +447,8 @@ def _error_message(content: bytes) -> str:
         return ""
     name = f"{error['name']}: " if isinstance(error.get("name"), str) else ""
     # Redact before cutting: a cut could leave half a token behind.
-    return f" ({secrets.redact(' '.join(f'{name}{error['message']}'.split()))[:300]})"
+    text = " ".join(f"{name}{error['message']}".split())
+    return f" ({secrets.redact(text)[:300]})"
 
 
 def _retry_after(value: str | None) -> float | None:
