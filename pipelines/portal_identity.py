@@ -44,7 +44,7 @@ class PortalComponent:
 
 def known_teams(portals: Iterable[PortalCatalog], aliases: dict[str, str]) -> list[str]:
     """The teams the portals know: one per Group, by its name (through the config's aliases)."""
-    names = {aliases.get(g.name.lower(), g.name.lower()) for p in portals if not p.error for g in p.groups.values()}
+    names = {aliases.get(g.name.lower(), g.name.lower()) for p in portals if p.usable for g in p.groups.values()}
     return sorted(names)
 
 
@@ -55,8 +55,8 @@ def portal_components(
     by_name = {f.repo.lower(): f for f in repos}
     out: list[PortalComponent] = []
     for portal in portals:
-        if portal.error:
-            continue  # the run goes on with the repositories' identity (source_status says why)
+        if not portal.usable:
+            continue  # never read well: the run goes on with the repositories' identity (source_status says why)
         problems.extend(portal.problems)
         for entity in portal.components:
             slug, sub_path = repository_of(entity.annotations)

@@ -259,13 +259,18 @@ def crawl_portals(config: ScorecardConfig, progress: Progress = _no_progress) ->
 def add_portals(result: RepoCrawlResult, portals: list[PortalCatalog], config: ScorecardConfig) -> RepoCrawlResult:
     """The portals' catalogs on a date's crawl: their status rows, and their Groups as known teams."""
     status = [source_status_row("backstage", p.source, "error" if p.error else "ok",
-                                p.error or _portal_summary(p), p.crawled_at, p.items) for p in portals]
+                                _portal_reason(p), p.crawled_at, p.items) for p in portals]
     teams = sorted({*result.known_teams, *portal_teams(portals, config.team_aliases())})
     return dataclasses.replace(result, source_status=[*result.source_status, *status], known_teams=teams,
                                portals=list(portals))
 
 
-def _portal_summary(p: PortalCatalog) -> str:
+def _portal_reason(p: PortalCatalog) -> str:
+    if p.error and p.stale_since:
+        return (f"{p.error}; its services and teams are those of the last good read "
+                f"({p.stale_since:%Y-%m-%d %H:%M} UTC)")
+    if p.error:
+        return f"{p.error}; services come from the repositories' own catalog files this run"
     s = p.stats
     how = {"file": f"read from {p.location}", "legacy": "legacy /entities paging"}.get(s.get("mode", ""), "by-query")
     reuse = f", {s['reused']} unchanged reused" if s.get("reused") else ""

@@ -82,6 +82,13 @@ class PortalCatalog:
     error: str | None = None
     crawled_at: dt.datetime | None = None
     stats: dict = field(default_factory=dict)  # requests, pages, fetched, reused, retries, mode
+    # Set with `error` when the entities are those of the last good read (from that time):
+    # an outage must not make services vanish or checks fail on facts only the portal held.
+    stale_since: dt.datetime | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None or self.stale_since is not None
 
     @property
     def items(self) -> int:
@@ -162,11 +169,20 @@ class BackstageSource:
             else:
                 entities, stats = self._read_api(progress)
         except PortalError as exc:
-            return PortalCatalog(self.name, self.location, error=secrets.redact(str(exc)),
-                                 crawled_at=dt.datetime.now(dt.UTC))
+            return self._last_good(secrets.redact(str(exc)))
         catalog = catalog_from_entities(entities, self.name, self.location)
         catalog.crawled_at = dt.datetime.now(dt.UTC)
         catalog.stats = {**stats, "entities": len(entities), "seconds": round(time.monotonic() - started, 3)}
+        return catalog
+
+    def _last_good(self, error: str) -> PortalCatalog:
+        now = dt.datetime.now(dt.UTC)
+        state = _State.load(self._state_path(), self.location) if self.cfg.entities_file is None else None
+        if state is None or not state.entities or state.saved_at is None:
+            return PortalCatalog(self.name, self.location, error=error, crawled_at=now)
+        catalog = catalog_from_entities(list(state.entities.values()), self.name, self.location)
+        catalog.error, catalog.crawled_at, catalog.stale_since = error, now, state.saved_at
+        catalog.stats = {"mode": "last good read", "requests": 0}
         return catalog
 
     # ------------------------------------------------------------------ file
@@ -206,7 +222,8 @@ class BackstageSource:
                 api.stats["fetched"] = len(entities)
                 api.stats["reused"] = 0
             stats = dict(api.stats)
-        _State(self.location, {_ref_of(e): e for e in entities if _ref_of(e)}).save(self._state_path())
+        _State(self.location, {_ref_of(e): e for e in entities if _ref_of(e)}, dt.datetime.now(dt.UTC)).save(
+            self._state_path())
         return entities, stats
 
     def _recrawl(self, api: _Api, state: _State, progress: Progress) -> list:
@@ -260,6 +277,7 @@ class _State:
 
     location: str
     entities: dict[str, dict]
+    saved_at: dt.datetime | None = None
 
     @classmethod
     def load(cls, path: Path | None, location: str) -> _State:
@@ -272,13 +290,18 @@ class _State:
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION or data.get("location") != location:
             return cls(location, {})
         entities = data.get("entities")
-        return cls(location, entities if isinstance(entities, dict) else {})
+        try:
+            saved_at = dt.datetime.fromisoformat(data["saved_at"])
+        except (KeyError, TypeError, ValueError):
+            saved_at = None
+        return cls(location, entities if isinstance(entities, dict) else {}, saved_at)
 
     def save(self, path: Path | None) -> None:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"version": STATE_VERSION, "location": self.location, "entities": self.entities}
+        payload = {"version": STATE_VERSION, "location": self.location, "entities": self.entities,
+                   "saved_at": self.saved_at.isoformat() if self.saved_at else None}
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as tmp:
             json.dump(payload, tmp)
         os.replace(tmp.name, path)

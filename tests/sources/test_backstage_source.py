@@ -238,3 +238,14 @@ def test_an_error_body_echoing_the_token_is_redacted_and_the_state_holds_no_toke
 def test_config_errors_name_the_problem(data, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         BackstageSourceConfig.model_validate(data)
+
+
+def test_an_outage_after_a_good_read_keeps_the_last_good_catalog_and_says_so(fake, tmp_path):
+    good = source(fake, tmp_path).crawl()
+    fake.fail("by-query", *[Fault(503)] * 10)
+    down = source(fake, tmp_path, max_retries=1).crawl()
+    assert down.error.startswith("HTTP 503") and down.stale_since is not None and down.usable
+    assert sorted(c.name for c in down.components) == sorted(c.name for c in good.components)
+    # Without a previous good read there is nothing to keep: the portal is simply not used.
+    never = source(fake, tmp_path / "other", max_retries=0).crawl()
+    assert never.error and not never.usable and never.components == []
