@@ -303,7 +303,7 @@ class _State:
         payload = {"version": STATE_VERSION, "location": self.location, "entities": self.entities,
                    "saved_at": self.saved_at.isoformat() if self.saved_at else None}
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as tmp:
-            json.dump(payload, tmp)
+            tmp.write(json.dumps(payload, separators=(",", ":")))  # one C-encoded string: json.dump streams slowly
         os.replace(tmp.name, path)
 
 
@@ -320,7 +320,7 @@ class _Api:
         self.client = httpx.Client(base_url=self.base, headers=headers, transport=transport,
                                    timeout=httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0)))
         self.deadline = time.monotonic() + cfg.deadline_seconds
-        self.stats: dict = {"requests": 0, "pages": 0, "retries": 0, "waited_s": 0.0, "mode": "by-query"}
+        self.stats: dict = {"requests": 0, "pages": 0, "retries": 0, "waited_s": 0.0, "bytes": 0, "mode": "by-query"}
 
     def __enter__(self) -> _Api:
         return self
@@ -413,6 +413,7 @@ class _Api:
             except httpx.TransportError as exc:
                 raise PortalError(f"request to {url} failed: {_reason(exc)}") from None
             status = response.status_code
+            self.stats["bytes"] += len(content)
             if status == 200:
                 return status, _decode(content, url)
             if status in (404, 405):

@@ -132,6 +132,8 @@ class FakeBackstage:
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     url: str = ""
+    _version: int = 0
+    _cache: dict = field(default_factory=dict)  # one query's sorted matches, so 10,000 entities page fast
 
     def fail(self, endpoint: str, *faults: Fault) -> None:
         self.faults.setdefault(endpoint, []).extend(faults)
@@ -145,6 +147,13 @@ class FakeBackstage:
             if e["metadata"]["name"] == name:
                 e["spec"].update(spec)
                 stamp(e)
+        self._version += 1
+
+    def _matching(self, filters: list[str]) -> list[dict]:
+        key = (tuple(filters), id(self.entities), len(self.entities), self._version)
+        if key not in self._cache:
+            self._cache = {key: sorted((e for e in self.entities if matches(e, filters)), key=lambda e: e["metadata"]["uid"])}
+        return self._cache[key]
 
     # --------------------------------------------------------------- serving
 
@@ -219,7 +228,7 @@ class FakeBackstage:
         else:
             filters, offset = query.get("filter", []), int(query.get("offset", ["0"])[0])
         limit = int(query.get("limit", [str(self.default_limit)])[0])
-        wanted = sorted((e for e in self.entities if matches(e, filters)), key=lambda e: e["metadata"]["uid"])
+        wanted = self._matching(filters)
         page = wanted[offset:offset + limit]
         info: dict = {}
         if offset + limit < len(wanted):
@@ -231,7 +240,7 @@ class FakeBackstage:
 
     def _legacy(self, query: dict) -> list:
         filters = query.get("filter", [])
-        wanted = sorted((e for e in self.entities if matches(e, filters)), key=lambda e: e["metadata"]["uid"])
+        wanted = self._matching(filters)
         offset = int(query.get("offset", ["0"])[0])
         limit = int(query["limit"][0]) if "limit" in query else len(wanted)
         fields = self._fields(query)
