@@ -19,9 +19,10 @@ import warnings
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
-from pipelines import history, snapshot, stages, warehouse
+from pipelines import history, portal_export, snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
@@ -333,9 +334,14 @@ def serving_snapshot(
     served = warehouse.publish(path, warehouse_db.serving(config))
     with warehouse.read_only(served, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
+    try:  # per-entity documents for developer portals, beside the served file (docs/backstage.md)
+        entities = str(portal_export.publish_static(served))
+    except (OSError, duckdb.Error) as exc:  # the snapshot is published; a portal's copy failing is worth a warning, not a failed run
+        context.log.warning(f"per-entity export beside {served} failed: {exc}")
+        entities = None
     return dg.MaterializeResult(metadata={
         "path": str(served), "bytes": served.stat().st_size, "snapshots": snapshots,
-        "latest_snapshot": latest.isoformat() if latest else None,
+        "latest_snapshot": latest.isoformat() if latest else None, "entity_documents": entities,
     })
 
 

@@ -6,6 +6,7 @@ published snapshot a user reads (services, problems, findings, source_status).
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -138,3 +139,28 @@ def test_a_portal_never_read_leaves_the_repositories_identity(org):
     services = {r[0]: r[1:] for r in latest(org, "SELECT service, team, owner_source FROM services WHERE snapshot = LATEST")}
     assert services["payments"] == ("old-team", "catalog spec.owner") and "ledger" not in services
     assert statuses(org, "payments")["owner_is_known_team"] == "unknown"  # no team directory without the portal
+
+
+def test_results_are_written_back_per_entity_for_the_portal(org, tmp_path, capsys):
+    assert main(["run", "--config", str(org.config)]) == 0
+    static = org.serving.parent / "entities"
+    index = json.loads((static / "index.json").read_text())
+    refs = {e["entityRef"]: e for e in index["entities"]}
+    assert {"component:default/payments", "component:default/ledger", "component:default/cart"} <= set(refs)
+    assert index["snapshot"] == latest(org, "SELECT max(snapshot) FROM runs")[0][0].isoformat()
+    doc = json.loads((static / refs["component:default/payments"]["file"]).read_text())
+    level, score = latest(org, "SELECT level, score_pct FROM service_scores WHERE snapshot = LATEST "
+                               "AND service = 'payments' AND scorecard = 'default'")[0]
+    assert doc["scorecards"]["default"]["level"] == level and doc["scorecards"]["default"]["score"] == round(score, 1)
+    assert doc["owner"] == "payments-team" and doc["snapshot"] == index["snapshot"]
+    oncall = next(c for c in doc["checks"] if c["id"] == "has_oncall_reference")
+    assert oncall["status"] == "pass" and oncall["title"] and oncall["remediation"] is None
+    failing = [c for c in doc["checks"] if c["status"] == "fail"]
+    assert failing and all(c["remediation"] for c in failing)
+    assert set(doc["dora"] or {}) <= {"lead_time", "deploy_frequency", "change_failure_rate", "time_to_restore"}
+
+    out = tmp_path / "export"
+    assert main(["export", "entities", "--config", str(org.config), "--out", str(out)]) == 0
+    assert "entity documents" in capsys.readouterr().out
+    assert json.loads((out / "index.json").read_text())["entities"] == index["entities"]
+    assert TOKEN not in "".join(p.read_text() for p in out.rglob("*.json"))
