@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.demo import backstage as demo_backstage
 from pipelines.demo import yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
@@ -686,6 +687,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
         "organisation": ORG,
         "sources": {
             "repos": [{"root": "repos"}],
+            "backstage": [demo_backstage.config_entry()],
             "clusters": [
                 {"path": "clusters/prod-eu.json", "cluster": "prod-eu", "environment": "production"},
                 {"path": "clusters/staging-eu.yaml", "cluster": "staging-eu", "environment": "staging"},
@@ -784,7 +786,7 @@ def _prepare(out_dir: Path) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / MARKER).exists():
             raise FileExistsError(f"{out_dir} is not empty and holds no earlier demo ({MARKER}); refusing to overwrite")
-        for name in ("repos", "clusters", "events"):
+        for name in ("repos", "clusters", "events", "backstage"):
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in ("scorecard.yaml", "README.md", MARKER):
             (out_dir / name).unlink(missing_ok=True)
@@ -832,6 +834,7 @@ def generate_demo(
                 say(f"repos {done}/{len(futures)}")
     ordered = [results[p.name] for p in plan.repos]
 
+    demo_backstage.write_catalog(out_dir, plan, [r.plan for r in ordered])  # the portal, as the repos end up
     say("writing clusters")
     clusters_dir = out_dir / "clusters"
     clusters_dir.mkdir()
