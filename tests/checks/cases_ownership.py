@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from outcome_cases import F, MONOREPO, P, REPO_DOWN, U, Case, annotations, chain, ctx_, ev_, files, same
 
+
 def portal(ev, ctx):
     """A Component served by a running Backstage, with no repository linked (a portal-only service)."""
     entity = replace(ev.catalog, origin="portal", file="the Backstage portal backstage (component:default/payments-api)")
