@@ -240,9 +240,13 @@ class BackstageSourceConfig(Model):
     @field_validator("token_env")
     @classmethod
     def _names_a_variable(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            # Not echoed: a value that is not a variable name may well be a pasted token.
-            raise ValueError("expected the name of an environment variable, like BACKSTAGE_TOKEN")
+        # Not echoed: a value that is not a variable name may well be a pasted token. Backstage
+        # static tokens are plain random letters and digits, which are also a valid variable
+        # name: a long mixed-case one without an underscore is taken for a token, since the
+        # reason a 401 gives names the variable.
+        looks_random = len(value) >= 20 and "_" not in value and not value.isupper() and not value.islower()
+        if not _ENV_NAME.match(value) or looks_random:
+            raise ValueError("expected the name of an environment variable, like BACKSTAGE_TOKEN, not a token")
         return value
 
     @field_validator("base_url")

@@ -234,6 +234,7 @@ def test_an_error_body_echoing_the_token_is_redacted_and_the_state_holds_no_toke
     ({"base_url": "ftp://b.example.com"}, "http(s) URL"),
     ({"base_url": "https://user:pw@b.example.com"}, "must not contain credentials"),
     ({"base_url": "https://b.example.com", "token_env": "eyJhbGciOi.JIUzI1NiJ9"}, "name of an environment variable"),
+    ({"base_url": "https://b.example.com", "token_env": "Xq3RkV9wLm2Tz8YpHc4N"}, "not a token"),
 ])
 def test_config_errors_name_the_problem(data, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
