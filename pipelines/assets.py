@@ -84,15 +84,13 @@ def repo_crawl(
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
     # The portal's catalog now, read once per run: it records no history to read a past date from.
-    dates = history.snapshot_dates(context)
-    portals = stages.crawl_portals(config, progress) if any(not s.historical for s in dates) else []
+    portals = stages.crawl_portals(config, progress)
 
     def crawl(snap: history.SnapshotDate):
         sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
         result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
-        # A past date's identity is the repositories' as of then: the portal's is today's.
-        result = stages.add_portals(result, [] if snap.historical else portals, config)
+        result = stages.add_portals(result, portals, config, historical=snap.historical)
         errors = sum(1 for s in result.source_status if s["status"] == "error")
         return result, {"repos": len(result.crawls), "repos_with_errors": errors,
                         "file_problems": len(result.problems), **stages.report_metadata(result)}

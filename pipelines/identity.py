@@ -92,7 +92,8 @@ def _codeowners_team(
 
 
 def resolve_services(
-    repos: list[RepoFacts], config: ScorecardConfig, portals: tuple[PortalCatalog, ...] | list[PortalCatalog] = ()
+    repos: list[RepoFacts], config: ScorecardConfig, portals: tuple[PortalCatalog, ...] | list[PortalCatalog] = (),
+    historical: bool = False,
 ) -> tuple[list[ServiceRecord], list[Problem]]:
     """All services across the crawled repos and portals, and identity problems (duplicate names...)."""
     aliases = config.team_aliases()
@@ -120,7 +121,7 @@ def resolve_services(
     live = [f for f in repos if not f.archived]  # archived repos are not scored (they cannot change)
     by_repo = {f.repo: f for f in live}
     from_portal = {}  # (namespace, name) -> the portal's component, which wins over a repository's file
-    for pc in portal_components(portals, live, aliases, problems):
+    for pc in portal_components(portals, live, aliases, problems, historical):
         e = pc.entity
         from_portal.setdefault((e.namespace.lower(), e.name.lower()), pc)
         add(

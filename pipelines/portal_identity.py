@@ -49,9 +49,14 @@ def known_teams(portals: Iterable[PortalCatalog], aliases: dict[str, str]) -> li
 
 
 def portal_components(
-    portals: Iterable[PortalCatalog], repos: list[RepoFacts], aliases: dict[str, str], problems: list[Problem]
+    portals: Iterable[PortalCatalog], repos: list[RepoFacts], aliases: dict[str, str], problems: list[Problem],
+    historical: bool = False,
 ) -> list[PortalComponent]:
-    """Every Component of the readable portals, tied to its repository, path and team."""
+    """Every Component of the readable portals, tied to its repository, path and team.
+
+    ``historical``: a past date read with today's catalog; a Component whose
+    repository did not exist yet was no service then, and is left out.
+    """
     by_name = {f.repo.lower(): f for f in repos}
     out: list[PortalComponent] = []
     for portal in portals:
@@ -61,6 +66,8 @@ def portal_components(
         for entity in portal.components:
             slug, sub_path = repository_of(entity.annotations)
             facts = by_name.get(slug.rsplit("/", 1)[-1].lower()) if slug else None
+            if historical and slug and facts is None:
+                continue
             entity.path = sub_path or ""
             if facts is not None and not sub_path:
                 # The repository's own descriptor knows the component's folder in a monorepo.

@@ -256,10 +256,19 @@ def crawl_portals(config: ScorecardConfig, progress: Progress = _no_progress) ->
     return out
 
 
-def add_portals(result: RepoCrawlResult, portals: list[PortalCatalog], config: ScorecardConfig) -> RepoCrawlResult:
-    """The portals' catalogs on a date's crawl: their status rows, and their Groups as known teams."""
-    status = [source_status_row("backstage", p.source, "error" if p.error else "ok",
-                                _portal_reason(p), p.crawled_at, p.items) for p in portals]
+def add_portals(
+    result: RepoCrawlResult, portals: list[PortalCatalog], config: ScorecardConfig, historical: bool = False
+) -> RepoCrawlResult:
+    """The portals' catalogs on a date's crawl: their status rows, and their Groups as known teams.
+
+    A portal records no history: a past date uses today's catalog (as it uses
+    today's config) for identity, but gets no status row, since nothing was
+    read as of that date.
+    """
+    status = [] if historical else [
+        source_status_row("backstage", p.source, "error" if p.error else "ok", _portal_reason(p), p.crawled_at, p.items)
+        for p in portals
+    ]
     teams = sorted({*result.known_teams, *portal_teams(portals, config.team_aliases())})
     return dataclasses.replace(result, source_status=[*result.source_status, *status], known_teams=teams,
                                portals=list(portals))
@@ -537,7 +546,8 @@ def resolve(
         c.facts for c in crawls
         if not (as_of is not None and c.facts.error and c.facts.error.startswith("no commits on"))
     ]
-    return resolve_services(present, config, portals)
+    # A past date: only components whose repository existed then (or that have none) were services.
+    return resolve_services(present, config, portals, historical=as_of is not None)
 
 
 def config_path_for_display(path: Path) -> str:

@@ -87,3 +87,15 @@ def test_a_portal_never_read_is_ignored_and_a_stale_one_is_used():
 
     portal.stale_since = dt.datetime.now(dt.UTC)
     assert [r.service for r in resolve_services([], config, [portal])[0]] == ["ledger"]
+
+
+def test_a_past_date_leaves_out_components_whose_repository_did_not_exist_yet():
+    portal = catalog_from_entities([
+        entity("Component", "new", spec={"type": "service", "lifecycle": "production", "owner": "x"},
+               annotations={"github.com/project-slug": "acme/new"}),
+        entity("Component", "vendor", spec={"type": "service", "lifecycle": "production", "owner": "x"}),
+    ], "p", "http://p")
+    config = parse_config({}, "scorecard.yaml", Path("."))
+    today = [r.service for r in resolve_services([], config, [portal])[0]]
+    past = [r.service for r in resolve_services([], config, [portal], historical=True)[0]]
+    assert today == ["new", "vendor"] and past == ["vendor"]
