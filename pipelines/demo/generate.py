@@ -100,7 +100,7 @@ class DemoSummary:
     end: dt.date
     repos: int
     teams: int
-    services: int  # catalog components + repo-as-service fallbacks (the empty repo excluded)
+    services: int  # catalog components + repo-as-service fallbacks (the empty repo excluded) + portal-only ones
     monorepo_components: int
     commits: int
     tags: int
@@ -865,7 +865,7 @@ def generate_demo(
     config.write_text(_config_text(plan, end), encoding="utf-8")
 
     monorepo = next(p for p in plan.repos if p.role == "monorepo")
-    services = sum(len(p.components) for p in plan.repos)
+    services = sum(len(p.components) for p in plan.repos) + len(demo_backstage.portal_only(plan))
     counts = {
         "repos": len(plan.repos),
         "teams": len(plan.teams),
