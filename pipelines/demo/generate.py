@@ -32,7 +32,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.demo import backstage as demo_backstage
 from pipelines.demo import yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
@@ -50,6 +49,7 @@ from pipelines.demo.org import (
     plan_org,
 )
 from pipelines.demo.render import CI_TARGET, TEMPLATE_SRC, TF_SOURCE, k8s_objects, repo_files, source_path, source_text
+from pipelines.demo import backstage as demo_backstage  # noqa: I001 - its own line: the imports above are a busy merge spot
 
 MARKER = "demo.json"
 _BOTS = {
