@@ -71,8 +71,8 @@ def test_the_repositorys_own_file_gives_the_monorepo_path_and_its_disagreements_
                                         annotations={"github.com/project-slug": "acme/shop"})], [repo])
     assert records["search"].path == "services/search" and records["search"].team == "search-team"
     assert records["search"].owner_source == "portal spec.owner" and len(records) == 1
-    assert problems == ["search: spec.owner is old-team here but search-team in the Backstage portal portal; "
-                        "the portal's value is used: update the file (or the portal)"]
+    assert problems == [("search: spec.owner is old-team here but search-team in the Backstage portal portal; "
+                         "the portal's value is used: update the file (or the portal)")]
 
 
 def test_a_portal_never_read_is_ignored_and_a_stale_one_is_used():
