@@ -76,6 +76,16 @@ def repo_unknown(ev: ServiceEvidence, **params: object) -> Outcome | None:
     return None
 
 
+def from_portal(ev: ServiceEvidence) -> bool:
+    """The catalog entity came from a running developer portal, not from a file in the repository."""
+    return ev.catalog is not None and ev.catalog.origin == "portal"
+
+
+def catalog_unknown(ev: ServiceEvidence, **params: object) -> Outcome | None:
+    """`repo_unknown` for a check of catalog facts: a portal's entity is known without the repository."""
+    return None if from_portal(ev) else repo_unknown(ev, **params)
+
+
 def is_non_deployable(ev: ServiceEvidence) -> bool:
     return (ev.type or "").lower() in NON_DEPLOYABLE_TYPES
 

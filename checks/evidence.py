@@ -58,6 +58,9 @@ class CatalogEntity:
     # the `backstage.io/source-location` sub-path when it points inside the repo.
     path: str = ""
     errors: list[str] = field(default_factory=list)  # schema problems ("spec.owner missing")
+    # "repo": read from a file in the repository; "portal": served by a running
+    # developer portal's catalog (no repository needed to know it).
+    origin: str = "repo"
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from checks._helpers import file_index, found_in_repo, repo_unknown, summarise_names, team_slug, under
+from checks._helpers import catalog_unknown, file_index, found_in_repo, repo_unknown, summarise_names, team_slug, under
 from checks.evidence import ServiceEvidence
 from checks.model import CheckContext, Outcome, check, failed, passed, unknown
 
@@ -71,7 +71,7 @@ def owner_is_known_team(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     suggestion = _suggestion(ev, ctx)
     if not ctx.known_teams:
         return unknown("no team directory configured", current_owner=current, suggestion=suggestion)
-    if ev.owner_source != "config" and (missing := repo_unknown(ev)) is not None:
+    if ev.owner_source != "config" and (missing := catalog_unknown(ev)) is not None:
         # The owner was read from the repository (catalog, CODEOWNERS): stale when it was not crawled now.
         return unknown(f"owner not known now; {missing.detail}", current_owner=current, suggestion=suggestion)
     if not ev.team:
@@ -156,7 +156,7 @@ def _catalog_file(ev: ServiceEvidence) -> str:
 def has_catalog_entity(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     catalog_file = _catalog_file(ev)
     # A catalog read from a repository that was not crawled this run is its last good crawl's.
-    if (missing := repo_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
+    if (missing := catalog_unknown(ev, catalog_file=catalog_file, problems="")) is not None:
         return missing
     if ev.catalog is None:
         how = f"{ev.identity_rule} rule" + (f": {ev.identity_detail}" if ev.identity_detail else "")
@@ -215,7 +215,7 @@ def _annotations(ev: ServiceEvidence) -> dict[str, str]:
 )
 def has_oncall_reference(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     catalog_file = _catalog_file(ev)
-    if (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
+    if (missing := catalog_unknown(ev, catalog_file=catalog_file)) is not None:
         return missing  # annotations come from the repository's catalog entity
     for key in _annotations(ev):
         if key.lower().startswith(_ONCALL_KEYS):
@@ -318,7 +318,7 @@ _STANDARD_LIFECYCLES = frozenset({"experimental", "production", "deprecated"})
 def has_lifecycle(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
     catalog_file = _catalog_file(ev)
     from_repo = ev.catalog is not None or not ev.lifecycle  # else the config's `services:` entry set it
-    if from_repo and (missing := repo_unknown(ev, catalog_file=catalog_file)) is not None:
+    if from_repo and (missing := catalog_unknown(ev, catalog_file=catalog_file)) is not None:
         return missing
     if ev.lifecycle:
         custom = "" if ev.lifecycle.lower() in _STANDARD_LIFECYCLES else " (not a standard Backstage lifecycle)"

@@ -55,7 +55,7 @@ LEVEL_COLOURS = {"none": "#c4c4c4", "bronze": "#b87333", "silver": "#8e9aa8", "g
 TIER_MARK = {"elite": "◆ elite", "high": "▲ high", "medium": "● medium", "low": "▼ low"}
 
 IDENTITY_RULES = {
-    "catalog": "Backstage catalog-info.yaml entity (kind: Component)",
+    "catalog": "Backstage Component: from the portal's catalog API, else a catalog-info.yaml in the repository",
     "config": "explicit `services:` entry in the scorecard config",
     "discovered": "a deployable folder of a monorepo (Dockerfile, image build, runnable module)",
     "repo": "one repository = one service, owner from CODEOWNERS",

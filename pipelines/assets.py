@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines import evidence_store, history, platform_requests, programme, snapshot, stages, warehouse
@@ -26,6 +27,8 @@ from pipelines.exports.refresh import refresh_exports
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources.local_git import RepoReads
+
+from pipelines import portal_export  # noqa: I001 - its own line: the import above is a busy merge spot
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
 
@@ -83,11 +86,14 @@ def repo_crawl(
 ) -> dict[str, stages.RepoCrawlResult]:
     """Every repository's files, history and tags, as of each snapshot date."""
     config = settings.load()
+    # The portal's catalog now, read once per run: it records no history to read a past date from.
+    portals = stages.crawl_portals(config, progress)
 
     def crawl(snap: history.SnapshotDate):
         sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
         result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
+        result = stages.add_portals(result, portals, config, historical=snap.historical)
         errors = sum(1 for s in result.source_status if s["status"] == "error")
         return result, {"repos": len(result.crawls), "repos_with_errors": errors,
                         "file_problems": len(result.problems), **stages.report_metadata(result)}
@@ -151,7 +157,8 @@ def service_registry(
     """Resolved services (catalog, config, repo fallback) and identity problems."""
 
     def resolve(snap: history.SnapshotDate):
-        records, problems = stages.resolve(repo_crawl[snap.key].crawls, settings.load(), snap.crawl_point)
+        crawl = repo_crawl[snap.key]
+        records, problems = stages.resolve(crawl.crawls, settings.load(), snap.crawl_point, crawl.portals)
         rules = pd.Series([r.identity_rule for r in records]).value_counts().to_dict() if records else {}
         return (records, problems), {"services": len(records), **{f"by_{k}": int(v) for k, v in rules.items()}}
 
@@ -358,11 +365,16 @@ def serving_snapshot(
     exported = refresh_exports(served)
     for reason in exported.failures:
         context.log.warning(f"exports not refreshed: {reason}")
+    try:  # per-entity documents for developer portals, beside the served file (docs/backstage.md)
+        entities = str(portal_export.publish_static(served))
+    except (OSError, duckdb.Error) as exc:  # the snapshot is published; a portal's copy failing is worth a warning, not a failed run
+        context.log.warning(f"per-entity export beside {served} failed: {exc}")
+        entities = None
     return dg.MaterializeResult(metadata={
         "path": str(served), "bytes": served.stat().st_size, "snapshots": snapshots,
         "latest_snapshot": latest.isoformat() if latest else None,
         "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
-        "exports_seconds": round(exported.seconds, 3),
+        "exports_seconds": round(exported.seconds, 3), "entity_documents": entities,
     })
 
 

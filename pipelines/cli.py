@@ -388,6 +388,22 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from pipelines.portal_export import export_entities
+
+    config = _config(args)
+    served = config.serving_path
+    if not served.exists():
+        return _err(f"no published snapshot at {served}: run `scorecard run` first")
+    try:
+        day = dt.date.fromisoformat(args.snapshot) if args.snapshot else None
+    except ValueError:
+        return _err(f"--snapshot: expected YYYY-MM-DD, got {args.snapshot!r}")
+    count = export_entities(served, Path(args.out), day)
+    print(f"wrote {count} entity documents and index.json to {args.out}")
+    return 0
+
+
 def cmd_checks(args) -> int:
     from checks.catalogue import all_checks, catalogue_markdown
 
@@ -565,6 +581,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scorecard", default="default")
     p.add_argument("--snapshot", help="snapshot date (default: the latest)")
     p.set_defaults(fn=cmd_explain)
+
+    p = sub.add_parser("export", help="write results for a developer portal (one JSON document per service)")
+    export_sub = p.add_subparsers(dest="what", required=True)
+    entities = with_config(export_sub.add_parser(
+        "entities", help="per-entity scorecard documents and an index, for a Backstage card or Tech Insights"))
+    entities.add_argument("--out", required=True, help="directory to write (replaced as a whole)")
+    entities.add_argument("--snapshot", help="snapshot date YYYY-MM-DD (default: the latest)")
+    entities.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("checks", help="list the check catalogue")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")

@@ -212,11 +212,68 @@ class GitHubSourceConfig(Model):
         return self
 
 
+# ------------------------------------------------------- Backstage portal catalog
+
+DEFAULT_BACKSTAGE_TOKEN_ENV = "BACKSTAGE_TOKEN"
+
+
+class BackstageSourceConfig(Model):
+    """A developer portal's catalog, the first identity source (docs/backstage.md).
+
+    Read live from `base_url` (the catalog API at ``{base_url}/api/catalog``)
+    or, air-gapped, from `entities_file` (a JSON dump of entities, the shape
+    the API returns). The token is never in this file: `token_env` names the
+    environment variable holding it; a portal without auth needs none.
+    """
+
+    name: str = "backstage"  # the target its source_status row and problems name
+    base_url: str | None = None  # https://backstage.example.com (or .../api/catalog)
+    entities_file: Path | None = None  # relative to the config file
+    token_env: str = DEFAULT_BACKSTAGE_TOKEN_ENV
+    page_size: int = Field(default=500, ge=1, le=5_000)
+    timeout_s: float = Field(default=30.0, gt=0)  # per request
+    max_retries: int = Field(default=4, ge=0)  # on 429 and 5xx
+    backoff_s: float = Field(default=0.5, ge=0)  # first retry delay without Retry-After; doubles per attempt
+    max_wait_s: float = Field(default=60.0, ge=0)  # longest Retry-After honoured; longer fails the portal
+    deadline_seconds: float = Field(default=300.0, gt=0)  # the whole read of this portal
+    state_dir: Path | None = None  # per-entity etags for re-crawls; default <warehouse dir>/backstage-state
+
+    @field_validator("token_env")
+    @classmethod
+    def _names_a_variable(cls, value: str) -> str:
+        # Not echoed: a value that is not a variable name may well be a pasted token. Backstage
+        # static tokens are plain random letters and digits, which are also a valid variable
+        # name: a long mixed-case one without an underscore is taken for a token, since the
+        # reason a 401 gives names the variable.
+        looks_random = len(value) >= 20 and "_" not in value and not value.isupper() and not value.islower()
+        if not _ENV_NAME.match(value) or looks_random:
+            raise ValueError("expected the name of an environment variable, like BACKSTAGE_TOKEN, not a token")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"expected an http(s) URL such as https://backstage.example.com, got {value!r}")
+        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+            raise ValueError("must not contain credentials; name the token's environment variable in token_env")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> BackstageSourceConfig:
+        if (self.base_url is None) == (self.entities_file is None):
+            raise ValueError("set either `base_url` (a running Backstage) or `entities_file` (a JSON dump), not both")
+        return self
+
+
 class Sources(Model):
     repos: list[RepoRoot] = Field(default_factory=list)
     github: list[GitHubSourceConfig] = Field(default_factory=list)
     clusters: list[ClusterSnapshot] = Field(default_factory=list)
     kubernetes: list[LiveCluster] = Field(default_factory=list)
+    backstage: list[BackstageSourceConfig] = Field(default_factory=list)  # developer portals (identity)
     delivery: DeliverySources = Field(default_factory=DeliverySources)
     jira: list[JiraSourceConfig] = Field(default_factory=list)  # request queues (docs/jira.md)
     # A repository whose crawl takes longer is recorded as `error` and the run goes on.
@@ -234,4 +291,7 @@ class Sources(Model):
         repeated = sorted({t for t in targets if targets.count(t) > 1})
         if repeated:
             raise ValueError(f"jira entries need unique names (`name`, default the project key), repeated: {repeated}")
+        portals = [b.name for b in self.backstage]
+        if len(set(portals)) != len(portals):
+            raise ValueError("each sources.backstage entry needs its own `name` (source_status is keyed by it)")
         return self

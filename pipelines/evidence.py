@@ -211,7 +211,9 @@ def build_evidence(
             delivery=delivery.get(rec.service),
             identity_detail=rec.identity_detail,
         )
-        if facts is None:
+        if rec.repo is None:
+            pass  # a portal Component with no repository: repo checks say so (checks._helpers.repo_unknown)
+        elif facts is None:
             ev.repo_error = "repository not crawled"
         elif facts.error:
             ev.repo_error = facts.error

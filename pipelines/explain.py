@@ -79,6 +79,7 @@ def _render_lines(report: dict, width: int) -> list[str]:
     lines.append(f"{report['service']}  ·  team {report['team'] or '(no owner)'}  ·  {report['scorecard']} scorecard, snapshot {report['snapshot']}")
     lines.append(f"Level: {level}    Score: {report['score']:.1f} %" if report["score"] is not None else f"Level: {level}")
     where = f"{report['repo']}/{report['path']}" if report["path"] else report["repo"]
+    where = where or "(no repository linked: a portal-only Component)"
     lines.append(f"Repo: {where}   (identity from {report['identity_rule']}; owner from {report['owner_source'] or 'nowhere'})")
     if report.get("identity_detail"):
         lines.append(_wrap(f"Identity: {report['identity_detail']}", width).strip())

@@ -3,8 +3,10 @@
 Resolution order (DESIGN.md "Identity"), recorded per service in
 ``identity_rule``:
 
-1. ``catalog``: Backstage ``kind: Component`` entities (several per monorepo,
-   each at its own path);
+1. ``catalog``: Backstage ``kind: Component`` entities: a configured
+   portal's first (``pipelines.portal_identity``; the portal wins over a
+   repository's file describing the same entity), then the repositories'
+   catalog files (several per monorepo, each at its own path);
 2. ``config``: explicit ``services:`` entries in scorecard.yaml;
 3. ``discovered``: the deployables of a repository (``pipelines.discovery``),
    one service each, when it builds more than one or also holds declared
@@ -27,6 +29,8 @@ from pipelines import parsers
 from pipelines.config import ScorecardConfig
 from pipelines.discovery import Deployable, discover
 from pipelines.facts import RepoFacts
+from pipelines.portal_identity import PORTAL_OWNER, disagreements, portal_components
+from pipelines.sources.backstage import PortalCatalog
 
 
 @dataclass(slots=True)
@@ -87,8 +91,11 @@ def _codeowners_team(
     return normalise_team(pick, aliases, organisation), owners
 
 
-def resolve_services(repos: list[RepoFacts], config: ScorecardConfig) -> tuple[list[ServiceRecord], list[Problem]]:
-    """All services across the crawled repos, and identity problems (duplicate names...)."""
+def resolve_services(
+    repos: list[RepoFacts], config: ScorecardConfig, portals: tuple[PortalCatalog, ...] | list[PortalCatalog] = (),
+    historical: bool = False,
+) -> tuple[list[ServiceRecord], list[Problem]]:
+    """All services across the crawled repos and portals, and identity problems (duplicate names...)."""
     aliases = config.team_aliases()
     org = config.organisation
     services: list[ServiceRecord] = []
@@ -113,9 +120,25 @@ def resolve_services(repos: list[RepoFacts], config: ScorecardConfig) -> tuple[l
 
     live = [f for f in repos if not f.archived]  # archived repos are not scored (they cannot change)
     by_repo = {f.repo: f for f in live}
+    from_portal = {}  # (namespace, name) -> the portal's component, which wins over a repository's file
+    for pc in portal_components(portals, live, aliases, problems, historical):
+        e = pc.entity
+        from_portal.setdefault((e.namespace.lower(), e.name.lower()), pc)
+        add(
+            ServiceRecord(
+                service=e.name, repo=pc.repo, path=pc.path, identity_rule="catalog", team=pc.team,
+                owner_source=PORTAL_OWNER if pc.team else None, catalog=e, lifecycle=e.lifecycle, system=e.system,
+                type=e.type, annotations=dict(e.annotations), identity_detail=pc.detail,
+            ),
+            f"the Backstage portal {pc.portal}",
+        )
     for facts in live:
         for entity in facts.catalog:
             if entity.kind.lower() != "component" or not entity.name:
+                continue
+            portal = from_portal.get((entity.namespace.lower(), entity.name.lower()))
+            if portal is not None:
+                problems.extend(disagreements(facts.repo, entity, portal))
                 continue
             team, owner_source = owner(facts, entity.owner, "catalog spec.owner", entity.path)
             add(

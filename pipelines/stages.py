@@ -39,6 +39,8 @@ from pipelines.evidence import (
     index_clusters,
 )
 from pipelines.identity import ServiceRecord, resolve_services
+from pipelines.portal_identity import known_teams as portal_teams
+from pipelines.sources.backstage import BackstageSource, PortalCatalog
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
@@ -70,6 +72,7 @@ class RepoCrawlResult:
     problems: list[dict]
     reports: list[dict] = field(default_factory=list)  # per API source: requests, 304s, retries, deferred
     known_teams: list[str] = field(default_factory=list)  # teams the sources know (GitHub org teams)
+    portals: list[PortalCatalog] = field(default_factory=list)  # developer portals' catalogs (identity)
 
 
 def repo_sources(
@@ -235,6 +238,53 @@ def _finish_sources(sources: list[RepoSource], failed: set[int], status: list[di
         state = report.get("status") or ("partial" if report.get("deferred") or report.get("notes") else "ok")
         status.append(source_status_row(_kind(source), source.name, state, report.get("summary"), now, report.get("repos", 0)))
     return reports, sorted(teams)
+
+
+def crawl_portals(config: ScorecardConfig, progress: Progress = _no_progress) -> list[PortalCatalog]:
+    """Every configured developer portal (`sources.backstage`), in config order; a failed one carries `error`."""
+    default_state = config.warehouse_path.parent / "backstage-state"
+    out = []
+    for cfg in config.sources.backstage:
+        state = config.resolve(cfg.state_dir) if cfg.state_dir else default_state
+        source = BackstageSource(cfg, base_dir=config.base_dir, state_dir=state)
+        try:
+            out.append(source.crawl(progress))
+        except Exception as exc:  # noqa: BLE001 - a crawler bug on one portal is that portal's error
+            # The type only: an unexpected exception's text is not known to be free of the token.
+            out.append(PortalCatalog(cfg.name, source.location, error=f"crawler failed: {type(exc).__name__}",
+                                     crawled_at=dt.datetime.now(dt.UTC)))
+    return out
+
+
+def add_portals(
+    result: RepoCrawlResult, portals: list[PortalCatalog], config: ScorecardConfig, historical: bool = False
+) -> RepoCrawlResult:
+    """The portals' catalogs on a date's crawl: their status rows, and their Groups as known teams.
+
+    A portal records no history: a past date uses today's catalog (as it uses
+    today's config) for identity, but gets no status row, since nothing was
+    read as of that date.
+    """
+    status = [] if historical else [
+        source_status_row("backstage", p.source, "error" if p.error else "ok", _portal_reason(p), p.crawled_at, p.items)
+        for p in portals
+    ]
+    teams = sorted({*result.known_teams, *portal_teams(portals, config.team_aliases())})
+    return dataclasses.replace(result, source_status=[*result.source_status, *status], known_teams=teams,
+                               portals=list(portals))
+
+
+def _portal_reason(p: PortalCatalog) -> str:
+    if p.error and p.stale_since:
+        return (f"{p.error}; its services and teams are those of the last good read "
+                f"({p.stale_since:%Y-%m-%d %H:%M} UTC)")
+    if p.error:
+        return f"{p.error}; services come from the repositories' own catalog files this run"
+    s = p.stats
+    how = {"file": f"read from {p.location}", "legacy": "legacy /entities paging"}.get(s.get("mode", ""), "by-query")
+    reuse = f", {s['reused']} unchanged reused" if s.get("reused") else ""
+    return (f"{len(p.components)} components, {len(p.systems)} systems, {len(p.groups)} groups ({how}, "
+            f"{s.get('requests', 0)} requests{reuse})")
 
 
 def check_context(config: ScorecardConfig, as_of: dt.date, repo_crawl: RepoCrawlResult | None = None) -> CheckContext:
@@ -491,12 +541,15 @@ def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress
     return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
 
 
-def resolve(crawls: list[RepoCrawl], config: ScorecardConfig, as_of: dt.datetime | None) -> tuple[list[ServiceRecord], list[Problem]]:
+def resolve(
+    crawls: list[RepoCrawl], config: ScorecardConfig, as_of: dt.datetime | None, portals: list[PortalCatalog] = ()
+) -> tuple[list[ServiceRecord], list[Problem]]:
     present = [
         c.facts for c in crawls
         if not (as_of is not None and c.facts.error and c.facts.error.startswith("no commits on"))
     ]
-    return resolve_services(present, config)
+    # A past date: only components whose repository existed then (or that have none) were services.
+    return resolve_services(present, config, portals, historical=as_of is not None)
 
 
 def config_path_for_display(path: Path) -> str:

@@ -51,6 +51,7 @@ from pipelines.demo.org import (
     plan_org,
 )
 from pipelines.demo.render import CI_TARGET, TEMPLATE_SRC, TF_SOURCE, k8s_objects, repo_files, source_path, source_text
+from pipelines.demo import backstage as demo_backstage  # noqa: I001 - its own line: the imports above are a busy merge spot
 
 MARKER = "demo.json"
 _BOTS = {
@@ -101,7 +102,7 @@ class DemoSummary:
     end: dt.date
     repos: int
     teams: int
-    services: int  # catalog components + repo-as-service fallbacks (the empty repo excluded)
+    services: int  # catalog components + repo-as-service fallbacks (the empty repo excluded) + portal-only ones
     monorepo_components: int
     commits: int
     tags: int
@@ -688,6 +689,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
         "organisation": ORG,
         "sources": {
             "repos": [{"root": "repos"}],
+            "backstage": [demo_backstage.config_entry()],
             "clusters": [
                 {"path": "clusters/prod-eu.json", "cluster": "prod-eu", "environment": "production"},
                 {"path": "clusters/staging-eu.yaml", "cluster": "staging-eu", "environment": "staging"},
@@ -781,7 +783,7 @@ def _prepare(out_dir: Path) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / MARKER).exists():
             raise FileExistsError(f"{out_dir} is not empty and holds no earlier demo ({MARKER}); refusing to overwrite")
-        for name in ("repos", "clusters", "events"):
+        for name in ("repos", "clusters", "events", "backstage"):
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in ("scorecard.yaml", "README.md", MARKER):
             (out_dir / name).unlink(missing_ok=True)
@@ -830,6 +832,7 @@ def generate_demo(
                 say(f"repos {done}/{len(futures)}")
     ordered = [results[p.name] for p in plan.repos]
 
+    demo_backstage.write_catalog(out_dir, plan, [r.plan for r in ordered])  # the portal, as the repos end up
     say("writing clusters")
     clusters_dir = out_dir / "clusters"
     clusters_dir.mkdir()
@@ -865,7 +868,7 @@ def generate_demo(
     config.write_text(_config_text(plan, end), encoding="utf-8")
 
     monorepo = next(p for p in plan.repos if p.role == "monorepo")
-    services = sum(len(p.components) for p in plan.repos)
+    services = sum(len(p.components) for p in plan.repos) + len(demo_backstage.portal_only(plan))
     counts = {
         "repos": len(plan.repos),
         "teams": len(plan.teams),

@@ -69,6 +69,17 @@ def parse_catalog(text: str, file: str) -> list[CatalogEntity]:
     return entities
 
 
+def entity_from_mapping(document: object, where: str) -> CatalogEntity | None:
+    """One entity as a portal's catalog API serves it (a JSON object); None when it is no entity."""
+    if _not_an_entity(document):
+        return None
+    return _entity(document, where, "")  # type: ignore[arg-type]
+
+
+def source_location_subpath(annotations: dict[str, str]) -> str | None:
+    return _source_location_subpath(annotations)
+
+
 def normalise_owner(owner: str | None) -> str | None:
     """``group:default/payments`` -> ``payments``; users and foreign namespaces keep their ref.
 

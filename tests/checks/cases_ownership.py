@@ -9,6 +9,13 @@ from dataclasses import replace
 
 from outcome_cases import F, MONOREPO, P, REPO_DOWN, U, Case, annotations, chain, ctx_, ev_, files, same
 
+
+def portal(ev, ctx):
+    """A Component served by a running Backstage, with no repository linked (a portal-only service)."""
+    entity = replace(ev.catalog, origin="portal", file="the Backstage portal backstage (component:default/payments-api)")
+    return replace(ev, catalog=entity, repo=None, repo_error=None, owner_source="portal spec.owner"), ctx
+
+
 CASES = [
     Case("has_codeowners", P, "default", same, detail=("@acme/payments-team",)),
     Case(
@@ -70,4 +77,13 @@ CASES = [
     Case("has_lifecycle", P, "default", same, detail=("production",)),
     Case("has_lifecycle", F, "missing", ev_(lifecycle=None), detail=("no lifecycle",), snippet=("lifecycle: production",)),
     Case("has_lifecycle", U, "repo-down", chain(REPO_DOWN, ev_(lifecycle=None, catalog=None))),
+    # A portal's Component is known without its repository: its catalog facts are judged, not `unknown`.
+    Case("has_lifecycle", P, "portal-no-repo", portal, detail=("production",)),
+    Case("has_lifecycle", F, "portal-no-lifecycle", chain(portal, ev_(lifecycle=None)), detail=("no lifecycle",)),
+    Case("has_catalog_entity", P, "portal-no-repo", portal, detail=("Backstage portal",)),
+    Case("has_oncall_reference", P, "portal-no-repo", portal, detail=("pagerduty.com/service-id",)),
+    Case("has_oncall_reference", F, "portal-none", chain(portal, annotations({"backstage.io/kubernetes-id": "p"})),
+         detail=("no on-call annotation",)),
+    Case("owner_is_known_team", P, "portal-no-repo", portal, detail=("portal spec.owner",)),
+    Case("has_readme", U, "portal-no-repo", portal, detail=("no repository is linked",)),
 ]
