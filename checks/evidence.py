@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from checks.evidence_gitops import GitOpsApp
+
 
 @dataclass(slots=True)
 class Problem:
@@ -283,3 +285,6 @@ class ServiceEvidence:
     ci_runs: list[dict] | None = None
     identity_detail: str | None = None  # which files made it a service ("marker: src/x/Dockerfile")
     unreadable_files: list[UnreadableFile] = field(default_factory=list)  # RepoFacts.unreadable the service sees
+    # Argo CD / Flux objects that deploy it (pipelines.evidence_gitops); None: not looked for.
+    gitops: list[GitOpsApp] | None = None
+    gitops_errors: list[str] = field(default_factory=list)  # sources that could have shown one and failed

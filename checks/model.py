@@ -81,6 +81,7 @@ class CheckContext:
     ci_workflow: GoldenPath | None = None
     helm_chart: GoldenPath | None = None
     terraform: GoldenPath | None = None
+    gitops: GoldenPath | None = None  # reference: argocd / flux / both; releases: Argo CD projects or Flux sources
     thresholds: Thresholds = field(default_factory=Thresholds)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 

@@ -62,6 +62,8 @@ class GoldenPaths(Model):
     ci_workflow: GoldenPathConfig | None = None  # "org/platform-workflows/.github/workflows/x.yml"
     helm_chart: GoldenPathConfig | None = None  # base chart name
     terraform: GoldenPathConfig | None = None  # module source prefix
+    # "argocd", "flux" or "argocd,flux"; releases are Argo CD projects / Flux source names (docs/gitops.md)
+    gitops: GoldenPathConfig | None = None
 
 
 _RUNNABLE_PLUGINS = [
@@ -206,6 +208,7 @@ class ScorecardConfig(Model):
             ci_workflow=gp.ci_workflow.to_check() if gp.ci_workflow else None,
             helm_chart=gp.helm_chart.to_check() if gp.helm_chart else None,
             terraform=gp.terraform.to_check() if gp.terraform else None,
+            gitops=gp.gitops.to_check() if gp.gitops else None,
             thresholds=self.thresholds,
             production_environments=frozenset(self.sources.delivery.production_environments),
         )

@@ -28,6 +28,7 @@ from checks.evidence import (
     Workflow,
     Workload,
 )
+from checks.evidence_gitops import GitOpsApp
 
 
 @dataclass(slots=True)
@@ -60,6 +61,8 @@ class K8sInventory:
     # ReplicaSets, for rollout history: (namespace, owner deployment, revision, created_at, images, annotations)
     replica_sets: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Argo CD Applications, Flux Kustomizations/HelmReleases (also kept in `objects`), typed.
+    gitops: list[GitOpsApp] = field(default_factory=list)
     # Kinds that could not be listed (kind -> reason, e.g. "forbidden (403)"):
     # checks that need them say `unknown` instead of failing on their absence.
     unreadable: dict[str, str] = field(default_factory=dict)

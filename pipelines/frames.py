@@ -132,6 +132,7 @@ GOLDEN_PATH_CHECKS = {
     "ci_workflow": "uses_shared_ci_workflow",
     "helm_chart": "uses_base_helm_chart",
     "terraform": "uses_standard_terraform_modules",
+    "gitops": "deployed_through_gitops",
 }
 ADOPTION_COLUMNS = ["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind", "adoption"]
 
@@ -140,7 +141,7 @@ def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
     """Per service and golden path, read from the `uses_*` findings: adopted, not adopted
     or unknown (checks/policy.py), and the version the finding recorded."""
     paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
-             "terraform": ctx.terraform}
+             "terraform": ctx.terraform, "gitops": ctx.gitops}
     by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
     found = results[results["check_id"].isin(list(by_check))]
     rows = []

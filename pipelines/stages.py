@@ -30,14 +30,15 @@ from pipelines import delivery as dlv
 from pipelines import secrets, warehouse
 from pipelines.config import ScorecardConfig
 from pipelines.event_window import Events, load_events  # noqa: F401  (a stage: assets and tests call stages.load_events)
-from pipelines.frames import source_status_row
-from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.evidence import (
     ClusterIndex,
     JoinIndex,
     build_evidence,
     index_clusters,
 )
+from pipelines.evidence_gitops import GitOpsCrawl, attach_gitops, link_gitops
+from pipelines.facts import K8sInventory, RepoFacts
+from pipelines.frames import source_status_row
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
@@ -86,7 +87,9 @@ def repo_sources(
         for r in config.sources.repos
     ]
     if config.sources.github:
-        from pipelines.sources.github import GitHubSource  # late: PyGithub only loads when configured
+        from pipelines.sources.github import (
+            GitHubSource,  # late: PyGithub only loads when configured
+        )
 
         default_state = config.warehouse_path.parent / "github-state"
         sources += [
@@ -382,6 +385,7 @@ def assemble_evidence(
     metrics: pd.DataFrame,
     as_of: dt.date,
     last_good: dict[str, LastGoodCrawl] | None = None,
+    gitops_crawls: list[GitOpsCrawl] = (),  # Argo CD API servers (pipelines.sources.argocd)
 ) -> list[ServiceEvidence]:
     index: ClusterIndex | None = index_clusters(clusters, records) if clusters is not None else None
     evidence = build_evidence(
@@ -389,6 +393,8 @@ def assemble_evidence(
     )
     if clusters is not None:
         mark_failed_clusters(evidence, clusters, last_good or {})
+    links = link_gitops(records, {c.facts.repo: c.facts for c in crawls}, clusters, index, gitops_crawls)
+    attach_gitops(evidence, links)
     return evidence
 
 

@@ -100,6 +100,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("ServiceMonitor", "monitoring.coreos.com", ("v1",), "servicemonitors", crd=True),
     Resource("PodMonitor", "monitoring.coreos.com", ("v1",), "podmonitors", crd=True),
     Resource("ExternalSecret", "external-secrets.io", ("v1", "v1beta1"), "externalsecrets", crd=True),
+    # GitOps controllers (docs/gitops.md): where each service is deployed from; most clusters run one or none.
+    Resource("Application", "argoproj.io", ("v1alpha1",), "applications", crd=True),
+    Resource("Kustomization", "kustomize.toolkit.fluxcd.io", ("v1", "v1beta2"), "kustomizations", crd=True),
+    Resource("HelmRelease", "helm.toolkit.fluxcd.io", ("v2", "v2beta2", "v2beta1"), "helmreleases", crd=True),
+    Resource("GitRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "gitrepositories", crd=True),
+    Resource("OCIRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "ocirepositories", crd=True),
+    Resource("HelmRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "helmrepositories", crd=True),
 )
 
 
@@ -277,6 +284,7 @@ class KubernetesSource:
             inventory.objects.extend(part.objects)
             inventory.replica_sets.extend(part.replica_sets)
             inventory.problems.extend(part.problems)
+            inventory.gitops.extend(part.gitops)
         return inventory, partial
 
     def _list_resource(self, session: _Session, resource: Resource) -> K8sInventory:
@@ -292,6 +300,7 @@ class KubernetesSource:
                     merged.objects.extend(part.objects)
                     merged.replica_sets.extend(part.replica_sets)
                     merged.problems.extend(part.problems)
+                    merged.gitops.extend(part.gitops)
                 return merged
             except _Absent:
                 continue
@@ -322,6 +331,7 @@ class KubernetesSource:
                     part.objects.extend(found.objects)
                     part.replica_sets.extend(found.replica_sets)
                     part.problems.extend(found.problems)
+                    part.gitops.extend(found.gitops)
                     token = page["metadata"].get("continue") or None
                     if not token:
                         return part

@@ -19,6 +19,7 @@ from checks.catalogue import all_checks
 from checks.model import CATALOGUE, evaluate
 
 import cases_delivery
+import cases_gitops
 import cases_golden_path
 import cases_observability
 import cases_ownership
@@ -34,6 +35,7 @@ CASES = [
     *cases_delivery.CASES,
     *cases_reliability.CASES,
     *cases_security.CASES,
+    *cases_gitops.CASES,
 ]
 
 
