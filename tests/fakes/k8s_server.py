@@ -43,6 +43,8 @@ PLURALS = {
     "HorizontalPodAutoscaler": "horizontalpodautoscalers", "ServiceMonitor": "servicemonitors",
     "PodMonitor": "podmonitors", "ExternalSecret": "externalsecrets", "CronJob": "cronjobs", "Job": "jobs",
     "Rollout": "rollouts", "Pod": "pods",
+    "Application": "applications", "Kustomization": "kustomizations", "HelmRelease": "helmreleases",
+    "GitRepository": "gitrepositories",
 }  # fmt: skip
 # What every API server serves whether or not objects exist: (path prefix, plural).
 BUILT_IN = {
