@@ -145,7 +145,8 @@ def link_gitops(
     extra: Iterable[GitOpsCrawl] = (),
 ) -> GitOpsLinks:
     observed: list[GitOpsApp] = []
-    errors: list[str] = []
+    # A past snapshot has no cluster state (pipelines.assets cluster_crawl): what ran then is unknown.
+    errors: list[str] = ["cluster state is not known for a past snapshot"] if clusters is None else []
     for crawl in clusters or []:
         if crawl.error:
             errors.append(f"{crawl.cluster}: {crawl.error}")

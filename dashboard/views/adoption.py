@@ -10,6 +10,7 @@ PATH_LABELS = {
     "ci_workflow": "CI workflow",
     "helm_chart": "Base Helm chart",
     "terraform": "Terraform modules",
+    "gitops": "GitOps (Argo CD / Flux)",
 }
 
 ctx = ui.context()
@@ -23,7 +24,7 @@ st.subheader("Version drift")
 if latest.empty:
     st.info(
         "No golden-path adoption data in this snapshot. Configure the golden paths (template, ci_workflow, "
-        "helm_chart, terraform) in the scorecard config and run `scorecard run`."
+        "helm_chart, terraform, gitops) in the scorecard config and run `scorecard run`."
     )
 else:
     previous = ui.at(trend, ctx.previous)

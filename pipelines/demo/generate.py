@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.demo import gitops as demo_gitops
 from pipelines.demo import yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
 from pipelines.demo.org import (
@@ -701,6 +702,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
             "ci_workflow": {"reference": CI_TARGET, "releases": list(CI_RELEASES)},
             "helm_chart": {"reference": "acme-base-chart", "releases": list(CHART_RELEASES)},
             "terraform": {"reference": TF_SOURCE, "releases": list(TF_RELEASES)},
+            "gitops": demo_gitops.GOLDEN_PATH,
         },
         "teams": [{"name": t.name, "display_name": t.display_name, "aliases": list(t.aliases)} for t in plan.teams],
         "services": plan.config_services,
@@ -836,6 +838,7 @@ def generate_demo(
     clusters_dir = out_dir / "clusters"
     clusters_dir.mkdir()
     items, n_orphans = _cluster_items(ordered, start, end_dt, seed)
+    items += demo_gitops.cluster_objects(ordered, items, end_dt, seed)  # Argo CD / Flux (pipelines/demo/gitops.py)
     prod = clusters_dir / "prod-eu.json"
     prod.write_text(
         json.dumps({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, indent=4)

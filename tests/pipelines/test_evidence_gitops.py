@@ -109,3 +109,8 @@ def test_gitops_objects_never_become_workloads_or_orphans():
     crawl = cluster(application(), kustomization(), helm_release(), git_repository())
     index = index_clusters([crawl], [rec("payments-api", "payments")])
     assert index.orphans == [] and index.by_service == {}
+
+
+def test_a_past_snapshot_without_cluster_state_is_unknown_not_off_the_path():
+    links = link_gitops([rec("payments-api", "payments")], {}, None, None)
+    assert links.errors == ["cluster state is not known for a past snapshot"]
