@@ -44,6 +44,7 @@ from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoS
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 from pipelines.sources.github_state import GitHubRepoCrawl
+from pipelines.sources.gitops_deploys import gitops_deploys, merge_cluster_deploys
 from pipelines.sources.kubernetes import KubernetesSource
 from pipelines.sources.local_git import LocalGitSource, RepoReads
 from pipelines.sources.rollouts import rollout_deploys
@@ -316,12 +317,15 @@ def cluster_status(crawls: list[ClusterCrawl]) -> tuple[list[dict], list[dict]]:
 def delivery_metrics(
     records: list[ServiceRecord], crawls: list[RepoCrawl], events: Events, config: ScorecardConfig, as_of: dt.date,
     clusters: list[ClusterCrawl] | None = None,
+    gitops_crawls: list[GitOpsCrawl] = (),
 ) -> pd.DataFrame:
     by_repo = {c.facts.repo: c for c in crawls}
     until = dlv.window_end(as_of)
     production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
     # Rollout history of production clusters: deploys for services without CI events (issue 5).
     rollouts = rollout_deploys(clusters or [], JoinIndex(records), config.sources.delivery.rollouts, production, until)
+    # Argo CD / Flux history: the same sha seen there and as a ReplicaSet is one deploy (docs/gitops.md).
+    rollouts = merge_cluster_deploys(rollouts, gitops_deploys(clusters or [], gitops_crawls, records, production, until))
     repo_deploys, repo_incidents = repo_events(records, crawls)
     deploys = dlv.production_deploys(
         {r.service: r.repo for r in records},

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import copy
 
-SHA_OLD = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-SHA_NEW = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+SHA_OLD = "9b1d0aa3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5"
+SHA_NEW = "4f2c9e1d7a3b5c8e0f2a4c6e8b0d2f4a6c8e0b2d"
 
 
 def application(name: str = "payments-api", *, project: str = "platform", repo: str = "payments",
