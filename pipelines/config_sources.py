@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from pipelines.config_argocd import ArgoCDSourceConfig
 from pipelines.config_base import Model, Regex
 
 
@@ -216,6 +217,7 @@ class Sources(Model):
     github: list[GitHubSourceConfig] = Field(default_factory=list)
     clusters: list[ClusterSnapshot] = Field(default_factory=list)
     kubernetes: list[LiveCluster] = Field(default_factory=list)
+    argocd: list[ArgoCDSourceConfig] = Field(default_factory=list)  # Argo CD API servers (docs/gitops.md)
     delivery: DeliverySources = Field(default_factory=DeliverySources)
     # A repository whose crawl takes longer is recorded as `error` and the run goes on.
     repo_crawl_budget_seconds: float = Field(default=300.0, gt=0)

@@ -23,6 +23,7 @@ object's manifest in a repository: only the observed one has a status.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -51,6 +52,10 @@ class GitOpsCrawl:
     source: str  # "argocd:<name>"
     apps: list[GitOpsApp] = field(default_factory=list)
     error: str | None = None
+    crawled_at: dt.datetime | None = None
+    resource_version: str | None = None  # the list's metadata.resourceVersion: unchanged means nothing changed
+    reused: bool = False  # the list was unchanged since the previous crawl: its parse was reused
+    problems: list[str] = field(default_factory=list)  # Applications that could not be read
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ def snapshot_frames(
     *,
     repo_crawl: stages.RepoCrawlResult,
     cluster_crawl: list | None,
+    gitops_crawls: list | None = None,  # Argo CD API servers (pipelines.sources.argocd)
     events: stages.Events,
     registry: tuple[list, list],
     metrics: pd.DataFrame,
@@ -47,6 +48,9 @@ def snapshot_frames(
         c_status, c_problems = stages.cluster_status(cluster_crawl)
         status += c_status
         problems += c_problems
+    g_status, g_problems = stages.gitops_api_status(gitops_crawls or [])
+    status += g_status
+    problems += g_problems
     problems += unknown_waivers(config, records, config_path)
     adoption = frames.adoption_frame(results, ctx)
     dora = frames.dora_frame(metrics, records)

@@ -311,6 +311,19 @@ def cluster_status(crawls: list[ClusterCrawl]) -> tuple[list[dict], list[dict]]:
     return status, problems
 
 
+def gitops_api_status(crawls: list[GitOpsCrawl]) -> tuple[list[dict], list[dict]]:
+    """source_status rows (source "argocd") and problems of the Argo CD API crawls."""
+    status, problems = [], []
+    for c in crawls:
+        state = "error" if c.error else ("partial" if c.problems else "ok")
+        row = source_status_row("argocd", c.source, "error" if c.error else "ok", c.error or "; ".join(c.problems[:3]) or None,
+                                c.crawled_at, len(c.apps))
+        status.append({**row, "status": state})
+        problems.extend({"source": "argocd", "target": c.source, "path": "/api/v1/applications", "reason": p}
+                        for p in c.problems)
+    return status, problems
+
+
 # ----------------------------------------------------------------- evidence
 
 
