@@ -69,4 +69,4 @@ def test_argocd_api_source_end_to_end(org):
     # The two syncs in Argo CD's history are the service's deploys (no CI events, no ReplicaSets).
     assert q(serving, "SELECT deployments_30d FROM dora WHERE service = 'payments'") == [(2,)]
     for table in ("source_status", "problems", "check_results"):
-        assert TOKEN not in str(q(serving, f"SELECT * FROM {table}"))  # noqa: S608 - fixed table names
+        assert TOKEN not in str(q(serving, f"SELECT * FROM {table}"))
