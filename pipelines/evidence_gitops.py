@@ -93,8 +93,14 @@ class _Linker:
             (w, service) for service, joined in (index.by_service.items() if index else ()) for w, _ in joined
         ]
         self.by_key: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        # (tracking label, value) -> workloads carrying it: one lookup per object, not a scan of every workload
+        self.by_label: dict[tuple[str, str], list[tuple[Workload, str]]] = defaultdict(list)
+        tracking = {k for keys in TRACKING_LABELS.values() for k in keys}
         for w, service in self.workloads:
             self.by_key[(w.kind, w.namespace, w.name)].add(service)
+            for key in tracking:
+                for value in {w.labels.get(key), w.pod_labels.get(key)} - {None}:
+                    self.by_label[(key, value)].append((w, service))
 
     def link(self, app: GitOpsApp) -> tuple[list[str], str] | None:
         return self._managed(app) or self._source(app) or self._name(app)
@@ -107,13 +113,12 @@ class _Linker:
             return sorted(services), "managed workloads (status.resources)"
         labels = TRACKING_LABELS.get(app.kind, ())
         namespace = app.destination_namespace
-        for w, service in self.workloads:
+        for w, service in (pair for k in labels for pair in self.by_label.get((k, app.name), ())):
             if namespace and w.namespace != namespace:
                 continue
             if app.kind != "Application" and not namespace and w.namespace != app.namespace:
                 continue  # Flux applies into its own namespace unless told otherwise
-            if any(app.name in (w.labels.get(k), w.pod_labels.get(k)) for k in labels):
-                services.add(service)
+            services.add(service)
         if services:
             return sorted(services), f"managed workloads (label {' / '.join(labels)}={app.name})"
         return None

@@ -63,6 +63,9 @@ def gitops_deploys(
     until: dt.datetime,
 ) -> list[Deploy]:
     """Production deploys from the history of the GitOps objects linked to each service."""
+    extra = list(extra)
+    if not any(c.inventory.gitops for c in clusters if not c.error) and not any(e.apps for e in extra):
+        return []  # no controller anywhere: skip joining every workload again
     links = link_gitops(records, {}, clusters, index_clusters(clusters, records), extra)
     out = []
     for service, apps in links.by_service.items():
