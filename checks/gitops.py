@@ -127,7 +127,8 @@ def deployed_through_gitops(ev: ServiceEvidence, ctx: CheckContext) -> Outcome:
         return unknown("GitOps objects were not looked for in this run", **params)
     apps = [a for a in ev.gitops if a.tool in tools]
     if apps:
-        app = (_production(ev, ctx) and [a for a in _production(ev, ctx) if a.tool in tools] or apps)[0]
+        # The production object says which version of the path the service is on, when there is one.
+        app = next((a for a in _production(ev, ctx) if a.tool in tools), apps[0])
         version = path_version(app)
         latest, behind = _behind(version, ctx.gitops)
         found = params | {"version": version, "latest": latest, "releases_behind": behind, "object": app.label}
@@ -202,10 +203,10 @@ def gitops_in_sync_and_healthy(ev: ServiceEvidence, ctx: CheckContext) -> Outcom
     if progressing:
         app = progressing[0]
         return warned(f"{app.label} is Synced but {app.health}", objects=app.label, command=_sync_command(app))
-    return passed(f"{every_label(apps)} Synced and Healthy")
+    return passed(f"{_every_label(apps)} Synced and Healthy")
 
 
-def every_label(apps: list[GitOpsApp]) -> str:
+def _every_label(apps: list[GitOpsApp]) -> str:
     return apps[0].label + " is" if len(apps) == 1 else f"all {len(apps)} objects ({summarise_names(a.label for a in apps)}) are"
 
 

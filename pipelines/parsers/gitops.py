@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from checks.evidence import K8sObject
 from checks.evidence_gitops import ARGOCD, FLUX, GitOpsApp, GitOpsRevision, GitOpsSource
@@ -72,8 +73,6 @@ def flux_revision(value: str | None) -> str | None:
 def resolve_flux_sources(apps: Iterable[GitOpsApp], objects: Iterable[K8sObject]) -> list[GitOpsApp]:
     """Fill a Flux object's repo URL from the GitRepository / OCIRepository / HelmRepository it names
     (same cluster; the source's namespace defaults to the object's own, as in Flux)."""
-    from dataclasses import replace
-
     urls = {
         (o.cluster, o.file is None, o.kind, o.namespace, o.name): o.spec.get("url")
         for o in objects if o.kind in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket")
