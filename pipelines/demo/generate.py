@@ -838,7 +838,8 @@ def generate_demo(
     clusters_dir = out_dir / "clusters"
     clusters_dir.mkdir()
     items, n_orphans = _cluster_items(ordered, start, end_dt, seed)
-    items += demo_gitops.cluster_objects(ordered, items, end_dt, seed)  # Argo CD / Flux (pipelines/demo/gitops.py)
+    archetypes = {t.name: t.archetype for t in plan.teams}
+    items += demo_gitops.cluster_objects(ordered, items, end_dt, seed, archetypes)  # Argo CD / Flux (demo/gitops.py)
     prod = clusters_dir / "prod-eu.json"
     prod.write_text(
         json.dumps({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, indent=4)

@@ -24,8 +24,15 @@ def _iso(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cluster_objects(results: list, items: list[dict], end: dt.datetime, seed: int) -> list[dict]:
-    """Applications / HelmReleases for the components running in production (`items`: the cluster so far)."""
+def cluster_objects(results: list, items: list[dict], end: dt.datetime, seed: int,
+                    archetypes: dict[str, str] | None = None) -> list[dict]:
+    """Applications / HelmReleases for the components running in production (`items`: the cluster so far).
+
+    Leading and platform-tooling teams (`archetypes`: team -> archetype) run a
+    clean Argo CD setup on the current project, as the teams that adopt a path
+    first do; everyone else gets the random mix.
+    """
+    archetypes = archetypes or {}
     running = {(o["metadata"]["namespace"], o["metadata"]["name"]): o["kind"] for o in items
                if o["kind"] in ("Deployment", "StatefulSet")}
     out: list[dict] = []
@@ -37,20 +44,22 @@ def cluster_objects(results: list, items: list[dict], end: dt.datetime, seed: in
             rng = random.Random(f"{seed}/gitops/{comp.name}")
             roll = rng.random()
             history = [(sha, at) for sha, at in res.prod_history.get(comp.name, []) if isinstance(sha, str)][-10:]
-            if roll < _ARGO_SHARE and history:
-                out.append(_application(res, comp, kind, history, rng, end))
+            exemplary = archetypes.get(comp.team) in ("leader", "tooling")
+            if (exemplary or roll < _ARGO_SHARE) and history:
+                out.append(_application(res, comp, kind, history, rng, end, exemplary=exemplary))
             elif roll < _ARGO_SHARE + _FLUX_SHARE:
                 out.append(_helm_release(comp, rng, end))
     return out
 
 
-def _application(res, comp, kind: str, history: list[tuple[str, dt.datetime]], rng: random.Random, end: dt.datetime) -> dict:
+def _application(res, comp, kind: str, history: list[tuple[str, dt.datetime]], rng: random.Random, end: dt.datetime,
+                 *, exemplary: bool = False) -> dict:
     repo, path = res.plan.name, f"{comp.path}/k8s".lstrip("/")
-    project = rng.choices(PROJECTS, weights=(1, 2, 5))[0]
-    self_heal = rng.random() > 0.25
-    manual = rng.random() < 0.08
+    project = PROJECTS[-1] if exemplary else rng.choices(PROJECTS, weights=(1, 2, 5))[0]
+    self_heal = exemplary or rng.random() > 0.25
+    manual = not exemplary and rng.random() < 0.08
     deployed = history[-1][0]
-    state = rng.random()
+    state = 0.5 if exemplary else rng.random()  # 0.5: synced, healthy, running what Git holds
     # Git ahead of what runs (a merge not synced yet, or a failed sync), or a hand edit in the cluster.
     behind = state < 0.10 and res.head and res.head != deployed
     hand_edited = 0.10 <= state < 0.18
