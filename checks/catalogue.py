@@ -5,6 +5,7 @@ from __future__ import annotations
 from checks import (  # noqa: F401 - imported to register their checks
     crossplane,
     delivery,
+    gitops,
     golden_path,
     observability,
     ownership,

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from checks.evidence_crossplane import Claim, CompositionCatalogue
+from checks.evidence_gitops import GitOpsApp
 
 
 @dataclass(slots=True)
@@ -294,3 +295,6 @@ class ServiceEvidence:
     # of XRDs, compositions and revisions; None when no repo or cluster of the run was read.
     claims: list[Claim] = field(default_factory=list)
     compositions: CompositionCatalogue | None = None
+    # Argo CD / Flux objects that deploy it (pipelines.evidence_gitops); None: not looked for.
+    gitops: list[GitOpsApp] | None = None
+    gitops_errors: list[str] = field(default_factory=list)  # sources that could have shown one and failed

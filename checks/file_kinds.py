@@ -67,6 +67,9 @@ READS: dict[str, frozenset[str]] = {
         "no_literal_secrets": _MANIFESTS,
         "uses_external_secrets": _MANIFESTS,
         "runs_as_non_root": _MANIFESTS,
+        # GitOps: an Application / Kustomization manifest in a repository may be the only trace
+        "deployed_through_gitops": (K8S,),
+        "gitops_automated_sync_with_self_heal": (K8S,),
     }.items()
 }
 
@@ -75,6 +78,8 @@ READS: dict[str, frozenset[str]] = {
 # holds the catalogue to it), so a new check has to say which it is.
 READS_NO_CONTENT = frozenset({
     "has_readme",
+    "gitops_in_sync_and_healthy",  # status is only read from a controller, never a file
+    "gitops_no_revision_drift",
     "has_security_policy",
     "has_dependency_update_bot",  # by the config file's name
     "default_branch_protected",

@@ -101,6 +101,7 @@ class CheckContext:
     helm_chart: GoldenPath | None = None
     terraform: GoldenPath | None = None
     crossplane: PlatformCompositions | None = None
+    gitops: GoldenPath | None = None  # reference: argocd / flux / both; releases: Argo CD projects or Flux sources
     thresholds: Thresholds = field(default_factory=Thresholds)
     production_environments: frozenset[str] = frozenset({"production", "prod"})
 

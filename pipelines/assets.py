@@ -26,6 +26,7 @@ from pipelines import evidence_store, history, platform_requests, programme, sna
 from pipelines.exports.refresh import refresh_exports
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
+from pipelines.sources import argocd
 from pipelines.sources.local_git import RepoReads
 
 from pipelines import portal_export  # noqa: I001 - its own line: the import above is a busy merge spot
@@ -117,6 +118,19 @@ def cluster_crawl(
 
 
 @_snapshot_asset("sources")
+def gitops_api_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> dict[str, list | None]:
+    """Argo CD Applications from Argo CD API servers (docs/gitops.md); None for a past snapshot."""
+
+    def crawl(snap: history.SnapshotDate):
+        if snap.historical:
+            return None, {"argocd": 0, "note": "historical snapshot: Argo CD state unknown"}
+        crawls = argocd.crawl_all(settings.load().sources.argocd)
+        return crawls, {"argocd": len(crawls), "argocd_with_errors": sum(1 for c in crawls if c.error)}
+
+    return _by_date(context, crawl)
+
+
+@_snapshot_asset("sources")
 def delivery_events(
     context: dg.AssetExecutionContext, settings: ScorecardSettings, warehouse_db: WarehouseDB
 ) -> dict[str, stages.Events]:
@@ -173,6 +187,7 @@ def delivery_metrics(
     repo_crawl: dict[str, stages.RepoCrawlResult],
     delivery_events: dict[str, stages.Events],
     cluster_crawl: dict[str, list | None],
+    gitops_api_crawl: dict[str, list | None],
 ) -> dict[str, pd.DataFrame]:
     """DORA metrics per service with tiers (DESIGN.md "Metric definitions")."""
 
@@ -180,7 +195,7 @@ def delivery_metrics(
         records, _ = service_registry[snap.key]
         # cluster_crawl: ReplicaSet revisions of production workloads are deploys too.
         df = stages.delivery_metrics(records, repo_crawl[snap.key].crawls, delivery_events[snap.key], settings.load(),
-                                     snap.day, cluster_crawl[snap.key])
+                                     snap.day, cluster_crawl[snap.key], gitops_api_crawl[snap.key] or [])
         return df, {"services_with_deployments": len(df)}
 
     return _by_date(context, metrics)
@@ -194,6 +209,7 @@ def service_evidence(
     service_registry: dict[str, tuple],
     repo_crawl: dict[str, stages.RepoCrawlResult],
     cluster_crawl: dict[str, list | None],
+    gitops_api_crawl: dict[str, list | None],
     delivery_metrics: dict[str, pd.DataFrame],
 ) -> dict[str, list]:
     """All facts per service, scoped to its path, with its workloads joined by label."""
@@ -204,7 +220,8 @@ def service_evidence(
         # A failed cluster's services are named from the warehouse's record of its last good crawl.
         last_good = stages.last_good_crawls(warehouse_db.warehouse(settings.load()), clusters) if clusters else {}
         evidence = stages.assemble_evidence(
-            records, repo_crawl[snap.key].crawls, clusters, delivery_metrics[snap.key], snap.day, last_good
+            records, repo_crawl[snap.key].crawls, clusters, delivery_metrics[snap.key], snap.day, last_good,
+            gitops_api_crawl[snap.key] or [],
         )
         return evidence, {"services": len(evidence)}
 
@@ -260,6 +277,7 @@ def warehouse_snapshot(
     warehouse_db: WarehouseDB,
     repo_crawl: dict[str, stages.RepoCrawlResult],
     cluster_crawl: dict[str, list | None],
+    gitops_api_crawl: dict[str, list | None],
     delivery_events: dict[str, stages.Events],
     service_registry: dict[str, tuple],
     delivery_metrics: dict[str, pd.DataFrame],
@@ -276,6 +294,7 @@ def warehouse_snapshot(
         key = snap.key
         frames = snapshot.snapshot_frames(
             config, snap.day, settings.path(), repo_crawl=repo_crawl[key], cluster_crawl=cluster_crawl[key],
+            gitops_crawls=gitops_api_crawl[key],
             events=delivery_events[key], registry=service_registry[key], metrics=delivery_metrics[key],
             evidence=service_evidence[key], results=check_results[key], scores=service_scores[key],
             requests=jira_requests[key],

@@ -80,6 +80,8 @@ class GoldenPaths(Model):
     helm_chart: GoldenPathConfig | None = None  # base chart name
     terraform: GoldenPathConfig | None = None  # module source prefix
     crossplane: CrossplanePath | None = None  # platform compositions
+    # "argocd", "flux" or "argocd,flux"; releases are Argo CD projects / Flux source names (docs/gitops.md)
+    gitops: GoldenPathConfig | None = None
 
 
 _RUNNABLE_PLUGINS = [
@@ -233,6 +235,7 @@ class ScorecardConfig(Model):
             helm_chart=gp.helm_chart.to_check() if gp.helm_chart else None,
             terraform=gp.terraform.to_check() if gp.terraform else None,
             crossplane=gp.crossplane.to_check() if gp.crossplane else None,
+            gitops=gp.gitops.to_check() if gp.gitops else None,
             thresholds=self.thresholds,
             production_environments=frozenset(self.sources.delivery.production_environments),
         )

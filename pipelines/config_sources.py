@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from pipelines.config_argocd import ArgoCDSourceConfig
 from pipelines.config_base import Model, Regex
 from pipelines.config_jira import JiraSourceConfig
 
@@ -274,6 +275,7 @@ class Sources(Model):
     clusters: list[ClusterSnapshot] = Field(default_factory=list)
     kubernetes: list[LiveCluster] = Field(default_factory=list)
     backstage: list[BackstageSourceConfig] = Field(default_factory=list)  # developer portals (identity)
+    argocd: list[ArgoCDSourceConfig] = Field(default_factory=list)  # Argo CD API servers (docs/gitops.md)
     delivery: DeliverySources = Field(default_factory=DeliverySources)
     jira: list[JiraSourceConfig] = Field(default_factory=list)  # request queues (docs/jira.md)
     # A repository whose crawl takes longer is recorded as `error` and the run goes on.

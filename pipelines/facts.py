@@ -28,6 +28,7 @@ from checks.evidence import (
     Workflow,
     Workload,
 )
+from checks.evidence_gitops import GitOpsApp
 
 
 @dataclass(slots=True)
@@ -63,6 +64,8 @@ class K8sInventory:
     # Objects of other API groups no rule recognised (pipelines.parsers.crossplane): kept small, so a
     # Crossplane XRD seen elsewhere in the run can still make them claims (pipelines.crossplane).
     custom_objects: list[K8sObject] = field(default_factory=list)
+    # Argo CD Applications, Flux Kustomizations/HelmReleases (also kept in `objects`), typed.
+    gitops: list[GitOpsApp] = field(default_factory=list)
     # Kinds that could not be listed (kind -> reason, e.g. "forbidden (403)"):
     # checks that need them say `unknown` instead of failing on their absence.
     unreadable: dict[str, str] = field(default_factory=dict)

@@ -133,6 +133,7 @@ GOLDEN_PATH_CHECKS = {
     "helm_chart": "uses_base_helm_chart",
     "terraform": "uses_standard_terraform_modules",
     "crossplane": "uses_platform_compositions",
+    "gitops": "deployed_through_gitops",
 }
 ADOPTION_COLUMNS = ["service", "team", "golden_path", "on_path", "version", "latest", "releases_behind", "adoption"]
 
@@ -142,6 +143,7 @@ def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
     or unknown (checks/policy.py), and the version the finding recorded."""
     paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
              "terraform": ctx.terraform, "crossplane": ctx.crossplane}
+             "terraform": ctx.terraform, "gitops": ctx.gitops}
     by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
     found = results[results["check_id"].isin(list(by_check))]
     rows = []

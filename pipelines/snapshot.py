@@ -28,6 +28,7 @@ def snapshot_frames(
     *,
     repo_crawl: stages.RepoCrawlResult,
     cluster_crawl: list | None,
+    gitops_crawls: list | None = None,  # Argo CD API servers (pipelines.sources.argocd)
     events: stages.Events,
     registry: tuple[list, list],
     metrics: pd.DataFrame,
@@ -50,6 +51,9 @@ def snapshot_frames(
         c_status, c_problems = stages.cluster_status(cluster_crawl)
         status += c_status
         problems += c_problems
+    g_status, g_problems = stages.gitops_api_status(gitops_crawls or [])
+    status += g_status
+    problems += g_problems
     problems += unknown_waivers(config, records, config_path)
     requests = requests or RequestResult()
     status += requests.status

@@ -30,14 +30,15 @@ from pipelines import delivery as dlv
 from pipelines import crossplane, secrets, warehouse
 from pipelines.config import ScorecardConfig
 from pipelines.event_window import Events, load_events  # noqa: F401  (a stage: assets and tests call stages.load_events)
-from pipelines.frames import source_status_row
-from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.evidence import (
     ClusterIndex,
     JoinIndex,
     build_evidence,
     index_clusters,
 )
+from pipelines.evidence_gitops import GitOpsCrawl, attach_gitops, link_gitops
+from pipelines.facts import K8sInventory, RepoFacts
+from pipelines.frames import source_status_row
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.portal_identity import known_teams as portal_teams
 from pipelines.sources.backstage import BackstageSource, PortalCatalog
@@ -45,6 +46,7 @@ from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoS
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
 from pipelines.sources.github_state import GitHubRepoCrawl
+from pipelines.sources.gitops_deploys import gitops_deploys, merge_cluster_deploys
 from pipelines.sources.kubernetes import KubernetesSource
 from pipelines.sources.local_git import LocalGitSource, RepoReads
 from pipelines.sources.rollouts import rollout_deploys
@@ -89,7 +91,9 @@ def repo_sources(
         for r in config.sources.repos
     ]
     if config.sources.github:
-        from pipelines.sources.github import GitHubSource  # late: PyGithub only loads when configured
+        from pipelines.sources.github import (
+            GitHubSource,  # late: PyGithub only loads when configured
+        )
 
         default_state = config.warehouse_path.parent / "github-state"
         sources += [
@@ -357,18 +361,34 @@ def cluster_status(crawls: list[ClusterCrawl]) -> tuple[list[dict], list[dict]]:
     return status, problems
 
 
+def gitops_api_status(crawls: list[GitOpsCrawl]) -> tuple[list[dict], list[dict]]:
+    """source_status rows (source "argocd") and problems of the Argo CD API crawls."""
+    status, problems = [], []
+    for c in crawls:
+        state = "error" if c.error else ("partial" if c.problems else "ok")
+        row = source_status_row("argocd", c.source, "error" if c.error else "ok", c.error or "; ".join(c.problems[:3]) or None,
+                                c.crawled_at, len(c.apps))
+        status.append({**row, "status": state})
+        problems.extend({"source": "argocd", "target": c.source, "path": "/api/v1/applications", "reason": p}
+                        for p in c.problems)
+    return status, problems
+
+
 # ----------------------------------------------------------------- evidence
 
 
 def delivery_metrics(
     records: list[ServiceRecord], crawls: list[RepoCrawl], events: Events, config: ScorecardConfig, as_of: dt.date,
     clusters: list[ClusterCrawl] | None = None,
+    gitops_crawls: list[GitOpsCrawl] = (),
 ) -> pd.DataFrame:
     by_repo = {c.facts.repo: c for c in crawls}
     until = dlv.window_end(as_of)
     production = frozenset(e.lower() for e in config.sources.delivery.production_environments)
     # Rollout history of production clusters: deploys for services without CI events (issue 5).
     rollouts = rollout_deploys(clusters or [], JoinIndex(records), config.sources.delivery.rollouts, production, until)
+    # Argo CD / Flux history: the same sha seen there and as a ReplicaSet is one deploy (docs/gitops.md).
+    rollouts = merge_cluster_deploys(rollouts, gitops_deploys(clusters or [], gitops_crawls, records, production, until))
     repo_deploys, repo_incidents = repo_events(records, crawls)
     deploys = dlv.production_deploys(
         {r.service: r.repo for r in records},
@@ -432,6 +452,7 @@ def assemble_evidence(
     metrics: pd.DataFrame,
     as_of: dt.date,
     last_good: dict[str, LastGoodCrawl] | None = None,
+    gitops_crawls: list[GitOpsCrawl] = (),  # Argo CD API servers (pipelines.sources.argocd)
 ) -> list[ServiceEvidence]:
     index: ClusterIndex | None = index_clusters(clusters, records) if clusters is not None else None
     evidence = build_evidence(
@@ -441,6 +462,8 @@ def assemble_evidence(
     crossplane.attach(evidence, records, (c.facts for c in crawls), clusters)
     if clusters is not None:
         mark_failed_clusters(evidence, clusters, last_good or {})
+    links = link_gitops(records, {c.facts.repo: c.facts for c in crawls}, clusters, index, gitops_crawls)
+    attach_gitops(evidence, links)
     return evidence
 
 

@@ -11,6 +11,7 @@ PATH_LABELS = {
     "helm_chart": "Base Helm chart",
     "terraform": "Terraform modules",
     "crossplane": "Crossplane compositions",
+    "gitops": "GitOps (Argo CD / Flux)",
 }
 
 ctx = ui.context()
@@ -24,7 +25,7 @@ st.subheader("Version drift")
 if latest.empty:
     st.info(
         "No golden-path adoption data in this snapshot. Configure the golden paths (template, ci_workflow, "
-        "helm_chart, terraform, crossplane) in the scorecard config and run `scorecard run`."
+        "helm_chart, terraform, crossplane, gitops) in the scorecard config and run `scorecard run`."
     )
 else:
     previous = ui.at(trend, ctx.previous)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.demo import crossplane as demo_crossplane
+from pipelines.demo import gitops as demo_gitops
 from pipelines.demo import jira as demo_jira
 from pipelines.demo import programme, yamlout
 from pipelines.demo.gitfast import FastImportStream, init_repo, run_fast_import
@@ -707,6 +708,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
             "helm_chart": {"reference": "acme-base-chart", "releases": list(CHART_RELEASES)},
             "terraform": {"reference": TF_SOURCE, "releases": list(TF_RELEASES)},
             "crossplane": demo_crossplane.GOLDEN_PATH,
+            "gitops": demo_gitops.GOLDEN_PATH,
         },
         "teams": [{"name": t.name, "display_name": t.display_name, "aliases": list(t.aliases)} for t in plan.teams],
         "services": plan.config_services,
@@ -841,6 +843,8 @@ def generate_demo(
     items += demo_crossplane.cluster_items(
         [(c, c.team) for r in ordered for c in r.plan.components if (c.name, c.team) in running]
     )
+    archetypes = {t.name: t.archetype for t in plan.teams}
+    items += demo_gitops.cluster_objects(ordered, items, end_dt, seed, archetypes)  # Argo CD / Flux (demo/gitops.py)
     prod = clusters_dir / "prod-eu.json"
     prod.write_text(
         json.dumps({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, indent=4)

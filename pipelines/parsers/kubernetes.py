@@ -39,10 +39,12 @@ from __future__ import annotations
 import re
 
 from checks.evidence import ENV_PLACEHOLDER, ENV_SWITCH, ENV_TEXT, Container, K8sObject, Problem, Workload
+from checks.evidence_gitops import DEPLOYER_KINDS
 from pipelines.facts import K8sInventory
 from pipelines.parsers import crossplane, secret_objects
 from pipelines.parsers._text import check_text, load_json, scalar_str
 from pipelines.parsers.errors import ParseError
+from pipelines.parsers.gitops import read_gitops
 from pipelines.parsers.yamlsafe import load_yaml_documents
 
 # Where each workload kind keeps its pod template ("" path: the object is the pod).
@@ -176,6 +178,7 @@ def merge_inventories(inventories: list[K8sInventory]) -> K8sInventory:
         merged.replica_sets.extend(inventory.replica_sets)
         merged.problems.extend(inventory.problems)
         merged.custom_objects.extend(inventory.custom_objects)
+        merged.gitops.extend(inventory.gitops)
     return merged
 
 
@@ -209,6 +212,11 @@ def _read_object(kind: str, document: dict, context: _Context, inventory: K8sInv
             inventory.workloads.append(_workload(kind, document, context))
     elif kind in _OBJECT_KINDS:
         inventory.objects.append(_object(kind, document, context))
+        if kind in DEPLOYER_KINDS:  # facts for pipelines.evidence_gitops, never a workload
+            app = read_gitops(kind, document, file=context.manifest_file, cluster=context.cluster,
+                              environment=context.environment)
+            if app is not None:
+                inventory.gitops.append(app)
     else:
         _other_object(kind, document, context, inventory)
 

@@ -107,6 +107,13 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("CompositeResourceDefinition", "apiextensions.crossplane.io", ("v2", "v1"), "compositeresourcedefinitions", crd=True),
     Resource("Composition", "apiextensions.crossplane.io", ("v1",), "compositions", crd=True),
     Resource("CompositionRevision", "apiextensions.crossplane.io", ("v1", "v1beta1"), "compositionrevisions", crd=True),
+    # GitOps controllers (docs/gitops.md): where each service is deployed from; most clusters run one or none.
+    Resource("Application", "argoproj.io", ("v1alpha1",), "applications", crd=True),
+    Resource("Kustomization", "kustomize.toolkit.fluxcd.io", ("v1", "v1beta2"), "kustomizations", crd=True),
+    Resource("HelmRelease", "helm.toolkit.fluxcd.io", ("v2", "v2beta2", "v2beta1"), "helmreleases", crd=True),
+    Resource("GitRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "gitrepositories", crd=True),
+    Resource("OCIRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "ocirepositories", crd=True),
+    Resource("HelmRepository", "source.toolkit.fluxcd.io", ("v1", "v1beta2"), "helmrepositories", crd=True),
 )
 MAX_XRD_RESOURCES = 400  # claim and composite kinds listed per crawl: a bound on what one cluster's XRDs can ask
 
@@ -310,6 +317,7 @@ class KubernetesSource:
         inventory.replica_sets.extend(part.replica_sets)
         inventory.problems.extend(part.problems)
         inventory.custom_objects.extend(part.custom_objects)
+        inventory.gitops.extend(part.gitops)
 
     def _list_resource(self, session: _Session, resource: Resource) -> K8sInventory:
         """Every object of one resource, trying its versions newest first."""
@@ -325,6 +333,7 @@ class KubernetesSource:
                     merged.replica_sets.extend(part.replica_sets)
                     merged.problems.extend(part.problems)
                     merged.custom_objects.extend(part.custom_objects)
+                    merged.gitops.extend(part.gitops)
                 return merged
             except _Absent:
                 continue
@@ -356,6 +365,7 @@ class KubernetesSource:
                     part.replica_sets.extend(found.replica_sets)
                     part.problems.extend(found.problems)
                     part.custom_objects.extend(found.custom_objects)
+                    part.gitops.extend(found.gitops)
                     token = page["metadata"].get("continue") or None
                     if not token:
                         return part

@@ -50,6 +50,7 @@ FACT_CODE = (
     "pipelines.facts",
     "checks.evidence",
     "checks.evidence_crossplane",
+    "checks.evidence_gitops",  # the GitOps facts a repository's manifests hold
 )
 # Libraries that parse for us: an upgrade can change the facts as much as our own code.
 FACT_LIBRARIES = ("PyYAML", "codeowners")

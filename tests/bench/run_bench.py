@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("GitHub source (500-repo organisation)", "tests.bench.bench_github"),
     ("Kubernetes source (5,000 workloads)", "tests.bench.bench_kubernetes"),
     ("Backstage catalog (10,000 entities)", "tests.bench.bench_backstage"),
+    ("Argo CD API source (2,000 Applications)", "tests.bench.bench_argocd"),
     ("dashboard first render (10,000 services)", "tests.bench.bench_dashboard"),
     ("ingest and run with 1,000,000 events", "tests.bench.bench_events"),
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),

@@ -31,6 +31,7 @@ from checks.evidence import (
     Workload,
 )
 from checks.evidence_crossplane import Claim, CompositionCatalogue, CompositionInfo, RevisionInfo, XrdInfo
+from checks.evidence_gitops import GitOpsApp, GitOpsRevision, GitOpsSource
 from checks.model import CheckContext, GoldenPath, PlatformCompositions
 
 AS_OF = dt.date(2025, 11, 24)
@@ -158,6 +159,20 @@ FILES = frozenset(
 )
 
 
+GITOPS_SHA = "4f2c9e1" + "a" * 33
+GITOPS_OLD = "9b1d0aa" + "b" * 33
+# The production Argo CD Application deploying it, as a cluster reports it (checks/gitops.py).
+GITOPS_APP = GitOpsApp(
+    tool="argocd", kind="Application", name="payments-api", namespace="argocd",
+    sources=(GitOpsSource("https://github.com/acme/payments.git", "deploy/prod", "main"),),
+    project="platform-v2", destination_server="https://kubernetes.default.svc", destination_namespace="payments",
+    automated=True, prune=True, self_heal=True, sync_status="Synced", health="Healthy",
+    desired_revision=GITOPS_SHA, applied_revision=GITOPS_SHA,
+    history=(GitOpsRevision(GITOPS_OLD, "2025-11-20T10:00:00Z", 1), GitOpsRevision(GITOPS_SHA, "2025-11-23T10:00:00Z", 2)),
+    cluster="prod-eu", environment="production", linked_by="managed workloads (status.resources)",
+)
+
+
 def make_evidence() -> ServiceEvidence:
     catalog = CatalogEntity(
         kind="Component",
@@ -243,6 +258,7 @@ def make_evidence() -> ServiceEvidence:
         ci_runs=[{"status": "completed", "conclusion": "success", "created_at": "2025-11-23T10:00:00Z", "duration_s": 300, "name": "CI"}],
         claims=[db_claim()],
         compositions=CROSSPLANE_CATALOGUE,
+        gitops=[GITOPS_APP],
     )
 
 
@@ -278,6 +294,7 @@ def make_context() -> CheckContext:
         helm_chart=GoldenPath("oci://ghcr.io/acme/charts/base-service", releases=("3.0.0", "3.1.0", "3.2.0")),
         terraform=GoldenPath("github.com/acme/terraform-modules"),
         crossplane=PLATFORM_COMPOSITIONS,
+        gitops=GoldenPath("argocd", "platform-v2", ("legacy", "platform-v1", "platform-v2")),
     )
 
 

@@ -20,6 +20,7 @@ from checks.model import CATALOGUE, evaluate
 
 import cases_crossplane
 import cases_delivery
+import cases_gitops
 import cases_golden_path
 import cases_observability
 import cases_ownership
@@ -36,6 +37,7 @@ CASES = [
     *cases_reliability.CASES,
     *cases_security.CASES,
     *cases_crossplane.CASES,
+    *cases_gitops.CASES,
 ]
 
 

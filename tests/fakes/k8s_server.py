@@ -46,6 +46,8 @@ PLURALS = {
     "SecretProviderClass": "secretproviderclasses", "SealedSecret": "sealedsecrets",
     "CompositeResourceDefinition": "compositeresourcedefinitions", "Composition": "compositions",
     "CompositionRevision": "compositionrevisions",
+    "Application": "applications", "Kustomization": "kustomizations", "HelmRelease": "helmreleases",
+    "GitRepository": "gitrepositories",
 }  # fmt: skip
 # What every API server serves whether or not objects exist: (path prefix, plural).
 BUILT_IN = {

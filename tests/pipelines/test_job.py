@@ -49,7 +49,7 @@ def test_orphan_workloads_and_adoption_and_dora_are_published(scored_org):
     orphans = q(scored_org.serving, "SELECT count(*) FROM workloads WHERE service IS NULL AND source = 'cluster'")[0][0]
     assert orphans >= 1
     paths = {p for (p,) in q(scored_org.serving, "SELECT DISTINCT golden_path FROM golden_path_adoption")}
-    assert paths == {"template", "ci_workflow", "helm_chart", "terraform", "crossplane"}
+    assert paths == {"template", "ci_workflow", "helm_chart", "terraform", "crossplane", "gitops"}  # the demo config has all six
     tiers = q(scored_org.serving, "SELECT count(*) FROM dora WHERE lead_time_tier IS NOT NULL")[0][0]
     assert tiers >= 5
 
