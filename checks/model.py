@@ -176,7 +176,8 @@ def evaluate(check: Check, ev: ServiceEvidence, ctx: CheckContext) -> Finding:
 
 
 _MAY_HIDE = {  # outcomes a file the clone lacks could have changed (see checks.file_kinds)
-    False: frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN}),
+    # not_applicable too: "no Crossplane claims" may only mean the manifest holding them was not read.
+    False: frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN, Status.NOT_APPLICABLE}),
     True: frozenset({Status.UNKNOWN}),  # the failure names what a readable file holds
 }
 

@@ -19,17 +19,14 @@ import warnings
 from collections.abc import Callable
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
-from pipelines import evidence_store, history, platform_requests, programme, snapshot, stages, warehouse
-from pipelines.exports.refresh import refresh_exports
+from pipelines import evidence_store, history, platform_requests, publishing, snapshot, stages, warehouse
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources import argocd
 from pipelines.sources.local_git import RepoReads
 
-from pipelines import portal_export  # noqa: I001 - its own line: the import above is a busy merge spot
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
 
@@ -377,24 +374,10 @@ def serving_snapshot(
     path = warehouse_db.warehouse(config)
     if not path.exists():
         raise warehouse.WarehouseError(f"no warehouse at {path} yet: materialise a snapshot first (`scorecard run`)")
-    served = warehouse.publish(path, warehouse_db.serving(config), derive=programme.derive(config))
-    with warehouse.read_only(served, doing="reading the published snapshot") as con:
-        snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
-    # The metrics file and badges follow the new snapshot; failing to write them never fails the publish.
-    exported = refresh_exports(served)
-    for reason in exported.failures:
-        context.log.warning(f"exports not refreshed: {reason}")
-    try:  # per-entity documents for developer portals, beside the served file (docs/backstage.md)
-        entities = str(portal_export.publish_static(served))
-    except (OSError, duckdb.Error) as exc:  # the snapshot is published; a portal's copy failing is worth a warning, not a failed run
-        context.log.warning(f"per-entity export beside {served} failed: {exc}")
-        entities = None
-    return dg.MaterializeResult(metadata={
-        "path": str(served), "bytes": served.stat().st_size, "snapshots": snapshots,
-        "latest_snapshot": latest.isoformat() if latest else None,
-        "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
-        "exports_seconds": round(exported.seconds, 3), "entity_documents": entities,
-    })
+    published = publishing.publish(config, path, warehouse_db.serving(config))
+    for warning in published.warnings:  # the snapshot itself is published
+        context.log.warning(warning)
+    return dg.MaterializeResult(metadata=published.metadata)
 
 
 # ------------------------------------------------------- data invariants

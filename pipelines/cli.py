@@ -254,7 +254,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_snapshots(args) -> int:
-    from pipelines import programme, runlock, warehouse
+    from pipelines import publishing, runlock, warehouse
     from pipelines.explain import terminal_safe
     from pipelines.resources import parse_as_of
 
@@ -284,18 +284,11 @@ def cmd_snapshots(args) -> int:
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
-        warehouse.publish(path, config.serving_path, derive=programme.derive(config))
-    _refresh_exports(config.serving_path)
+        published = publishing.publish(config, path)
+    for warning in published.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0
-
-
-def _refresh_exports(served: Path) -> None:
-    """The metrics file and badges next to the served file follow each publish; a failure only warns."""
-    from pipelines.exports.refresh import refresh_exports
-
-    for reason in refresh_exports(served).failures:
-        print(f"warning: {reason}", file=sys.stderr)
 
 
 def cmd_demo(args) -> int:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import duckdb
@@ -118,7 +119,10 @@ def run_preview(
                    "rule_changes": json.dumps(changes), "not_previewed": json.dumps(not_previewed(new, against))}
             store(con, run, {"current": before, "preview": after})
         if publish_to is not None:
-            warehouse.publish(path, publish_to)
+            from pipelines import publishing
+
+            for warning in publishing.publish(against or new, path, publish_to).warnings:
+                print(f"warning: {warning}", file=sys.stderr)
         return report(path, name, new, against)
 
 

@@ -4,7 +4,7 @@ A demo organisation (``pipelines.demo``: real git repositories with 90 days of
 history, cluster snapshots, deploy and incident logs) is scored at 13 weekly
 dates ending :data:`END` by the stage functions the Dagster assets call, in
 the order they call them: crawl at the past crawl point (git history as of
-then), resolve services, DORA metrics, evidence, all 42 checks of the
+then), resolve services, DORA metrics, evidence, all checks of the
 catalogue, waivers, scoring, :func:`pipelines.snapshot.snapshot_frames`, then
 the warehouse's staging, promotion and atomic publish. Cluster state is only
 known for the newest date, as in a backfill.
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import platform_requests, programme, snapshot, stages, warehouse
+from pipelines import platform_requests, publishing, snapshot, stages, warehouse
+from pipelines.sources import argocd
 from pipelines.config import ScorecardConfig, load_config
 from pipelines.scoring import apply_waivers, score
 
@@ -54,6 +55,7 @@ class StageOutputs:
     metrics: pd.DataFrame
     evidence: list
     requests: platform_requests.RequestResult | None = None  # the jira_requests asset's result
+    gitops_crawls: list | None = None  # the gitops_api_crawl asset's (Argo CD API servers)
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,16 @@ def run_stages(config: ScorecardConfig, as_of: dt.date, today: dt.date) -> Stage
     point = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC) if historical else None
     repo_crawl = stages.crawl_repos(stages.repo_sources(config), point,
                                     budget_seconds=config.sources.repo_crawl_budget_seconds)
+    repo_crawl = stages.add_portals(repo_crawl, stages.crawl_portals(config), config, historical=historical)
     clusters = None if historical else stages.crawl_clusters(config)
+    gitops = None if historical else argocd.crawl_all(config.sources.argocd)
     events = stages.load_events(config, warehouse_path=config.warehouse_path, as_of=as_of)
-    records, identity_problems = stages.resolve(repo_crawl.crawls, config, point)
-    metrics = stages.delivery_metrics(records, repo_crawl.crawls, events, config, as_of, clusters)
+    records, identity_problems = stages.resolve(repo_crawl.crawls, config, point, repo_crawl.portals)
+    metrics = stages.delivery_metrics(records, repo_crawl.crawls, events, config, as_of, clusters, gitops or [])
     last_good = stages.last_good_crawls(config.warehouse_path, clusters) if clusters else {}
-    evidence = stages.assemble_evidence(records, repo_crawl.crawls, clusters, metrics, as_of, last_good)
-    return StageOutputs(as_of, repo_crawl, clusters, events, records, identity_problems, metrics, evidence)
+    evidence = stages.assemble_evidence(records, repo_crawl.crawls, clusters, metrics, as_of, last_good, gitops or [])
+    return StageOutputs(as_of, repo_crawl, clusters, events, records, identity_problems, metrics, evidence,
+                        gitops_crawls=gitops)
 
 
 def score_and_stage(
@@ -149,7 +154,7 @@ def score_and_stage(
     results = apply_waivers(stages.evaluate_checks(out.evidence, ctx), config, out.as_of)
     frames = snapshot.snapshot_frames(
         config, out.as_of, config_path, repo_crawl=out.repo_crawl, cluster_crawl=out.cluster_crawl,
-        events=out.events, registry=(out.records, out.identity_problems), metrics=out.metrics,
+        gitops_crawls=out.gitops_crawls, events=out.events, registry=(out.records, out.identity_problems), metrics=out.metrics,
         evidence=out.evidence, results=results, scores=score(results, config), requests=out.requests,
     )
     run = {
@@ -219,7 +224,7 @@ def build_snapshot(root: Path) -> BuiltSnapshot:
             if out.as_of != killed:
                 for table, df in frames.items():
                     parts.setdefault(table, []).append(df.assign(snapshot=out.as_of))
-    warehouse.publish(config.warehouse_path, config.serving_path, derive=programme.derive(config))
+    publishing.publish(config)  # as the job's serving_snapshot does
     built = BuiltSnapshot(
         root=root, config=config_path, serving=config.serving_path, warehouse=config.warehouse_path,
         snapshots=tuple(dates), incomplete=killed,

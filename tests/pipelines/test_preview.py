@@ -149,6 +149,7 @@ def test_a_preview_never_touches_the_published_file_or_history(rule_change_org, 
 def test_publish_puts_the_preview_in_the_served_file_beside_unchanged_history(rule_change_org, capsys):
     org = rule_change_org
     history = q(org.serving, "SELECT count(*), count(DISTINCT snapshot) FROM service_scores")
+    tables = {t for (t,) in q(org.serving, "SELECT table_name FROM information_schema.tables")}
     new = _variant(org, "cpu.yaml", "\nthresholds:\n  require_cpu_limit: true\n")
 
     code, out, err = _preview(capsys, "--config", str(new), "--publish")
@@ -157,6 +158,9 @@ def test_publish_puts_the_preview_in_the_served_file_beside_unchanged_history(ru
     assert "Compare page can now show preview cpu" in out
     assert ("cpu",) in q(org.serving, "SELECT preview FROM preview_runs")
     assert q(org.serving, "SELECT count(*), count(DISTINCT snapshot) FROM service_scores") == history
+    # A republish is the job's publish: what the job's publish derived (initiatives, ...) is still there.
+    assert tables <= {t for (t,) in q(org.serving, "SELECT table_name FROM information_schema.tables")}
+    assert (org.serving.parent / "static" / "metrics.txt").exists()
     # the preview's own rows are apart from history: both sides, for the same snapshot
     sides = q(org.serving, "SELECT side, count(*) FROM preview_service_scores WHERE preview = 'cpu' GROUP BY 1 ORDER BY 1")
     assert [s for s, _ in sides] == ["current", "preview"]

@@ -251,7 +251,7 @@ def test_exclude_namespaces_by_glob(k8s):
 
 
 def test_clusters_are_crawled_concurrently_and_one_failure_stays_its_own(k8s, tmp_path):
-    slow = sample_cluster(FakeKubernetes(tokens={TOKEN}, slow={"deployments": 0.6})).start()
+    slow = sample_cluster(FakeKubernetes(tokens={TOKEN}, slow={"deployments": 2.0})).start()
     try:
         down = source_for(f"http://127.0.0.1:{closed_port()}")
         down.cluster = "prod-us"
@@ -265,7 +265,7 @@ def test_clusters_are_crawled_concurrently_and_one_failure_stays_its_own(k8s, tm
         slow.stop()
     assert [c.cluster for c in crawls] == ["prod-eu", "prod-us", "staging"]
     assert [c.error is None for c in crawls] == [True, False, True]
-    assert elapsed < 1.1  # two 0.6 s crawls side by side
+    assert elapsed < 3.6  # two 2 s crawls side by side (one after the other: over 4 s); wide, for a busy machine
 
 
 def test_a_crawler_bug_is_recorded_by_type_only(tmp_path):

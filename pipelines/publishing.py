@@ -1,0 +1,64 @@
+"""Publishing: the one way a served file is (re)written, whoever asks.
+
+The job's `serving_snapshot` asset, `scorecard snapshots delete` and
+`scorecard preview --publish` all publish; each used to call
+`warehouse.publish` with its own idea of what else goes with it, and a
+republish from one of them silently dropped what another had added (the
+adoption programme's tables, the exports next to the file). Everything a
+publish derives is listed here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipelines import programme, warehouse
+
+if TYPE_CHECKING:
+    from pipelines.config import ScorecardConfig
+
+
+@dataclass
+class Published:
+    served: Path
+    snapshots: int = 0
+    latest: object = None  # dt.date of the newest complete snapshot
+    warnings: list[str] = field(default_factory=list)  # what beside the file could not be refreshed
+    metadata: dict = field(default_factory=dict)  # for the Dagster materialisation
+
+
+def derive(config: ScorecardConfig):
+    """The tables a publish computes from the history it copies (run inside `warehouse.publish`)."""
+    return programme.derive(config)
+
+
+def publish(config: ScorecardConfig, path: Path | None = None, served: Path | None = None) -> Published:
+    """Publish the warehouse at ``path`` (default: the config's) to ``served``, then refresh
+    what sits next to the served file. A failure there never unpublishes a good snapshot:
+    it is returned in ``warnings`` for the caller to log."""
+    import duckdb
+
+    from pipelines import portal_export
+    from pipelines.exports.refresh import refresh_exports
+
+    path = path or config.warehouse_path
+    target = warehouse.publish(path, served or config.serving_path, derive=derive(config))
+    with warehouse.read_only(target, doing="reading the published snapshot") as con:
+        snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
+    out = Published(target, snapshots, latest)
+    exported = refresh_exports(target)  # the metrics file and badges (pipelines/exports)
+    out.warnings += [f"exports not refreshed: {reason}" for reason in exported.failures]
+    try:  # per-entity documents for developer portals (docs/backstage.md)
+        entities = str(portal_export.publish_static(target))
+    except (OSError, duckdb.Error) as exc:
+        out.warnings.append(f"per-entity export beside {target} failed: {exc}")
+        entities = None
+    out.metadata = {
+        "path": str(target), "bytes": target.stat().st_size, "snapshots": snapshots,
+        "latest_snapshot": latest.isoformat() if latest else None,
+        "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
+        "exports_seconds": round(exported.seconds, 3), "entity_documents": entities,
+    }
+    return out
