@@ -1,0 +1,224 @@
+"""Platform ROI: do services on the golden paths deliver better? Published with the snapshot.
+
+Computed when the serving file is published (`warehouse.publish`), over every
+published date, from tables already in it: cohorts from the adoption facts
+(`golden_path_adoption`), the levels (`service_scores`) and the template's
+version (the `uses_service_template` finding's params, as `golden_path_adoption`
+stores them); outcomes from `dora` (DESIGN "Metric definitions").
+
+* **cohorts**: per golden path, *on path* (``adopted``) against *off path*
+  (``not_adopted``); ``unknown`` adoption is in neither (policy: unknown is
+  not "no"); per scorecard, each level against the lowest level present; per
+  template version, each version against the services off the template.
+* **outcomes**: lead time p50, deploy-days per week, change failure rate and
+  time to restore, per service as published in `dora`; a service without a
+  value for a metric (no deploys, no incidents) is not in that metric's n.
+* **windows**: each snapshot alone, and pooled over the last
+  :data:`POOLED_WEEKS` weeks. Pooled, a service counts once per cohort (the
+  median of its values over the period's dates in that cohort), so a service
+  seen on 12 dates is one observation, not 12.
+* **difference**: median of the cohort minus median of the baseline, with a
+  percentile bootstrap confidence interval (:data:`CONFIDENCE`) from
+  :data:`RESAMPLES` seeded resamples of each cohort (:func:`bootstrap_medians`).
+  Below :data:`MIN_N` services in either group there is no interval.
+
+This is correlation, not causation: teams that adopt early may differ from
+those that do not (see the README's "Platform ROI").
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+TABLES = ("roi_cohorts",)
+POOLED_WEEKS = 12
+RESAMPLES = 2000
+CONFIDENCE = 0.95
+SEED = 20261203
+MIN_N = 5  # below this a bootstrap interval of a median says nothing: left out, and the page says why
+
+# Outcome column of `dora` -> (label, whether lower is better).
+METRICS: dict[str, tuple[str, bool]] = {
+    "lead_time_p50_hours": ("lead time p50 (hours)", True),
+    "deploy_days_per_week": ("deploy-days per week", False),
+    "change_failure_rate": ("change failure rate", True),
+    "time_to_restore_hours": ("time to restore (hours)", True),
+}
+
+_DDL = """period VARCHAR, snapshot DATE, first_snapshot DATE, dimension VARCHAR, subject VARCHAR,
+    cohort VARCHAR, cohort_rank INTEGER, is_baseline BOOLEAN, baseline VARCHAR, metric VARCHAR,
+    services INTEGER, n INTEGER, median DOUBLE, baseline_n INTEGER, baseline_median DOUBLE,
+    diff_median DOUBLE, ci_low DOUBLE, ci_high DOUBLE, reading VARCHAR"""
+
+# Which cohort each service is in, per date. cohort_rank orders cohorts; rank 0 is "off path" / no level.
+_MEMBERS = """
+CREATE TEMP TABLE _roi_members AS
+SELECT snapshot, service, 'golden_path' AS dimension, golden_path AS subject,
+       CASE adoption WHEN 'adopted' THEN 'on path' ELSE 'off path' END AS cohort,
+       CASE adoption WHEN 'adopted' THEN 1 ELSE 0 END AS cohort_rank
+FROM golden_path_adoption
+WHERE adoption IN ('adopted', 'not_adopted')  -- checks/policy.py: unknown is neither on nor off
+UNION ALL
+SELECT snapshot, service, 'scorecard_level', scorecard, coalesce(level, 'none'), coalesce(level_rank, 0)
+FROM service_scores
+UNION ALL
+SELECT snapshot, service, 'template_version', 'template',
+       CASE WHEN adoption = 'not_adopted' THEN 'off path' ELSE coalesce(version, 'version unknown') END,
+       CASE WHEN adoption = 'not_adopted' THEN 0 ELSE 1 END
+FROM golden_path_adoption
+WHERE golden_path = 'template' AND adoption IN ('adopted', 'not_adopted')
+"""
+
+# One value per (period, cohort, metric, service): the date's own, or pooled the median over the period.
+_VALUES = """
+CREATE TEMP TABLE _roi_values AS
+WITH dates AS (SELECT DISTINCT snapshot FROM _roi_members),
+latest AS (SELECT max(snapshot) AS last FROM dates),
+joined AS (
+    SELECT m.*, u.metric, u.value
+    FROM _roi_members m
+    JOIN (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora)
+          ON {metrics} INTO NAME metric VALUE value) u USING (snapshot, service)
+    WHERE u.value IS NOT NULL AND isfinite(u.value)
+),
+single AS (
+    SELECT 'snapshot' AS period, snapshot, snapshot AS first_snapshot, dimension, subject, cohort, cohort_rank,
+           metric, service, value
+    FROM joined
+),
+pooled AS (
+    SELECT 'pooled' AS period, l.last AS snapshot,
+           (SELECT min(snapshot) FROM dates, latest l2 WHERE snapshot > l2.last - to_weeks($weeks)) AS first_snapshot,
+           dimension, subject, cohort, max(cohort_rank) AS cohort_rank, metric, service, median(value) AS value
+    FROM joined, latest l
+    WHERE joined.snapshot > l.last - to_weeks($weeks)
+    GROUP BY ALL
+)
+SELECT * FROM single UNION ALL SELECT * FROM pooled
+"""
+
+# Cohort sizes (services in the cohort, whatever their metrics) and per metric n and median.
+_GROUPS = """
+WITH sizes AS (
+    SELECT snapshot, dimension, subject, cohort, count(DISTINCT service) AS services
+    FROM _roi_members GROUP BY ALL
+),
+pooled_sizes AS (
+    SELECT dimension, subject, cohort, count(DISTINCT service) AS services
+    FROM _roi_members, (SELECT max(snapshot) AS last FROM _roi_members) l
+    WHERE snapshot > l.last - to_weeks($weeks) GROUP BY ALL
+),
+g AS (
+    SELECT period, snapshot, any_value(first_snapshot) AS first_snapshot, dimension, subject, cohort,
+           max(cohort_rank) AS cohort_rank, metric, count(*) AS n, median(value) AS median
+    FROM _roi_values GROUP BY period, snapshot, dimension, subject, cohort, metric
+)
+SELECT row_number() OVER (ORDER BY g.period, g.snapshot, g.dimension, g.subject, g.cohort, g.metric) - 1 AS gid, g.*,
+       coalesce(CASE WHEN period = 'snapshot' THEN s.services ELSE p.services END, 0) AS services
+FROM g
+LEFT JOIN sizes s ON g.period = 'snapshot' AND s.snapshot = g.snapshot AND s.dimension = g.dimension
+                 AND s.subject = g.subject AND s.cohort = g.cohort
+LEFT JOIN pooled_sizes p ON g.period = 'pooled' AND p.dimension = g.dimension AND p.subject = g.subject
+                        AND p.cohort = g.cohort
+ORDER BY gid
+"""
+
+_SORTED_VALUES = """
+SELECT value FROM _roi_values
+ORDER BY period, snapshot, dimension, subject, cohort, metric, value
+"""
+
+
+def bootstrap_medians(values: np.ndarray, sizes: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap medians of many groups at once: (resamples, groups).
+
+    ``values`` holds every group's values, each group sorted and the groups
+    back to back (``sizes`` long each). Resampling n values with replacement
+    and taking the median is the same as drawing the median's *rank* in the
+    sorted sample: with U_i uniform, a resample is x[ceil(n U_i)], so its
+    k-th order statistic is x[ceil(n U_(k))] and U_(k) ~ Beta(k, n - k + 1);
+    for even n the next order statistic is U_(k) + (1 - U_(k)) Beta(1, n - k).
+    So each resample costs two Beta draws instead of n draws and a sort:
+    the exact nonparametric bootstrap, independent of n in time and memory.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if len(sizes) == 0:
+        return np.empty((resamples, 0))
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    n = sizes.astype(float)
+    k = (sizes + 1) // 2  # the (lower) middle rank, 1-based
+    u1 = rng.beta(k, sizes - k + 1, size=(resamples, len(sizes)))
+    u2 = u1 + (1 - u1) * rng.beta(1, np.maximum(sizes - k, 1), size=(resamples, len(sizes)))
+    r1 = np.clip(np.ceil(n * u1).astype(np.int64), 1, sizes) - 1 + offsets
+    r2 = np.clip(np.ceil(n * u2).astype(np.int64), 1, sizes) - 1 + offsets
+    low = values[r1]
+    return np.where(sizes % 2 == 1, low, (low + values[r2]) / 2)
+
+
+def _reading(metric: str, diff: float, low: float, high: float, n: int, base_n: int) -> str:
+    if min(n, base_n) < MIN_N:
+        return "too few services"
+    if low <= 0 <= high:
+        return "no clear difference"
+    lower_better = METRICS[metric][1]
+    return "better" if (diff < 0) == lower_better else "worse"
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples: int = RESAMPLES,
+            seed: int = SEED) -> pd.DataFrame:
+    """The roi_cohorts frame from the snapshot tables ``con`` holds (see the module doc)."""
+    metrics = ", ".join(METRICS)  # fixed column names from this module
+    con.execute(_MEMBERS)
+    try:
+        con.execute(_VALUES.format(metrics=metrics), {"weeks": weeks})
+        groups = con.execute(_GROUPS, {"weeks": weeks}).df()
+        values = con.execute(_SORTED_VALUES).fetchnumpy()["value"].astype(float)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _roi_values")
+        con.execute("DROP TABLE _roi_members")
+    if groups.empty:
+        return pd.DataFrame(columns=[c.split()[0] for c in _DDL.split(",")])
+    boots = bootstrap_medians(values, groups["n"].to_numpy(), resamples, np.random.default_rng(seed))
+
+    # The baseline of each (period, date, dimension, subject, metric): off path (rank 0) for a golden
+    # path or template version, the lowest level present for a scorecard. A path nobody is off has none.
+    key = ["period", "snapshot", "dimension", "subject", "metric"]
+    first = groups.sort_values([*key, "cohort_rank", "cohort"]).groupby(key, sort=False).head(1)
+    first = first[(first["dimension"] == "scorecard_level") | (first["cohort_rank"] == 0)]
+    base = groups[key].merge(first[[*key, "gid", "cohort", "n", "median"]], on=key, how="left", suffixes=("", "_b"))
+    out = groups.assign(
+        baseline=base["cohort"].to_numpy(), baseline_n=base["n"].to_numpy(),
+        baseline_median=base["median"].to_numpy(),
+    )
+    has_base = base["gid"].notna().to_numpy()
+    base_gid = np.where(has_base, base["gid"].fillna(-1).to_numpy(), out["gid"].to_numpy()).astype(np.int64)
+    out["is_baseline"] = has_base & (out["gid"].to_numpy() == base_gid)
+    out["diff_median"] = np.where(out["is_baseline"] | ~has_base, np.nan, out["median"] - out["baseline_median"])
+    alpha = (1 - CONFIDENCE) / 2
+    diffs = boots - boots[:, base_gid]
+    low, high = np.quantile(diffs, [alpha, 1 - alpha], axis=0) if len(out) else (np.empty(0), np.empty(0))
+    enough = (has_base & (out["n"].to_numpy() >= MIN_N) & (out["baseline_n"].fillna(0).to_numpy() >= MIN_N)
+              & ~out["is_baseline"])
+    out["ci_low"] = np.where(enough, low, np.nan)
+    out["ci_high"] = np.where(enough, high, np.nan)
+    out["reading"] = [
+        None if b else "no services off the path" if not hb else _reading(m, d, lo, hi, n, bn)
+        for b, hb, m, d, lo, hi, n, bn in zip(out["is_baseline"], has_base, out["metric"], out["diff_median"],
+                                              out["ci_low"], out["ci_high"], out["n"], out["baseline_n"], strict=True)
+    ]
+    return out.drop(columns="gid")
+
+
+def publish(con: duckdb.DuckDBPyConnection) -> None:
+    """Add roi_cohorts to the file being published (called by `warehouse.publish`)."""
+    frame = cohorts(con)
+    con.execute(f"CREATE TABLE roi_cohorts ({_DDL})")  # fixed DDL from this module
+    if frame.empty:
+        return
+    con.register("_roi", frame)
+    try:
+        con.execute("INSERT INTO roi_cohorts BY NAME SELECT * FROM _roi")
+    finally:
+        con.unregister("_roi")
