@@ -441,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("initiatives", "waivers", "waive"):
         sub.choices[name].set_defaults(fn=_programme)
 
+    from pipelines import roi_cli  # light: its heavy imports wait until `scorecard roi` runs
+
+    roi_cli.add_parser(sub, with_config)
     from pipelines.exports.cli import add_commands as add_export_commands
 
     add_export_commands(sub, with_config)
