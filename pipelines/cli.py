@@ -442,10 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.choices[name].set_defaults(fn=_programme)
 
     from pipelines import roi_cli  # light: its heavy imports wait until `scorecard roi` runs
-
-    roi_cli.add_parser(sub, with_config)
     from pipelines.exports.cli import add_commands as add_export_commands
 
+    roi_cli.add_parser(sub, with_config)
     add_export_commands(sub, with_config)
     return parser
 

@@ -73,8 +73,8 @@ def render(report: dict) -> str:
             if report["period"] == "pooled" else f"snapshot {report['snapshot']}")
     out = [f"Platform ROI · {when}",
            f"Correlation, not causation: {report['caveat'].split(': ', 1)[1]}.",
-           f"Difference = cohort median - baseline median, {report['confidence']:.0%} bootstrap CI; "
-           f"no CI below n={report['min_n']} a side."]
+           (f"Difference = cohort median - baseline median, {report['confidence']:.0%} bootstrap CI; "
+           f"no CI below n={report['min_n']} a side.")]
     if not report["cohorts"]:
         out.append("\nNo cohorts: the snapshot has no delivery metrics or adoption facts to compare "
                    "(or was published before Platform ROI existed: run `scorecard run`).")
@@ -86,8 +86,8 @@ def render(report: dict) -> str:
         if head != current:
             current = head
             base = c["baseline"] or "nothing (no services off the path)"
-            out += ["", f"{c['dimension'].replace('_', ' ')} {terminal_safe(c['subject'], one_line=True)} "
-                        f"(against {terminal_safe(base, one_line=True)})"]
+            out += ["", (f"{c['dimension'].replace('_', ' ')} {terminal_safe(c['subject'], one_line=True)} "
+                        f"(against {terminal_safe(base, one_line=True)})")]
         cohort = terminal_safe(c["cohort"], one_line=True)
         if c["is_baseline"]:
             out.append(f"  {labels[c['metric']]:<25} {cohort:<16} n={c['n']:<5} median {c['median']:.2f}  (baseline)")

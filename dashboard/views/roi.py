@@ -23,10 +23,12 @@ st.warning(
 )
 
 cols = st.columns(2)
+# The URL holds the option as shown (ui.url_selectbox): short words, ?period=snapshot&by=scorecard+level.
 period = ui.url_selectbox("Period", list(PERIODS), param="period", default="pooled", container=cols[0],
-                          format_func=PERIODS.get)
-dimension = ui.url_selectbox("Compare by", list(DIMENSIONS), param="by", default="golden_path", container=cols[1],
-                             format_func=DIMENSIONS.get)
+                          format_func=str, help=" · ".join(f"{k}: {v}" for k, v in PERIODS.items()))
+by_label = ui.url_selectbox("Compare by", list(DIMENSIONS.values()), param="by", default="golden path",
+                            container=cols[1], format_func=str)
+dimension = next(k for k, v in DIMENSIONS.items() if v == by_label)
 pooled = period == "pooled"
 df = data.roi_cohorts(ctx.src, ctx.snapshot, pooled, dimension)
 if df.empty:
