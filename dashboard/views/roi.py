@@ -75,7 +75,9 @@ def figure(rows: pd.DataFrame) -> go.Figure:
             marker={"size": 10, "color": [ui.CATEGORICAL[0] if c else "#9a9a9a" for c in has_ci]},
             error_y={"type": "data", "symmetric": False, "array": (m["ci_high"] - m["diff_median"]).fillna(0),
                      "arrayminus": (m["diff_median"] - m["ci_low"]).fillna(0), "thickness": 1.5},
-            customdata=m[["baseline", "baseline_n", "ci_low", "ci_high"]].astype(str).to_numpy(),
+            # a version string came from a repository: through chart_text like every chart label
+            customdata=[[ui.chart_text(r["baseline"]), int(r["baseline_n"]), f"{r['ci_low']:+.2f}",
+                         f"{r['ci_high']:+.2f}"] for _, r in m.iterrows()],
             hovertemplate="%{x}: %{y:.2f} vs %{customdata[0]} (n=%{customdata[1]})<br>"
                           "CI %{customdata[2]} to %{customdata[3]}<extra></extra>",
             showlegend=False,
