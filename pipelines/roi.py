@@ -71,64 +71,86 @@ FROM golden_path_adoption
 WHERE golden_path = 'template' AND adoption IN ('adopted', 'not_adopted')
 """
 
-# One value per (period, cohort, metric, service): the date's own, or pooled the median over the period.
+# Each cohort once, numbered: the values below carry the number, not three strings.
+_IDS = """
+CREATE TEMP TABLE _roi_ids AS
+SELECT (row_number() OVER (ORDER BY dimension, subject, cohort) - 1)::INTEGER AS cid,
+       dimension, subject, cohort, max(cohort_rank)::INTEGER AS cohort_rank
+FROM _roi_members GROUP BY dimension, subject, cohort
+"""
+
+# One value per (period, cohort, metric, service): the date's own, or pooled the median over the window.
+# Dates travel as day numbers; `pooled` is 0 for one date, 1 for the window ending at the latest date.
 _VALUES = """
-CREATE TEMP TABLE _roi_values AS
-WITH dates AS (SELECT DISTINCT snapshot FROM _roi_members),
-latest AS (SELECT max(snapshot) AS last FROM dates),
+WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
+dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort)),
+u AS (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora) ON {metrics} INTO NAME metric VALUE value),
 joined AS (
-    SELECT m.*, u.metric, u.value
-    FROM _roi_members m
-    JOIN (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora)
-          ON {metrics} INTO NAME metric VALUE value) u USING (snapshot, service)
+    SELECT dm.snapshot, dm.service, dm.cid, (list_position([{names}], u.metric) - 1)::TINYINT AS metric_id, u.value
+    FROM dm JOIN u USING (snapshot, service)
     WHERE u.value IS NOT NULL AND isfinite(u.value)
-),
-single AS (
-    SELECT 'snapshot' AS period, snapshot, snapshot AS first_snapshot, dimension, subject, cohort, cohort_rank,
-           metric, service, value
-    FROM joined
-),
-pooled AS (
-    SELECT 'pooled' AS period, l.last AS snapshot,
-           (SELECT min(snapshot) FROM dates, latest l2 WHERE snapshot > l2.last - to_weeks($weeks)) AS first_snapshot,
-           dimension, subject, cohort, max(cohort_rank) AS cohort_rank, metric, service, median(value) AS value
-    FROM joined, latest l
-    WHERE joined.snapshot > l.last - to_weeks($weeks)
-    GROUP BY ALL
 )
-SELECT * FROM single UNION ALL SELECT * FROM pooled
+SELECT 0::TINYINT AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, metric_id, value FROM joined
+UNION ALL
+SELECT 1::TINYINT, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, metric_id, median(value)
+FROM joined, last l WHERE joined.snapshot > l.last - to_weeks($weeks)
+GROUP BY service, cid, metric_id
 """
 
-# Cohort sizes (services in the cohort, whatever their metrics) and per metric n and median.
-_GROUPS = """
-WITH sizes AS (
-    SELECT snapshot, dimension, subject, cohort, count(DISTINCT service) AS services
-    FROM _roi_members GROUP BY ALL
-),
-pooled_sizes AS (
-    SELECT dimension, subject, cohort, count(DISTINCT service) AS services
-    FROM _roi_members, (SELECT max(snapshot) AS last FROM _roi_members) l
-    WHERE snapshot > l.last - to_weeks($weeks) GROUP BY ALL
-),
-g AS (
-    SELECT period, snapshot, any_value(first_snapshot) AS first_snapshot, dimension, subject, cohort,
-           max(cohort_rank) AS cohort_rank, metric, count(*) AS n, median(value) AS median
-    FROM _roi_values GROUP BY period, snapshot, dimension, subject, cohort, metric
-)
-SELECT row_number() OVER (ORDER BY g.period, g.snapshot, g.dimension, g.subject, g.cohort, g.metric) - 1 AS gid, g.*,
-       coalesce(CASE WHEN period = 'snapshot' THEN s.services ELSE p.services END, 0) AS services
-FROM g
-LEFT JOIN sizes s ON g.period = 'snapshot' AND s.snapshot = g.snapshot AND s.dimension = g.dimension
-                 AND s.subject = g.subject AND s.cohort = g.cohort
-LEFT JOIN pooled_sizes p ON g.period = 'pooled' AND p.dimension = g.dimension AND p.subject = g.subject
-                        AND p.cohort = g.cohort
-ORDER BY gid
+# Cohort sizes: services in the cohort, whatever their metrics.
+_SIZES = """
+WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
+dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort))
+SELECT 0 AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, count(DISTINCT service) AS services
+FROM dm GROUP BY ALL
+UNION ALL
+SELECT 1, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, count(DISTINCT service)
+FROM dm, last l WHERE dm.snapshot > l.last - to_weeks($weeks) GROUP BY cid
 """
 
-_SORTED_VALUES = """
-SELECT value FROM _roi_values
-ORDER BY period, snapshot, dimension, subject, cohort, metric, value
+_WINDOW_START = """
+SELECT min(snapshot) FROM _roi_members
+WHERE snapshot > (SELECT max(snapshot) FROM _roi_members) - to_weeks($weeks)
 """
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _groups(con: duckdb.DuckDBPyConnection, weeks: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """(one row per period, date, cohort and metric with n and median; every group's values sorted, back to back).
+
+    Sorting and medians are numpy's: a lexsort of a few million (key, value)
+    pairs is much cheaper than DuckDB ordering them by six text columns.
+    """
+    raw = con.execute(_VALUES.format(metrics=", ".join(METRICS), names=", ".join(f"'{m}'" for m in METRICS)),
+                      {"weeks": weeks}).fetchnumpy()
+    value = np.asarray(raw["value"], dtype=float)
+    key = (((np.asarray(raw["pooled"], dtype=np.int64) << 20) + np.asarray(raw["day"], dtype=np.int64)) << 20
+           ) + np.asarray(raw["cid"], dtype=np.int64)
+    key = (key << 3) + np.asarray(raw["metric_id"], dtype=np.int64)
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    if len(key) == 0:
+        return pd.DataFrame(), value
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    median = (value[starts + (sizes - 1) // 2] + value[starts + sizes // 2]) / 2  # the middle one, or two's mean
+    k = key[starts]
+    ids = con.execute("SELECT * FROM _roi_ids ORDER BY cid").df()
+    groups = pd.DataFrame({
+        "gid": np.arange(len(k)), "pooled": k >> 43, "day": (k >> 23) & ((1 << 20) - 1),
+        "cid": (k >> 3) & ((1 << 20) - 1), "metric": np.array(list(METRICS))[k & 7], "n": sizes, "median": median,
+    })
+    groups = groups.merge(ids, on="cid", how="left").sort_values("gid", ignore_index=True)
+    sizes_df = con.execute(_SIZES, {"weeks": weeks}).df()
+    groups = groups.merge(sizes_df, on=["pooled", "day", "cid"], how="left").sort_values("gid", ignore_index=True)
+    groups["services"] = groups["services"].fillna(0).astype(int)
+    groups["period"] = np.where(groups["pooled"] == 1, "pooled", "snapshot")
+    groups["snapshot"] = pd.to_datetime(_EPOCH + groups["day"].to_numpy().astype("timedelta64[D]"))
+    start = con.execute(_WINDOW_START, {"weeks": weeks}).fetchone()[0]
+    groups["first_snapshot"] = np.where(groups["pooled"] == 1, pd.Timestamp(start), groups["snapshot"])
+    groups["first_snapshot"] = pd.to_datetime(groups["first_snapshot"])
+    return groups.drop(columns=["pooled", "day", "cid"]), value
 
 
 def bootstrap_medians(values: np.ndarray, sizes: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -169,14 +191,12 @@ def _reading(metric: str, diff: float, low: float, high: float, n: int, base_n: 
 def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples: int = RESAMPLES,
             seed: int = SEED) -> pd.DataFrame:
     """The roi_cohorts frame from the snapshot tables ``con`` holds (see the module doc)."""
-    metrics = ", ".join(METRICS)  # fixed column names from this module
     con.execute(_MEMBERS)
     try:
-        con.execute(_VALUES.format(metrics=metrics), {"weeks": weeks})
-        groups = con.execute(_GROUPS, {"weeks": weeks}).df()
-        values = con.execute(_SORTED_VALUES).fetchnumpy()["value"].astype(float)
+        con.execute(_IDS)
+        groups, values = _groups(con, weeks)  # metric names are fixed identifiers from this module
     finally:
-        con.execute("DROP TABLE IF EXISTS _roi_values")
+        con.execute("DROP TABLE IF EXISTS _roi_ids")
         con.execute("DROP TABLE _roi_members")
     if groups.empty:
         return pd.DataFrame(columns=[c.split()[0] for c in _DDL.split(",")])
