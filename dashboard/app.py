@@ -20,6 +20,7 @@ navigation = st.navigation(
         st.Page("views/checks.py", title="Checks", icon=":material/checklist:", url_path="checks"),
         st.Page("views/compare.py", title="Compare snapshots", icon=":material/compare_arrows:", url_path="compare"),
         st.Page("views/initiatives.py", title="Initiatives", icon=":material/flag:", url_path="initiatives"),
+        st.Page("views/roi.py", title="Platform ROI", icon=":material/insights:", url_path="roi"),
     ]
 )
 ui.sidebar()

@@ -434,8 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("initiatives", "waivers", "waive"):
         sub.choices[name].set_defaults(fn=_programme)
 
+    # light modules: their heavy imports wait until `scorecard roi` / an export runs
+    from pipelines import roi_cli
     from pipelines.exports.cli import add_commands as add_export_commands
 
+    roi_cli.add_parser(sub, with_config)
     add_export_commands(sub, with_config)
     return parser
 

@@ -548,11 +548,13 @@ def publish(warehouse: Path, serving: Path,
             con.execute("INSERT INTO meta BY NAME SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
             from pipelines import (  # late: derived from what was just copied
                 preview,
+                roi,
                 rules,
             )
 
             rules.publish_rule_changes(con)  # the rule-change log, from each snapshot's rules
             preview.publish(con)  # stored previews, apart from history, for the Compare page
+            roi.publish(con)  # Platform ROI: delivery outcomes by golden-path cohort
             set_meta(con, "published_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
             con.execute("DETACH wh")
             if derive is not None:

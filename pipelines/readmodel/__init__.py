@@ -37,6 +37,7 @@ from pipelines.readmodel.initiatives import (
     initiatives_report,
 )
 from pipelines.readmodel.requests import request_trend, requests_by_team
+from pipelines.readmodel.roi import roi_cohorts, roi_report, roi_subjects, roi_trend
 from pipelines.readmodel.overview import latest_snapshot, overview, scorecard_levels, summary_counts
 from pipelines.readmodel.rule_changes import rule_changes
 from pipelines.readmodel.service import (
@@ -65,7 +66,8 @@ __all__ = [
     "dora_summary", "expiring_waivers", "failing_services", "frame", "golden_path_trend", "initiative_burndown",
     "initiative_summary", "initiative_teams", "initiative_work", "initiatives_report", "latest_snapshot",
     "level_distribution", "level_moves", "next_level_blockers", "orphan_manifests", "orphan_workloads", "overview",
-    "previews", "problems", "rank_blockers", "request_trend", "requests_by_team", "row", "rule_changes",
+    "previews", "problems", "rank_blockers", "request_trend", "requests_by_team", "roi_cohorts",
+    "roi_report", "roi_subjects", "roi_trend", "row", "rule_changes",
     "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
     "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests.dashboard.snapshot_fixture import BuiltSnapshot, build_snapshot
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = ("adoption", "teams", "service", "checks", "compare", "initiatives")
+PAGES = ("adoption", "teams", "service", "checks", "compare", "initiatives", "roi")
 
 
 @contextlib.contextmanager

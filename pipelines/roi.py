@@ -1,0 +1,244 @@
+"""Platform ROI: do services on the golden paths deliver better? Published with the snapshot.
+
+Computed when the serving file is published (`warehouse.publish`), over every
+published date, from tables already in it: cohorts from the adoption facts
+(`golden_path_adoption`), the levels (`service_scores`) and the template's
+version (the `uses_service_template` finding's params, as `golden_path_adoption`
+stores them); outcomes from `dora` (DESIGN "Metric definitions").
+
+* **cohorts**: per golden path, *on path* (``adopted``) against *off path*
+  (``not_adopted``); ``unknown`` adoption is in neither (policy: unknown is
+  not "no"); per scorecard, each level against the lowest level present; per
+  template version, each version against the services off the template.
+* **outcomes**: lead time p50, deploy-days per week, change failure rate and
+  time to restore, per service as published in `dora`; a service without a
+  value for a metric (no deploys, no incidents) is not in that metric's n.
+* **windows**: each snapshot alone, and pooled over the last
+  :data:`POOLED_WEEKS` weeks. Pooled, a service counts once per cohort (the
+  median of its values over the period's dates in that cohort), so a service
+  seen on 12 dates is one observation, not 12.
+* **difference**: median of the cohort minus median of the baseline, with a
+  percentile bootstrap confidence interval (:data:`CONFIDENCE`) from
+  :data:`RESAMPLES` seeded resamples of each cohort (:func:`bootstrap_medians`).
+  Below :data:`MIN_N` services in either group there is no interval.
+
+This is correlation, not causation: teams that adopt early may differ from
+those that do not (see the README's "Platform ROI").
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+TABLES = ("roi_cohorts",)
+POOLED_WEEKS = 12
+RESAMPLES = 2000
+CONFIDENCE = 0.95
+SEED = 20261203
+MIN_N = 5  # below this a bootstrap interval of a median says nothing: left out, and the page says why
+
+# Outcome column of `dora` -> (label, whether lower is better).
+METRICS: dict[str, tuple[str, bool]] = {
+    "lead_time_p50_hours": ("lead time p50 (hours)", True),
+    "deploy_days_per_week": ("deploy-days per week", False),
+    "change_failure_rate": ("change failure rate", True),
+    "time_to_restore_hours": ("time to restore (hours)", True),
+}
+
+_DDL = """period VARCHAR, snapshot DATE, first_snapshot DATE, dimension VARCHAR, subject VARCHAR,
+    cohort VARCHAR, cohort_rank INTEGER, is_baseline BOOLEAN, baseline VARCHAR, metric VARCHAR,
+    services INTEGER, n INTEGER, median DOUBLE, baseline_n INTEGER, baseline_median DOUBLE,
+    diff_median DOUBLE, ci_low DOUBLE, ci_high DOUBLE, reading VARCHAR"""
+
+# Which cohort each service is in, per date. cohort_rank orders cohorts; rank 0 is "off path" / no level.
+_MEMBERS = """
+CREATE TEMP TABLE _roi_members AS
+SELECT snapshot, service, 'golden_path' AS dimension, golden_path AS subject,
+       CASE adoption WHEN 'adopted' THEN 'on path' ELSE 'off path' END AS cohort,
+       CASE adoption WHEN 'adopted' THEN 1 ELSE 0 END AS cohort_rank
+FROM golden_path_adoption
+WHERE adoption IN ('adopted', 'not_adopted')  -- checks/policy.py: unknown is neither on nor off
+UNION ALL
+SELECT snapshot, service, 'scorecard_level', scorecard, coalesce(level, 'none'), coalesce(level_rank, 0)
+FROM service_scores
+UNION ALL
+SELECT snapshot, service, 'template_version', 'template',
+       CASE WHEN adoption = 'not_adopted' THEN 'off path' ELSE coalesce(version, 'version unknown') END,
+       CASE WHEN adoption = 'not_adopted' THEN 0 ELSE 1 END
+FROM golden_path_adoption
+WHERE golden_path = 'template' AND adoption IN ('adopted', 'not_adopted')
+"""
+
+# Each cohort once, numbered: the values below carry the number, not three strings.
+_IDS = """
+CREATE TEMP TABLE _roi_ids AS
+SELECT (row_number() OVER (ORDER BY dimension, subject, cohort) - 1)::INTEGER AS cid,
+       dimension, subject, cohort, max(cohort_rank)::INTEGER AS cohort_rank
+FROM _roi_members GROUP BY dimension, subject, cohort
+"""
+
+# One value per (period, cohort, metric, service): the date's own, or pooled the median over the window.
+# Dates travel as day numbers; `pooled` is 0 for one date, 1 for the window ending at the latest date.
+_VALUES = """
+WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
+dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort)),
+u AS (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora) ON {metrics} INTO NAME metric VALUE value),
+joined AS (
+    SELECT dm.snapshot, dm.service, dm.cid, (list_position([{names}], u.metric) - 1)::TINYINT AS metric_id, u.value
+    FROM dm JOIN u USING (snapshot, service)
+    WHERE u.value IS NOT NULL AND isfinite(u.value)
+)
+SELECT 0::TINYINT AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, metric_id, value FROM joined
+UNION ALL
+SELECT 1::TINYINT, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, metric_id, median(value)
+FROM joined, last l WHERE joined.snapshot > l.last - to_weeks($weeks)
+GROUP BY service, cid, metric_id
+"""
+
+# Cohort sizes: services in the cohort, whatever their metrics.
+_SIZES = """
+WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
+dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort))
+SELECT 0 AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, count(DISTINCT service) AS services
+FROM dm GROUP BY ALL
+UNION ALL
+SELECT 1, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, count(DISTINCT service)
+FROM dm, last l WHERE dm.snapshot > l.last - to_weeks($weeks) GROUP BY cid
+"""
+
+_WINDOW_START = """
+SELECT min(snapshot) FROM _roi_members
+WHERE snapshot > (SELECT max(snapshot) FROM _roi_members) - to_weeks($weeks)
+"""
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _groups(con: duckdb.DuckDBPyConnection, weeks: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """(one row per period, date, cohort and metric with n and median; every group's values sorted, back to back).
+
+    Sorting and medians are numpy's: a lexsort of a few million (key, value)
+    pairs is much cheaper than DuckDB ordering them by six text columns.
+    """
+    raw = con.execute(_VALUES.format(metrics=", ".join(METRICS), names=", ".join(f"'{m}'" for m in METRICS)),
+                      {"weeks": weeks}).fetchnumpy()
+    value = np.asarray(raw["value"], dtype=float)
+    key = (((np.asarray(raw["pooled"], dtype=np.int64) << 20) + np.asarray(raw["day"], dtype=np.int64)) << 20
+           ) + np.asarray(raw["cid"], dtype=np.int64)
+    key = (key << 3) + np.asarray(raw["metric_id"], dtype=np.int64)
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    if len(key) == 0:
+        return pd.DataFrame(), value
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    median = (value[starts + (sizes - 1) // 2] + value[starts + sizes // 2]) / 2  # the middle one, or two's mean
+    k = key[starts]
+    ids = con.execute("SELECT * FROM _roi_ids ORDER BY cid").df()
+    groups = pd.DataFrame({
+        "gid": np.arange(len(k)), "pooled": k >> 43, "day": (k >> 23) & ((1 << 20) - 1),
+        "cid": (k >> 3) & ((1 << 20) - 1), "metric": np.array(list(METRICS))[k & 7], "n": sizes, "median": median,
+    })
+    groups = groups.merge(ids, on="cid", how="left").sort_values("gid", ignore_index=True)
+    sizes_df = con.execute(_SIZES, {"weeks": weeks}).df()
+    groups = groups.merge(sizes_df, on=["pooled", "day", "cid"], how="left").sort_values("gid", ignore_index=True)
+    groups["services"] = groups["services"].fillna(0).astype(int)
+    groups["period"] = np.where(groups["pooled"] == 1, "pooled", "snapshot")
+    groups["snapshot"] = pd.to_datetime(_EPOCH + groups["day"].to_numpy().astype("timedelta64[D]"))
+    start = con.execute(_WINDOW_START, {"weeks": weeks}).fetchone()[0]
+    groups["first_snapshot"] = np.where(groups["pooled"] == 1, pd.Timestamp(start), groups["snapshot"])
+    groups["first_snapshot"] = pd.to_datetime(groups["first_snapshot"])
+    return groups.drop(columns=["pooled", "day", "cid"]), value
+
+
+def bootstrap_medians(values: np.ndarray, sizes: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap medians of many groups at once: (resamples, groups).
+
+    ``values`` holds every group's values, each group sorted and the groups
+    back to back (``sizes`` long each). Resampling n values with replacement
+    and taking the median is the same as drawing the median's *rank* in the
+    sorted sample: with U_i uniform, a resample is x[ceil(n U_i)], so its
+    k-th order statistic is x[ceil(n U_(k))] and U_(k) ~ Beta(k, n - k + 1);
+    for even n the next order statistic is U_(k) + (1 - U_(k)) Beta(1, n - k).
+    So each resample costs two Beta draws instead of n draws and a sort:
+    the exact nonparametric bootstrap, independent of n in time and memory.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if len(sizes) == 0:
+        return np.empty((resamples, 0))
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    n = sizes.astype(float)
+    k = (sizes + 1) // 2  # the (lower) middle rank, 1-based
+    u1 = rng.beta(k, sizes - k + 1, size=(resamples, len(sizes)))
+    u2 = u1 + (1 - u1) * rng.beta(1, np.maximum(sizes - k, 1), size=(resamples, len(sizes)))
+    r1 = np.clip(np.ceil(n * u1).astype(np.int64), 1, sizes) - 1 + offsets
+    r2 = np.clip(np.ceil(n * u2).astype(np.int64), 1, sizes) - 1 + offsets
+    low = values[r1]
+    return np.where(sizes % 2 == 1, low, (low + values[r2]) / 2)
+
+
+def _reading(metric: str, diff: float, low: float, high: float, n: int, base_n: int) -> str:
+    if min(n, base_n) < MIN_N:
+        return "too few services"
+    if low <= 0 <= high:
+        return "no clear difference"
+    lower_better = METRICS[metric][1]
+    return "better" if (diff < 0) == lower_better else "worse"
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples: int = RESAMPLES,
+            seed: int = SEED) -> pd.DataFrame:
+    """The roi_cohorts frame from the snapshot tables ``con`` holds (see the module doc)."""
+    con.execute(_MEMBERS)
+    try:
+        con.execute(_IDS)
+        groups, values = _groups(con, weeks)  # metric names are fixed identifiers from this module
+    finally:
+        con.execute("DROP TABLE IF EXISTS _roi_ids")
+        con.execute("DROP TABLE _roi_members")
+    if groups.empty:
+        return pd.DataFrame(columns=[c.split()[0] for c in _DDL.split(",")])
+    boots = bootstrap_medians(values, groups["n"].to_numpy(), resamples, np.random.default_rng(seed))
+
+    # The baseline of each (period, date, dimension, subject, metric): off path (rank 0) for a golden
+    # path or template version, the lowest level present for a scorecard. A path nobody is off has none.
+    key = ["period", "snapshot", "dimension", "subject", "metric"]
+    first = groups.sort_values([*key, "cohort_rank", "cohort"]).groupby(key, sort=False).head(1)
+    first = first[(first["dimension"] == "scorecard_level") | (first["cohort_rank"] == 0)]
+    base = groups[key].merge(first[[*key, "gid", "cohort", "n", "median"]], on=key, how="left", suffixes=("", "_b"))
+    out = groups.assign(
+        baseline=base["cohort"].to_numpy(), baseline_n=base["n"].to_numpy(),
+        baseline_median=base["median"].to_numpy(),
+    )
+    has_base = base["gid"].notna().to_numpy()
+    base_gid = np.where(has_base, base["gid"].fillna(-1).to_numpy(), out["gid"].to_numpy()).astype(np.int64)
+    out["is_baseline"] = has_base & (out["gid"].to_numpy() == base_gid)
+    out["diff_median"] = np.where(out["is_baseline"] | ~has_base, np.nan, out["median"] - out["baseline_median"])
+    alpha = (1 - CONFIDENCE) / 2
+    diffs = boots - boots[:, base_gid]
+    low, high = np.quantile(diffs, [alpha, 1 - alpha], axis=0) if len(out) else (np.empty(0), np.empty(0))
+    enough = (has_base & (out["n"].to_numpy() >= MIN_N) & (out["baseline_n"].fillna(0).to_numpy() >= MIN_N)
+              & ~out["is_baseline"])
+    out["ci_low"] = np.where(enough, low, np.nan)
+    out["ci_high"] = np.where(enough, high, np.nan)
+    out["reading"] = [
+        None if b else "no services off the path" if not hb else _reading(m, d, lo, hi, n, bn)
+        for b, hb, m, d, lo, hi, n, bn in zip(out["is_baseline"], has_base, out["metric"], out["diff_median"],
+                                              out["ci_low"], out["ci_high"], out["n"], out["baseline_n"], strict=True)
+    ]
+    return out.drop(columns="gid")
+
+
+def publish(con: duckdb.DuckDBPyConnection) -> None:
+    """Add roi_cohorts to the file being published (called by `warehouse.publish`)."""
+    frame = cohorts(con)
+    con.execute(f"CREATE TABLE roi_cohorts ({_DDL})")  # fixed DDL from this module
+    if frame.empty:
+        return
+    con.register("_roi", frame)
+    try:
+        con.execute("INSERT INTO roi_cohorts BY NAME SELECT * FROM _roi")
+    finally:
+        con.unregister("_roi")
