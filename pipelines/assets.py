@@ -29,6 +29,7 @@ from pipelines.scoring import apply_waivers, score
 from pipelines.sources import argocd
 from pipelines.sources.local_git import RepoReads
 
+from pipelines.fixes.publish import with_fixes  # generated fixes, at publish (pipelines/fixes)
 from pipelines import portal_export  # noqa: I001 - its own line: the import above is a busy merge spot
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
@@ -377,7 +378,7 @@ def serving_snapshot(
     path = warehouse_db.warehouse(config)
     if not path.exists():
         raise warehouse.WarehouseError(f"no warehouse at {path} yet: materialise a snapshot first (`scorecard run`)")
-    served = warehouse.publish(path, warehouse_db.serving(config), derive=programme.derive(config))
+    served = warehouse.publish(path, warehouse_db.serving(config), derive=with_fixes(config, programme.derive(config), path))
     with warehouse.read_only(served, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
     # The metrics file and badges follow the new snapshot; failing to write them never fails the publish.

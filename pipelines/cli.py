@@ -256,6 +256,7 @@ def cmd_ingest(args) -> int:
 def cmd_snapshots(args) -> int:
     from pipelines import programme, runlock, warehouse
     from pipelines.explain import terminal_safe
+    from pipelines.fixes.publish import with_fixes
     from pipelines.resources import parse_as_of
 
     config = _config(args)
@@ -284,7 +285,7 @@ def cmd_snapshots(args) -> int:
             found = warehouse.delete_snapshot(con, day, f"deleted by an operator at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
         if not found:
             return _err(f"no complete snapshot {day} in {path}; `scorecard snapshots list` shows what there is")
-        warehouse.publish(path, config.serving_path, derive=programme.derive(config))
+        warehouse.publish(path, config.serving_path, derive=with_fixes(config, programme.derive(config), path))
     _refresh_exports(config.serving_path)
     print(f"Deleted snapshot {day} and republished {config.serving_path}")
     return 0

@@ -142,7 +142,7 @@ def _pick(evidence, service: str, where: str):
 
 def _known_checkout(config, repo: str | None) -> Path | None:
     for source in config.sources.repos if repo else ():
-        candidate = Path(source.root) / repo
+        candidate = config.resolve(source.root) / repo
         if (candidate / ".git").exists():
             return candidate
     return None

@@ -27,6 +27,7 @@ from pipelines.readmodel.adoption import (
 )
 from pipelines.readmodel.base import frame, row
 from pipelines.readmodel.checks_page import check_catalogue, check_pass_rates, failing_services
+from pipelines.readmodel.fixes import service_fixes
 from pipelines.readmodel.compare import check_changes, compare_summary, level_moves, previews
 from pipelines.readmodel.initiatives import (
     expiring_waivers,
@@ -67,7 +68,7 @@ __all__ = [
     "level_distribution", "level_moves", "next_level_blockers", "orphan_manifests", "orphan_workloads", "overview",
     "previews", "problems", "rank_blockers", "request_trend", "requests_by_team", "row", "rule_changes",
     "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
-    "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
+    "service_dora", "service_fixes", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",
 ]  # fmt: skip
