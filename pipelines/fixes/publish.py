@@ -113,6 +113,18 @@ def add_table(con, config, warehouse_path: Path) -> int:
     found = stages.RepoCrawlResult(crawls=[], source_status=[], problems=[], known_teams=list(stored.known_teams))
     ctx = stages.check_context(config, stored.snapshot, found)
     rows = fix_rows(stored.evidence, ctx, checkout_reader([config.resolve(r.root) for r in config.sources.repos]), stored.snapshot)
+    return insert_rows(con, rows)
+
+
+def insert_rows(con, rows: list[tuple]) -> int:
+    """Into `generated_fixes` as one frame: row-by-row `executemany` took 2.5 s for 4,400 patches."""
+    import pandas as pd
+
     if rows:
-        con.executemany("INSERT INTO generated_fixes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        columns = [c.split()[0] for c in DDL.split(", ")]
+        con.register("_generated_fixes", pd.DataFrame(rows, columns=columns))
+        try:
+            con.execute("INSERT INTO generated_fixes SELECT * FROM _generated_fixes")
+        finally:
+            con.unregister("_generated_fixes")
     return len(rows)

@@ -216,3 +216,22 @@ def test_non_mechanical_checks_say_why_and_give_the_remediation(tmp_path):
     assert "team directory" in reasons["owner_is_known_team"].reason
     assert "ghosts" in reasons["owner_is_known_team"].remediation
     assert reasons["has_readme"].remediation
+
+
+def test_a_registered_token_in_a_file_never_reaches_a_published_patch(tmp_path):
+    from pipelines import secrets
+    from pipelines.fixes.publish import fix_rows
+
+    token = "ghp_" + "T0kenInAComment" * 2
+    leaky = WORKFLOW.replace("# shared build", f"# shared build, token {token}")
+    repo = _repo(tmp_path, {"catalog-info.yaml": catalog_info("payments-api"), ".github/workflows/ci.yml": leaky})
+    secrets.register(token)
+    try:
+        config = _config()
+        _, _, _, evidence = checkout_evidence(repo, config, TODAY)
+        rows = fix_rows(evidence, config.check_context(TODAY),
+                        lambda _repo: lambda p: (repo / p).read_text() if (repo / p).is_file() else None, TODAY)
+        bump = next(r for r in rows if r[2] == "shared_ci_workflow_up_to_date")
+        assert "@v3" in bump[-1] and token not in "".join(map(str, rows))
+    finally:
+        secrets.SECRETS.clear()
