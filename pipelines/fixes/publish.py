@@ -92,27 +92,33 @@ def with_fixes(config, derive: Callable | None, warehouse_path: Path) -> Callabl
     def add_tables(con) -> None:
         if derive is not None:
             derive(con)
-        add_table(con, config, warehouse_path)
+        con.execute(f"CREATE TABLE generated_fixes ({DDL})")  # fixed name and DDL from this module
+        try:
+            add_rows(con, config, warehouse_path)
+        except Exception as exc:  # noqa: BLE001 - downloads are a convenience: never fail the publish for them
+            _log.warning("generated fixes not published (%s); the Service page offers none", type(exc).__name__)
 
     return add_tables
 
 
-def add_table(con, config, warehouse_path: Path) -> int:
-    """Create and fill `generated_fixes` in the file being published; empty when there is no stored evidence."""
+def add_rows(con, config, warehouse_path: Path) -> int:
+    """Fill `generated_fixes` in the file being published; nothing when there is no stored evidence."""
     from pipelines import evidence_store, stages
 
-    con.execute(f"CREATE TABLE generated_fixes ({DDL})")  # fixed name and DDL from this module
-    latest = con.execute(
-        "SELECT snapshot, run_id FROM runs ORDER BY snapshot DESC, finished_at DESC LIMIT 1").fetchone()
-    if latest is None:
+    # fetchall: DuckDB 2 refuses more work on a connection with a result left unfetched (fetchone).
+    found = con.execute(
+        "SELECT snapshot, run_id FROM runs ORDER BY snapshot DESC, finished_at DESC LIMIT 1").fetchall()
+    if not found:
         return 0
+    latest = found[0]
     try:
         stored = evidence_store.load(warehouse_path, *latest)
     except evidence_store.EvidenceUnavailable:
         return 0  # a backfill stores no evidence: the table stays empty, the page says fixes are not generated
-    found = stages.RepoCrawlResult(crawls=[], source_status=[], problems=[], known_teams=list(stored.known_teams))
-    ctx = stages.check_context(config, stored.snapshot, found)
-    rows = fix_rows(stored.evidence, ctx, checkout_reader([config.resolve(r.root) for r in config.sources.repos]), stored.snapshot)
+    crawled = stages.RepoCrawlResult(crawls=[], source_status=[], problems=[], known_teams=list(stored.known_teams))
+    ctx = stages.check_context(config, stored.snapshot, crawled)
+    roots = [config.resolve(r.root) for r in config.sources.repos]
+    rows = fix_rows(stored.evidence, ctx, checkout_reader(roots), stored.snapshot)
     return insert_rows(con, rows)
 
 

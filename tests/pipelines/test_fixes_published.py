@@ -81,3 +81,19 @@ def test_a_snapshot_published_before_fixes_reads_as_no_fixes(tmp_path):
     con.execute("CREATE TABLE runs (snapshot DATE)")
     con.close()
     assert readmodel.service_fixes(str(served), "2026-01-01", "x").empty
+
+
+def test_a_broken_fix_step_never_fails_the_publish(tmp_path):
+    from pipelines.fixes.publish import with_fixes
+
+    derived = []
+    con = duckdb.connect()  # no `runs` table: the fix step itself breaks
+    with_fixes(load_config_defaults(tmp_path), derived.append, tmp_path / "warehouse.duckdb")(con)
+    assert derived == [con]  # the programme's tables were still derived
+    assert con.execute("SELECT count(*) FROM generated_fixes").fetchall() == [(0,)]
+
+
+def load_config_defaults(base):
+    from pipelines.gate import default_config
+
+    return default_config(base)
