@@ -235,3 +235,25 @@ def test_a_registered_token_in_a_file_never_reaches_a_published_patch(tmp_path):
         assert "@v3" in bump[-1] and token not in "".join(map(str, rows))
     finally:
         secrets.SECRETS.clear()
+
+
+def test_a_multi_document_manifest_keeps_its_other_documents(tmp_path):
+    service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: payments-api  # the front door\n" \
+              "spec:\n  selector:\n    app.kubernetes.io/name: payments-api\n"
+    manifest = f"---\n{service}---\n{DEPLOYMENT}"
+    repo = _repo(tmp_path, {"catalog-info.yaml": catalog_info("payments-api"), "k8s/app.yaml": manifest})
+    _fix_and_recheck(repo, "payments-api", "has_resource_requests")
+    text = (repo / "k8s/app.yaml").read_text()
+    assert text.startswith("---\napiVersion: v1\nkind: Service\n") and "name: payments-api  # the front door" in text
+    assert text.count("\n---\n") == 1 and "cpu: 100m" in text
+
+
+def test_a_helm_template_is_not_edited_and_says_why(tmp_path):
+    template = DEPLOYMENT.replace("replicas: 3  # three zones", "replicas: {{ .Values.replicas }}")
+    repo = _repo(tmp_path, {"catalog-info.yaml": catalog_info("payments-api"), "k8s/deployment.yaml": template})
+    ev, ctx, root = find_service(_config(), "payments-api", repo)
+    result = generate_for_service(ev, ctx, lambda p: (root / p).read_text() if (root / p).is_file() else None,
+                                  ["has_readiness_probes"])
+    if result.skipped:  # the crawl may not read a template as a workload at all; if it does, no edit
+        assert "template" in result.skipped[0].reason or "no container" in result.skipped[0].reason
+    assert result.fixes == [] and result.patch() == ""
