@@ -97,6 +97,7 @@ service_names = _reads(readmodel.service_names)
 service_profile = _reads(readmodel.service_profile)
 service_trend = _reads(readmodel.service_trend)
 service_checks = _reads(readmodel.service_checks)
+service_fixes = _reads(readmodel.service_fixes)
 # Checks
 check_pass_rates = _reads(readmodel.check_pass_rates)
 check_catalogue = _reads(readmodel.check_catalogue)

@@ -409,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import preview_cli
 
     preview_cli.register(sub, with_config)
+    from pipelines import fix_cli  # `fix`: generators imported only when it runs
+
+    fix_cli.register(sub, with_config)
 
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")

@@ -212,6 +212,22 @@ def _location(params: dict, detail: str, files: frozenset[str] | set[str]) -> tu
 _PATHISH = re.compile(r"[\w.@+-]+(?:/[\w.@+-]+)*\.[A-Za-z0-9]+")
 
 
+def checkout_evidence(root: Path, config: ScorecardConfig, today: dt.date):
+    """(facts, service records, identity problems, evidence) of the commit checked out at ``root``.
+
+    Shared with `scorecard fix`, which re-checks a checkout the same way the gate does.
+    """
+    crawl = LocalGitSource(root.parent, reads=_CheckedOut()).crawl(root.name, None)
+    facts = crawl.facts
+    if facts.error:
+        raise GateError(f"{root}: cannot read the checked-out commit: {facts.error}")
+    records, identity_problems = resolve_services([facts], config)
+    # No clusters (None: not crawled, so workload checks read the repo's manifests
+    # or say unknown) and no deploy events (delivery checks say unknown).
+    evidence = build_evidence(records, {facts.repo: facts}, None, {}, today)
+    return facts, records, identity_problems, evidence
+
+
 def run_gate(
     path: Path,
     config: ScorecardConfig,
@@ -233,15 +249,8 @@ def run_gate(
     # `services:` entries of other repositories are not this checkout's business.
     config = config.model_copy(update={"services": [e for e in config.services if e.repo == root.name]})
 
-    crawl = LocalGitSource(root.parent, reads=_CheckedOut()).crawl(root.name, None)
-    facts = crawl.facts
-    if facts.error:
-        raise GateError(f"{root}: cannot read the checked-out commit: {facts.error}")
     today = as_of or dt.datetime.now(dt.UTC).date()
-    records, identity_problems = resolve_services([facts], config)
-    # No clusters (None: not crawled, so workload checks read the repo's manifests
-    # or say unknown) and no deploy events (delivery checks say unknown).
-    evidence = build_evidence(records, {facts.repo: facts}, None, {}, today)
+    facts, records, identity_problems, evidence = checkout_evidence(root, config, today)
     ctx = config.check_context(today)
     rules = card.policy()
     files = frozenset(facts.files)

@@ -29,9 +29,12 @@ class Published:
     metadata: dict = field(default_factory=dict)  # for the Dagster materialisation
 
 
-def derive(config: ScorecardConfig):
-    """The tables a publish computes from the history it copies (run inside `warehouse.publish`)."""
-    return programme.derive(config)
+def derive(config: ScorecardConfig, path: Path):
+    """The tables a publish computes from the history it copies (run inside `warehouse.publish`):
+    the adoption programme's, then the generated fixes (which read the stored evidence beside ``path``)."""
+    from pipelines.fixes.publish import with_fixes
+
+    return with_fixes(config, programme.derive(config), path)
 
 
 def publish(config: ScorecardConfig, path: Path | None = None, served: Path | None = None) -> Published:
@@ -44,7 +47,7 @@ def publish(config: ScorecardConfig, path: Path | None = None, served: Path | No
     from pipelines.exports.refresh import refresh_exports
 
     path = path or config.warehouse_path
-    target = warehouse.publish(path, served or config.serving_path, derive=derive(config))
+    target = warehouse.publish(path, served or config.serving_path, derive=derive(config, path))
     with warehouse.read_only(target, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
     out = Published(target, snapshots, latest)

@@ -87,6 +87,8 @@ if len(trend) > 1:
 # ------------------------------------------------------------ fixes
 checks = data.service_checks(ctx.src, ctx.snapshot, ctx.scorecard, service)
 todo = checks[checks["unlock"] < 3]
+# Patches generated at publish time (pipelines/fixes/publish.py) for the failing mechanical checks.
+patches = {r.check_id: r for r in data.service_fixes(ctx.src, ctx.snapshot, service).itertuples()}
 st.subheader("What to fix next")
 if todo.empty:
     st.success("Every check passes or is waived. Nothing to fix.")
@@ -120,6 +122,10 @@ else:
                 if ui.present(row.snippet):
                     yaml_like = re.search(r"^\s*-?\s*[\w.-]+:", row.snippet, re.MULTILINE)
                     st.code(row.snippet, language="yaml" if yaml_like else None)
+                if (fix := patches.get(row.check_id)) is not None:
+                    st.download_button(f"Download the fix ({fix.files})", fix.patch, file_name=f"{service}-{row.check_id}.patch",
+                                       mime="text/x-diff", key=f"fix-{row.check_id}",
+                                       help=f"{fix.summary}. Apply with `git apply`; review: {fix.notes or 'nothing'}")
     if len(todo) > SHOWN_FIXES * 3:
         st.caption("More checks need work than are shown; the table below lists them all.")
 

@@ -27,6 +27,7 @@ from pipelines.readmodel.adoption import (
 )
 from pipelines.readmodel.base import frame, row
 from pipelines.readmodel.checks_page import check_catalogue, check_pass_rates, failing_services
+from pipelines.readmodel.fixes import service_fixes
 from pipelines.readmodel.compare import check_changes, compare_summary, level_moves, previews
 from pipelines.readmodel.initiatives import (
     expiring_waivers,
@@ -69,7 +70,7 @@ __all__ = [
     "previews", "problems", "rank_blockers", "request_trend", "requests_by_team", "roi_cohorts",
     "roi_report", "roi_subjects", "roi_trend", "row", "rule_changes",
     "score_trend", "scorecard_check_list", "scorecard_levels", "service_checks",
-    "service_dora", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
+    "service_dora", "service_fixes", "service_names", "service_profile", "service_report", "service_trend", "services_behind",
     "source_freshness", "summary_counts", "team_lag", "team_overview", "team_results", "team_services",
     "version_distribution",
 ]  # fmt: skip

@@ -34,6 +34,7 @@ BENCHMARKS = [
     ("CLI start-up and `scorecard gate` on one checkout", "tests.bench.bench_gate"),
     ("initiatives' tables at publish (10,000 services, 13 snapshots)", "tests.bench.bench_programme"),
     ("Platform ROI: tables at publish and page render (10,000 services, 13 snapshots)", "tests.bench.bench_roi"),
+    ("generated fixes at publish (1,000 services)", "tests.bench.bench_fixes"),
     ("Crossplane claims (2,000 services, 52,800 objects)", "tests.bench.bench_crossplane"),
     ("exports: metrics, badges, Parquet, GET /metrics (1,000 services)", "tests.bench.bench_exports"),
     ("Jira source and request trend (20,000 / 200,000 requests)", "tests.bench.bench_jira"),
