@@ -142,8 +142,7 @@ def adoption_frame(results: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
     """Per service and golden path, read from the `uses_*` findings: adopted, not adopted
     or unknown (checks/policy.py), and the version the finding recorded."""
     paths = {"template": ctx.template, "ci_workflow": ctx.ci_workflow, "helm_chart": ctx.helm_chart,
-             "terraform": ctx.terraform, "crossplane": ctx.crossplane}
-             "terraform": ctx.terraform, "gitops": ctx.gitops}
+             "terraform": ctx.terraform, "crossplane": ctx.crossplane, "gitops": ctx.gitops}
     by_check = {check: name for name, check in GOLDEN_PATH_CHECKS.items() if paths[name] is not None}
     found = results[results["check_id"].isin(list(by_check))]
     rows = []
