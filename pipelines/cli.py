@@ -444,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.exports.cli import add_commands as add_export_commands
 
     add_export_commands(sub, with_config)
+    from pipelines import notify_cli  # arguments only; the notifier is imported when it runs
+
+    notify_cli.register(sub, with_config)
     return parser
 
 
