@@ -1,8 +1,8 @@
 """Dagster wiring for notifications: a job, the sensor that runs it after each publish, the weekly digest.
 
 The sensor watches `serving_snapshot` (the atomic publish): each new
-materialisation asks for one run of ``send_notifications_job`` with the
-materialisation's storage id as run key, so a sensor tick that is retried or
+materialisation asks for one run of ``send_notifications_job`` with a run
+key naming that materialisation (Dagster launches a run key once), so a sensor tick that is retried or
 evaluated twice never launches a second run for the same publish (and the
 delivery log stops a re-sent message in any case). The job is separate
 from the scoring job on purpose: a channel that is down never fails or
@@ -25,8 +25,10 @@ class NotifyConfig(dg.Config):
     since: Optional[str] = None  # compare with the newest snapshot on or before this date (YYYY-MM-DD)
 
 
-@dg.op(description="Send the latest published snapshot's alerts (and digest) to the configured channels.")
-def send_notifications(context: dg.OpExecutionContext, config: NotifyConfig, settings: ScorecardSettings) -> dict:
+# Nothing-typed output: no value for the run's IO manager (keyed by asset) to store, only its metadata.
+@dg.op(description="Send the latest published snapshot's alerts (and digest) to the configured channels.",
+       out=dg.Out(dg.Nothing))
+def send_notifications(context: dg.OpExecutionContext, config: NotifyConfig, settings: ScorecardSettings):
     import datetime as dt
 
     from pipelines.notify import notify
@@ -42,9 +44,8 @@ def send_notifications(context: dg.OpExecutionContext, config: NotifyConfig, set
         context.log.warning(f"not delivered: {reason}")
     summary = {c.channel: {"sent": c.sent, "already_delivered": c.duplicates, "failures": len(c.failures)}
                for c in report.channels.values()}
-    context.add_output_metadata({"snapshot": str(report.snapshot), "channels": summary,
-                                 "failures": report.failures})
-    return summary
+    yield dg.Output(None, metadata={"snapshot": str(report.snapshot), "channels": summary,
+                                    "failures": report.failures})
 
 
 @dg.job(name=NOTIFY_JOB, executor_def=dg.in_process_executor,
@@ -63,7 +64,8 @@ def _settings_config(context: dg.SensorEvaluationContext, run_id: Optional[str])
 @dg.asset_sensor(asset_key=SERVING_SNAPSHOT, job=send_notifications_job, name="notify_after_publish_sensor",
                  minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def notify_after_publish_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    return dg.RunRequest(run_key=f"serving_snapshot-{asset_event.storage_id}",
+    # The entry carries no storage id; its run and timestamp name this one publish just as well.
+    return dg.RunRequest(run_key=f"serving_snapshot-{asset_event.run_id or 'runless'}-{asset_event.timestamp}",
                          run_config=_settings_config(context, asset_event.run_id))
 
 
