@@ -5,8 +5,8 @@ import os
 import dagster as dg
 
 from pipelines import assets, secrets
-from pipelines.notify import dagster_defs as notify_defs
 from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV
+from pipelines.notify import dagster_defs as notify_defs
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB, run_memory_io_manager
 from pipelines.sources.local_git import RepoReads
 

@@ -53,7 +53,7 @@ from pipelines.demo.org import (
 )
 from pipelines.demo.render import CI_TARGET, TEMPLATE_SRC, TF_SOURCE, k8s_objects, repo_files, source_path, source_text
 from pipelines.demo import backstage as demo_backstage  # noqa: I001 - its own line: the imports above are a busy merge spot
-from pipelines.demo import notify as demo_notify  # noqa: I001 - the notifications section (URLs unset)
+from pipelines.demo import notify as demo_notify  # the notifications section (URLs unset)
 
 MARKER = "demo.json"
 _BOTS = {

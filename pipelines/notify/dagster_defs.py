@@ -10,7 +10,6 @@ slows the scoring run, and its failure shows as this job's own result.
 """
 
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
-from typing import Optional
 
 import dagster as dg
 
@@ -22,7 +21,7 @@ SERVING_SNAPSHOT = dg.AssetKey("serving_snapshot")
 
 class NotifyConfig(dg.Config):
     digest: bool = False  # also each team's weekly digest (the schedule sets it)
-    since: Optional[str] = None  # compare with the newest snapshot on or before this date (YYYY-MM-DD)
+    since: str | None = None  # compare with the newest snapshot on or before this date (YYYY-MM-DD)
 
 
 # Nothing-typed output: no value for the run's IO manager (keyed by asset) to store, only its metadata.
@@ -54,7 +53,7 @@ def send_notifications_job():
     send_notifications()
 
 
-def _settings_config(context: dg.SensorEvaluationContext, run_id: Optional[str]) -> dict:
+def _settings_config(context: dg.SensorEvaluationContext, run_id: str | None) -> dict:
     """The scoring run's own `settings` resource config, so the notifier reads the config that run published."""
     run = context.instance.get_run_by_id(run_id) if run_id else None
     settings = ((run.run_config or {}).get("resources") or {}).get("settings") if run else None

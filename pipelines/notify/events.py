@@ -139,8 +139,8 @@ def deadlines(path: str, snapshot: dt.date, within_days: int) -> list[Event]:
         for t in _records(readmodel.initiative_teams(path, snapshot, ini["initiative"])):
             if t["services_remaining"] > 0:
                 out.append(Event(id=f"{base}:{t['team']}", kind="initiative_deadline", team=t["team"], text=head,
-                                 detail=(f"{t['team']}: {t['services_remaining']} of {t['services']} services left, "
-                                         f"{t['items_remaining']} checks to fix",)))
+                                 detail=((f"{t['team']}: {t['services_remaining']} of {t['services']} services "
+                                          f"left, {t['items_remaining']} checks to fix"),)))
     return out
 
 

@@ -50,12 +50,12 @@ CHANNELS = [
 ]
 
 
-def config_for(built: BuiltSnapshot, where: Path, **notifications) -> ScorecardConfig:
+def config_for(history: BuiltSnapshot, where: Path, **notifications) -> ScorecardConfig:
     """The built history's config with a `notifications:` section, its paths absolute, written under ``where``."""
-    data = load_yaml(built.config.read_text(encoding="utf-8"), str(built.config))
-    data["warehouse"] = {"path": str(built.warehouse), "serving_path": str(built.serving)}
+    data = load_yaml(history.config.read_text(encoding="utf-8"), str(history.config))
+    data["warehouse"] = {"path": str(history.warehouse), "serving_path": str(history.serving)}
     for source in data.get("sources", {}).get("repos", []):
-        source["root"] = str((built.config.parent / source["root"]).resolve())
+        source["root"] = str((history.config.parent / source["root"]).resolve())
     data["notifications"] = {"channels": CHANNELS, "default": ["hook"], "state_path": str(where / "sent.sqlite"),
                              "backoff_s": 0.01, **notifications}
     path = where / "scorecard.yaml"

@@ -10,7 +10,13 @@ import pytest
 
 from pipelines.notify import notify
 from tests.fakes.webhook_server import Fault
-from tests.notify.conftest import HOOK_PATH, HOOK_SECRET, SLACK_PATH, TEAMS_PATH, config_for
+from tests.notify.conftest import (
+    HOOK_PATH,
+    HOOK_SECRET,
+    SLACK_PATH,
+    TEAMS_PATH,
+    config_for,
+)
 
 
 @pytest.fixture
