@@ -109,17 +109,17 @@ def level_drops(path: str, scorecard: str, before: dt.date, after: dt.date) -> l
 
 def regressions(path: str, scorecard: str, before: dt.date, after: dt.date, fixes: pd.DataFrame) -> list[Event]:
     changes = readmodel.check_changes(path, scorecard, before, after, None, None)
-    texts = {(f["service"], f["check_id"]): f for f in _records(fixes)}
+    texts = _fix_texts(fixes)
     out = []
     for c in _records(changes[changes["change"] != "improved"]):
-        fix = texts.get((c["service"], c["check_id"]), {})
+        title, remediation = texts.get((c["service"], c["check_id"]), (None, None))
         lines = [c["detail"]] if c["detail"] else []
-        if fix.get("remediation"):
-            lines.append(f"Fix: {fix['remediation']}")
+        if remediation:
+            lines.append(f"Fix: {remediation}")
         what = "waiver expired" if c["change"] == "waiver expired" else f"now {c['status_after']} (was {c['status_before']})"
         out.append(Event(
             id=f"regression:{scorecard}:{after}:{c['service']}:{c['check_id']}", kind="regression", team=c["team"],
-            text=f"{c['service']}: {fix.get('title') or c['check_id']} ({c['check_id']}) {what}", detail=tuple(lines)))
+            text=f"{c['service']}: {title or c['check_id']} ({c['check_id']}) {what}", detail=tuple(lines)))
     return out
 
 
@@ -161,42 +161,54 @@ def expiring(path: str, snapshot: dt.date, today: dt.date, within_days: int) -> 
 
 
 def digests(path: str, cfg: Notifications, days: list[dt.date], latest: dt.date, fixes: pd.DataFrame) -> list[Digest]:
-    """Per team: level distribution, movers over the week, top blockers with their fix, golden-path adoption."""
+    """Per team: level distribution, movers over the week, top blockers with their fix, golden-path adoption.
+
+    Each query asks for every team at once and is split here: one short-lived
+    connection per team and query cost seconds at a thousand services.
+    """
     week_ago = [d for d in days if d <= latest - dt.timedelta(days=7)]
     before = week_ago[-1] if week_ago else None
     year, week, _ = latest.isocalendar()
     overview = readmodel.team_overview(path, latest, cfg.scorecard)
-    texts = {(f["service"], f["check_id"]): f for f in _records(fixes)}
+    moves = readmodel.level_moves(path, cfg.scorecard, before, latest, None) if before is not None else None
+    all_blockers = readmodel.next_level_blockers(path, latest, cfg.scorecard, None)
+    lag = readmodel.team_lag(path, latest)
+    texts = _fix_texts(fixes)
     out = []
     for team in sorted(t for t in overview["team"].dropna().unique()):
         rows = _records(overview[overview["team"] == team])
         levels = " · ".join(f"{r['level']} {r['services']}" for r in rows)
         sections = [("Levels", (f"{levels} (mean score {_pct(rows[0]['mean_score_pct'])})",))]
-        if before is not None:
-            moves = _records(readmodel.level_moves(path, cfg.scorecard, before, latest, team))
+        if moves is not None:
+            mine = _records(moves[moves["team"] == team])
             sections.append((f"Movers since {before}", tuple(
-                f"{m['service']}: {m['level_before']} -> {m['level_after']} ({m['movement']})" for m in moves)
+                f"{m['service']}: {m['level_before']} -> {m['level_after']} ({m['movement']})" for m in mine)
                 or ("no level changes",)))
-        blockers = readmodel.next_level_blockers(path, latest, cfg.scorecard, team)
-        ranked = _records(readmodel.rank_blockers(blockers).head(cfg.digest_blockers))
+        blockers = all_blockers[all_blockers["team"] == team]
         lines = []
-        for b in ranked:
+        for b in _records(readmodel.rank_blockers(blockers).head(cfg.digest_blockers)):
             services = sorted(blockers[blockers["check_id"] == b["check_id"]]["service"].unique())
             lines.append(f"{b['title'] or b['check_id']}: blocks {b['services_blocked']} "
                          f"({', '.join(services[:5])}{', ...' if len(services) > 5 else ''})")
-            fix = texts.get((services[0], b["check_id"]), {}).get("remediation")
+            fix = texts.get((services[0], b["check_id"]), (None, None))[1]
             if fix:
                 lines.append(f"  Fix ({services[0]}): {fix}")
         sections.append(("Top blockers", tuple(lines) or ("nothing blocks a next level",)))
-        trend = readmodel.golden_path_trend(path, team)
-        now = _records(trend[pd.to_datetime(trend["snapshot"]).dt.date == latest])
+        paths = _records(lag[lag["team"] == team].sort_values("golden_path"))
         sections.append(("Golden-path adoption", tuple(
-            f"{a['golden_path']}: {a['services_on_path']}/{a['services']} on the path, "
-            f"{a['services_on_latest']} on the latest release" for a in now) or ("no golden paths configured",)))
+            f"{a['golden_path']}: {a['services'] - a['not_on_path'] - a['unknown']}/{a['services']} on the path, "
+            f"{a['behind_latest']} behind its latest release" for a in paths) or ("no golden paths configured",)))
         out.append(Digest(id=f"weekly_digest:{cfg.scorecard}:{team}:{year}-W{week:02d}", team=team,
                           title=f"Weekly scorecard digest for {team} ({latest})",
                           sections=tuple((h, tuple(ls)) for h, ls in sections)))
     return out
+
+
+def _fix_texts(fixes: pd.DataFrame) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """(service, check) -> (title, remediation); tens of thousands of rows at scale, so no per-row frames."""
+    return {(s, c): (t if isinstance(t, str) else None, r if isinstance(r, str) else None)
+            for s, c, t, r in zip(fixes["service"], fixes["check_id"], fixes["title"], fixes["remediation"],
+                                  strict=True)}
 
 
 def _pct(value: object) -> str:
