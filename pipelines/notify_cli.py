@@ -58,7 +58,8 @@ def run(args) -> int:
             print(f"  {c.channel} [{c.kind}]: {verb} {len(mine)} messages{sent}, "
                   f"{c.duplicates} events already delivered{state}")
             for p in mine:
-                print(f"    - {terminal_safe(p.message.title, one_line=True)} ({len(p.message.event_ids)} events)")
+                n = len(p.message.event_ids)
+                print(f"    - {terminal_safe(p.message.title, one_line=True)} ({n} event{'' if n == 1 else 's'})")
                 if args.dry_run:
                     for _, lines in p.message.sections:
                         for line in lines[:6]:

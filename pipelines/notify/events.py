@@ -150,6 +150,8 @@ def expiring(path: str, snapshot: dt.date, today: dt.date, within_days: int) -> 
     for w in _records(readmodel.expiring_waivers(path, today, within_days)):
         expires = pd.Timestamp(w["expires"]).date()
         left = int(w["days_left"])
+        if left < -within_days:
+            continue  # long gone: announced when it ran out; turning notifications on must not replay years of them
         state = "expired" if left < 0 else "expiring"
         when = f"expired {-left} days ago" if left < 0 else (f"ends in {left} days" if left else "ends today")
         out.append(Event(
