@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.notify.dagster_defs import NOTIFY_JOB
+from pipelines.resources import ScorecardSettings
 from tests.notify.conftest import SLACK_PATH, config_for
 
 
@@ -66,3 +67,21 @@ def test_weekly_schedule_asks_for_the_digest():
     (request,) = data.run_requests
     assert request.run_config["ops"]["send_notifications"]["config"]["digest"] is True
     assert dg.validate_run_config(defs.resolve_job_def(NOTIFY_JOB), request.run_config)
+
+
+@dg.asset(name="serving_snapshot", required_resource_keys={"settings"})
+def stand_in() -> None:
+    """Stands in for the real publish: only its materialisation and its run's config matter here."""
+
+
+def test_the_run_uses_the_config_of_the_run_that_published(tmp_path):
+
+    config = {"resources": {"settings": {"config": {"config_path": str(tmp_path / "published-with.yaml")}}}}
+    defs = build_definitions()
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([stand_in], instance=instance, run_config=config,
+                              resources={"settings": ScorecardSettings.configure_at_launch()}).success
+        tick = defs.resolve_sensor_def("notify_after_publish_sensor").evaluate_tick(
+            dg.build_sensor_context(instance=instance, definitions=defs))
+    (request,) = tick.run_requests
+    assert request.run_config == config
