@@ -9,8 +9,9 @@ stripped of control characters, then escaped for the format:
 * Slack `mrkdwn`: ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;``, ``&gt;``
   (Slack's "Escaping text" rule): otherwise ``<!channel>`` in a service
   name pings everyone and ``<https://evil|click>`` is a disguised link.
-* Teams: Adaptive Card and MessageCard text is Markdown; its control
-  characters are backslash-escaped and ``<``/``>``/``&`` become entities.
+* Teams: Adaptive Card and MessageCard text is Markdown (bold, italic,
+  links, lists): its characters are backslash-escaped; a MessageCard also
+  reads limited HTML, so there ``<``, ``>`` and ``&`` become entities.
 * Generic webhook: plain strings in JSON; JSON encoding is the escaping.
 """
 
@@ -92,12 +93,19 @@ def slack_payload(m: Message) -> dict:
 
 # ------------------------------------------------------------------ Teams
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+# What Teams' card Markdown acts on: bold, italic, links, code, strike (inline); lists and headings (line start).
+_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
+_BULLET = re.compile(r"^(\s*)([-+#>])", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*)(\d+)\.", re.MULTILINE)
 
 
-def teams_escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN.sub(r"\\\1", text)
+def teams_escape(text: str, html: bool = False) -> str:
+    """Backslash-escape Markdown; ``html``: also entities for <, >, & (MessageCards read limited HTML,
+    Adaptive Cards read none and would show ``&amp;`` as is)."""
+    if html:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _NUMBERED.sub(r"\1\2\\.", _BULLET.sub(r"\1\\\2", text))
 
 
 def teams_adaptive_payload(m: Message) -> dict:
@@ -119,10 +127,12 @@ def teams_adaptive_payload(m: Message) -> dict:
 
 def teams_message_card_payload(m: Message) -> dict:
     """A classic Office 365 connector (incoming webhook) body: a MessageCard."""
-    return {"@type": "MessageCard", "@context": "https://schema.org/extensions", "summary": teams_escape(m.title),
-            "title": teams_escape(m.title), "sections": [
-                {**({"activityTitle": teams_escape(h)} if h else {}),
-                 "text": "\n\n".join(teams_escape(x) for x in lines) or " "}
+    def esc(text: str) -> str:
+        return teams_escape(text, html=True)
+
+    return {"@type": "MessageCard", "@context": "https://schema.org/extensions", "summary": esc(m.title),
+            "title": esc(m.title), "sections": [
+                {**({"activityTitle": esc(h)} if h else {}), "text": "\n\n".join(esc(x) for x in lines) or " "}
                 for h, lines in m.sections]}
 
 

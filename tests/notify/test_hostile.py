@@ -66,9 +66,11 @@ def test_each_format_escapes_its_own_control_characters():
     text = slack["blocks"][1]["text"]["text"]
     assert text.startswith("a &amp; b &lt;!here&gt;") and "\x1b" not in text and slack["text"].endswith("(&lt;team&gt;)")
     card = render.teams_adaptive_payload(m)["attachments"][0]["content"]["body"]
-    assert card[1]["text"].startswith(r"a &amp; b &lt;\!here&gt; \*x\* \_y\_ \[l\]\(u\)")
+    assert card[1]["text"].startswith(r"a & b <!here> \*x\* \_y\_ \[l\]\(u\)")  # no HTML in Adaptive Cards
     legacy = render.teams_message_card_payload(m)
     assert legacy["@type"] == "MessageCard" and r"\`code\`" in legacy["sections"][0]["text"]
+    assert legacy["sections"][0]["text"].startswith(r"a &amp; b &lt;!here&gt; \*x\*")  # MessageCards read some HTML
+    assert render.teams_escape("- not a list\n2. nor this") == "\\- not a list\n2\\. nor this"
     assert render.webhook_payload(m)["sections"][0]["lines"][0] == "a & b <!here> *x* _y_ [l](u)"
 
 
