@@ -67,6 +67,8 @@ def notify(config, *, since: dt.date | None = None, digest: bool = False, dry_ru
     cfg = config.notifications
     env = os.environ if env is None else env
     served = config.serving_path
+    if not cfg.channels:  # the sensor runs after every publish, configured or not: nothing to compute
+        return NotifyReport(None, None)
     if not served.exists():
         return NotifyReport(None, None, problem=f"no published snapshot at {served}: run `scorecard run` first")
     register_config_secrets(config, env)
