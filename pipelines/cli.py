@@ -443,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     roi_cli.add_parser(sub, with_config)
     add_export_commands(sub, with_config)
+    from pipelines import notify_cli  # arguments only; the notifier is imported when it runs
+
+    notify_cli.register(sub, with_config)
     return parser
 
 

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from checks.model import LEVELS, CheckContext, GoldenPath, PlatformCompositions
 from checks.thresholds import ThresholdProblems, Thresholds
 from pipelines.config_base import Model, problem, problems, with_more_problems
+from pipelines.config_notify import Notifications
 from pipelines.config_programme import Initiative, WaiverPolicy, initiative_problems, waiver_problems
 from pipelines.config_scorecards import Scorecard, Waiver, scorecard_name_problems
 from pipelines.config_sources import (  # noqa: F401 - re-exported: the config's public models live here too
@@ -163,6 +164,7 @@ class ScorecardConfig(Model):
     waiver_policy: WaiverPolicy = Field(default_factory=WaiverPolicy)
     initiatives: list[Initiative] = Field(default_factory=list)  # the adoption programme (config_programme)
     warehouse: Warehouse = Field(default_factory=Warehouse)
+    notifications: Notifications = Field(default_factory=Notifications)  # alerts and digest (config_notify)
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines import assets, secrets
 from pipelines.config import DEFAULT_GITHUB_TOKEN_ENV
+from pipelines.notify import dagster_defs as notify_defs
 from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB, run_memory_io_manager
 from pipelines.sources.local_git import RepoReads
 
@@ -43,8 +44,9 @@ def build_definitions(progress: Progress | None = None, repo_reads: RepoReads | 
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets]),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
-        jobs=[job],
-        schedules=[schedule],
+        jobs=[job, notify_defs.send_notifications_job],
+        schedules=[schedule, notify_defs.weekly_digest_schedule],
+        sensors=[notify_defs.notify_after_publish_sensor],
         resources={
             "settings": settings, "warehouse_db": WarehouseDB(settings=settings), "progress": progress or Progress(),
             "source_credentials": credentials, "io_manager": run_memory_io_manager,

@@ -53,6 +53,7 @@ from pipelines.demo.org import (
 )
 from pipelines.demo.render import CI_TARGET, TEMPLATE_SRC, TF_SOURCE, k8s_objects, repo_files, source_path, source_text
 from pipelines.demo import backstage as demo_backstage  # noqa: I001 - its own line: the imports above are a busy merge spot
+from pipelines.demo import notify as demo_notify  # the notifications section (URLs unset)
 
 MARKER = "demo.json"
 _BOTS = {
@@ -749,6 +750,7 @@ def _config_text(plan: OrgPlan, end: dt.date) -> str:
         "waivers": [programme.waiver(w, end) for w in plan.waivers],
         "initiatives": programme.initiatives(end),
         "warehouse": {"path": "../warehouse/scorecard.duckdb", "serving_path": "../serving/scorecard.duckdb"},
+        "notifications": demo_notify.config([t.name for t in plan.teams]),  # nothing sent: URLs unset
     }
     header = (
         f"# Platform Scorecard configuration of the demo organisation `{ORG}`.\n"

@@ -38,6 +38,7 @@ BENCHMARKS = [
     ("Crossplane claims (2,000 services, 52,800 objects)", "tests.bench.bench_crossplane"),
     ("exports: metrics, badges, Parquet, GET /metrics (1,000 services)", "tests.bench.bench_exports"),
     ("Jira source and request trend (20,000 / 200,000 requests)", "tests.bench.bench_jira"),
+    ("notifications: alerts and digests, dry run and delivery (1,000 services)", "tests.bench.bench_notify"),
 ]
 
 
