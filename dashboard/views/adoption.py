@@ -30,8 +30,11 @@ if latest.empty:
 else:
     previous = ui.at(trend, ctx.previous)
     prev_behind = dict(zip(previous["golden_path"], previous["behind_latest"], strict=True))
-    cols = st.columns(len(latest))
-    for col, row in zip(cols, latest.itertuples(), strict=True):
+    rows = list(latest.itertuples())
+    # At most three cards a row: with six golden paths in one row the figures were cut to "19 b…".
+    per_row = 3
+    cols = [c for start in range(0, len(rows), per_row) for c in st.columns(per_row)][: len(rows)]
+    for col, row in zip(cols, rows, strict=True):
         before = prev_behind.get(row.golden_path)
         col.metric(
             ui.plain(PATH_LABELS.get(row.golden_path, row.golden_path)),
