@@ -40,6 +40,9 @@ REPO_ONLY_KINDS = frozenset({"SopsEncryptedFile", "SopsConfig"})
 MANAGER_KINDS = ("ExternalSecret", "SealedSecret", "SecretProviderClass")
 
 
+_PRODUCER_KINDS = frozenset({"ExternalSecret", "SealedSecret", "SecretProviderClass", "SopsEncryptedFile"})
+
+
 def _same_place(obj: K8sObject, w: Workload) -> bool:
     if obj.namespace and w.namespace and obj.namespace != w.namespace:
         return False
@@ -83,7 +86,8 @@ def manager_of(secret: str, w: Workload, objects: Iterable[K8sObject]) -> tuple[
         return VAULT_AGENT, None
     mounted = set(csi_classes(w))
     for o in objects:
-        if not _same_place(o, w):
+        # The kind first: a service's cluster holds hundreds of objects, few of them secret managers'.
+        if o.kind not in _PRODUCER_KINDS or not _same_place(o, w):
             continue
         if o.kind == "ExternalSecret" and (o.spec.get("target") or o.name) == secret:
             return EXTERNAL_SECRETS, o.file

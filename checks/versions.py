@@ -32,6 +32,7 @@ _FLOOR_OPERATORS = "~^=v "
 BRANCH_NAMES = frozenset({"main", "master", "develop", "dev", "trunk", "head", "latest", "stable"})
 
 
+@lru_cache(maxsize=4096)  # asked dozens of times per service of the same few release names
 def normalise_version(version: str) -> str:
     """`v1.2.3` -> `1.2.3`, `v1.2.3-4-gdeadbee` -> `1.2.3`, `~1.2.0` -> `1.2.0`."""
     v = version.strip().lower()

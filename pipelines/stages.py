@@ -541,26 +541,23 @@ def mark_failed_clusters(
 
 def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress: Progress = _no_progress) -> pd.DataFrame:
     """Every check on every service: one row per (service, check)."""
-    checks = all_checks()
+    checks = [(chk, chk.id, chk.category) for chk in all_checks()]
     names = ["service", "team", "check_id", "category", "status", "detail", "remediation", "snippet", "params"]
-    columns: list[list] = [[] for _ in names]  # column lists: a frame from lists is cheaper than from tuples
-    service, team, check_id, category, status, detail, remediation, snippet, params = columns
+    # One tuple per finding, turned into columns once at the end: nine appends per
+    # evaluation were a tenth of the evaluation time. Params stay dicts here; they
+    # are stored as JSON (params_json) when written.
+    rows: list[tuple] = []
+    add = rows.append
     total = len(evidence)
     step = max(1, total // 20)
     for i, ev in enumerate(evidence, start=1):
-        for chk in checks:
+        service, team = ev.service, ev.team
+        for chk, check_id, category in checks:
             f = evaluate(chk, ev, ctx)
-            service.append(ev.service)
-            team.append(ev.team)
-            check_id.append(chk.id)
-            category.append(chk.category)
-            status.append(f.status.value)
-            detail.append(f.detail)
-            remediation.append(f.remediation)
-            snippet.append(f.snippet)
-            params.append(f.params)  # kept as dicts here; stored as JSON (params_json) when written
+            add((service, team, check_id, category, f.status.value, f.detail, f.remediation, f.snippet, f.params))
         if i % step == 0 or i == total:
             progress("evaluate checks", i, total)
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
     return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
 
 
