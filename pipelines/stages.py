@@ -10,8 +10,10 @@ drive exactly the same code, and each stage is testable on its own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import os
 import queue
 import threading
@@ -539,6 +541,26 @@ def mark_failed_clusters(
 # ------------------------------------------------------------------- checks
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """The cyclic garbage collector off while checks run.
+
+    Each finding allocates a few container objects, so collections ran every
+    few hundred findings, and each older-generation pass walked everything
+    the crawl holds: about a third of the evaluation time on the 1,000-repo
+    org (58-69k evaluations/s with it, 94k without). Checks are pure and
+    their results are freed by reference counting; any cycle made meanwhile
+    (an exception's traceback) is collected once it is back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress: Progress = _no_progress) -> pd.DataFrame:
     """Every check on every service: one row per (service, check)."""
     checks = [(chk, chk.id, chk.category) for chk in all_checks()]
@@ -550,13 +572,14 @@ def evaluate_checks(evidence: list[ServiceEvidence], ctx: CheckContext, progress
     add = rows.append
     total = len(evidence)
     step = max(1, total // 20)
-    for i, ev in enumerate(evidence, start=1):
-        service, team = ev.service, ev.team
-        for chk, check_id, category in checks:
-            f = evaluate(chk, ev, ctx)
-            add((service, team, check_id, category, f.status.value, f.detail, f.remediation, f.snippet, f.params))
-        if i % step == 0 or i == total:
-            progress("evaluate checks", i, total)
+    with _no_cyclic_gc():
+        for i, ev in enumerate(evidence, start=1):
+            service, team = ev.service, ev.team
+            for chk, check_id, category in checks:
+                f = evaluate(chk, ev, ctx)
+                add((service, team, check_id, category, f.status.value, f.detail, f.remediation, f.snippet, f.params))
+            if i % step == 0 or i == total:
+                progress("evaluate checks", i, total)
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
     return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
 
