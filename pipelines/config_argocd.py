@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from pipelines.config_base import Model
+from pipelines.config_base import Model, api_url
 
 DEFAULT_ARGOCD_TOKEN_ENV = "ARGOCD_TOKEN"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -38,8 +38,4 @@ class ArgoCDSourceConfig(Model):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"expected an http(s) URL such as https://argocd.example.com, got {value!r}")
-        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
-            raise ValueError("must not contain credentials; name the token's environment variable in token_env")
-        return value.rstrip("/")
+        return api_url(value, "https://argocd.example.com")

@@ -26,6 +26,17 @@ def _valid_regex(value: str) -> str:
 Regex = Annotated[str, AfterValidator(_valid_regex)]
 
 
+def api_url(value: str, example: str, secrets_in: str = "the token's environment variable in token_env") -> str:
+    """A source's base URL: http(s), no credentials in it (they belong in environment
+    variables), no trailing slash. One rule for every API source (GitHub, Backstage,
+    Argo CD, Jira)."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL such as {example}, got {value!r}")
+    if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+        raise ValueError(f"must not contain credentials; name {secrets_in}")
+    return value.rstrip("/")
+
+
 def problem(message: str) -> PydanticCustomError:
     # A custom error prints as written ("Value error, " prefixes a ValueError's text).
     return PydanticCustomError("invalid", "{message}", {"message": message})

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelines.config_base import Model
+from pipelines.config_base import Model, api_url
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")  # Jira's default project key format
@@ -102,11 +102,7 @@ class JiraSourceConfig(Model):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"expected an http(s) URL such as https://acme.atlassian.net, got {value!r}")
-        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
-            raise ValueError("must not contain credentials; name their environment variables in email_env/token_env")
-        return value.rstrip("/")
+        return api_url(value, "https://acme.atlassian.net", "their environment variables in email_env/token_env")
 
     @model_validator(mode="after")
     def _one_place(self) -> JiraSourceConfig:

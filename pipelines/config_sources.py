@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from pipelines.config_argocd import ArgoCDSourceConfig
-from pipelines.config_base import Model, Regex
+from pipelines.config_base import Model, Regex, api_url
 from pipelines.config_jira import JiraSourceConfig
 
 
@@ -198,11 +198,7 @@ class GitHubSourceConfig(Model):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"expected an http(s) URL such as https://github.example.com/api/v3, got {value!r}")
-        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
-            raise ValueError("must not contain credentials; name the token's environment variable in token_env")
-        return value.rstrip("/")
+        return api_url(value, "https://github.example.com/api/v3")
 
     @model_validator(mode="after")
     def _org_or_repos(self) -> GitHubSourceConfig:
@@ -256,11 +252,7 @@ class BackstageSourceConfig(Model):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"expected an http(s) URL such as https://backstage.example.com, got {value!r}")
-        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
-            raise ValueError("must not contain credentials; name the token's environment variable in token_env")
-        return value.rstrip("/")
+        return api_url(value, "https://backstage.example.com")
 
     @model_validator(mode="after")
     def _one_place(self) -> BackstageSourceConfig:
