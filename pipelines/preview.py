@@ -73,6 +73,7 @@ def evaluate(config: ScorecardConfig, stored: evidence_store.StoredEvidence) -> 
 
 def stored_side(con: duckdb.DuckDBPyConnection, day: dt.date) -> Side:
     """The snapshot as the run stored it."""
+    # Table names from COMPARED (this module's constant); the date is a parameter.
     got = {t: con.execute(f"SELECT * EXCLUDE (snapshot) FROM {t} WHERE snapshot = ?", [day]).df() for t in COMPARED}
     digest = con.execute("SELECT any_value(digest) FROM rule_sets WHERE snapshot = ?", [day]).fetchone()[0]
     return Side(got["check_results"], {t: got[t] for t in COMPARED if t != "check_results"}, digest)
@@ -137,7 +138,7 @@ def _rule_changes(con, day: dt.date, against: ScorecardConfig | None, new: Score
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS preview_runs ({RUNS_DDL})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS preview_runs ({RUNS_DDL})")  # DDL constant of this module
     for table in COMPARED:
         con.execute(f"CREATE TABLE IF NOT EXISTS preview_{table} ({table_ddl(table)})")  # names from COMPARED
 
