@@ -589,10 +589,15 @@ def _worker_marker(layout: Layout) -> str:
     return str(layout.celery_yaml)  # on every worker's command line: tells ours from a reused PID
 
 
-def _worker_env(spec: ClusterSpec, layout: Layout) -> dict[str, str]:
+def _code_root() -> Path:
+    """The directory holding the `pipelines` package this process runs."""
     import pipelines
 
-    repo = str(Path(pipelines.__file__).resolve().parents[1])
+    return Path(pipelines.__file__).resolve().parents[1]
+
+
+def _worker_env(spec: ClusterSpec, layout: Layout) -> dict[str, str]:
+    repo = str(_code_root())
     env = {**os.environ, **client_env(layout.root)}
     bindir = str(Path(sys.executable).parent)
     # dagster-celery starts `celery` from PATH: this environment's. The workers import the code this
@@ -602,30 +607,36 @@ def _worker_env(spec: ClusterSpec, layout: Layout) -> dict[str, str]:
     return env
 
 
-def _start_worker(spec: ClusterSpec, layout: Layout, k: int, env: dict[str, str]) -> subprocess.Popen:
+def _start_worker(spec: ClusterSpec, layout: Layout, k: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """Start worker k; returns its process and where its log stood (what it logs from now on is this start's)."""
     cmd = [str(worker_command()), "worker", "start", "-A", "dagster_celery.app", "-y", str(layout.celery_yaml),
            "-n", f"worker-{k}", "-l", "INFO"]
     for module in spec.preload:
         cmd += ["-i", module]
-    # One step at a time per worker (N workers = N steps at once); no gossip or mingle: nothing here
-    # uses them, and mingle costs each worker a second at start.
+    # One step at a time per worker (N workers = N steps at once); no gossip or mingle (workers
+    # talking to each other): nothing here uses them.
     cmd += ["--", "--concurrency=1", "--without-gossip", "--without-mingle"]
     with layout.worker_log(k).open("ab") as out:
+        offset = out.tell()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                cwd=env["PYTHONPATH"].split(os.pathsep)[0], start_new_session=True)
+                                cwd=_code_root(), start_new_session=True)
     layout.worker_pid(k).write_text(f"{proc.pid}\n")
-    return proc
+    return proc, offset
 
 
-def _wait_workers_ready(layout: Layout, started: dict[int, subprocess.Popen], seconds: float) -> None:
+def _wait_workers_ready(layout: Layout, started: dict[int, tuple[subprocess.Popen, int]], seconds: float) -> None:
     waiting = dict(started)
     deadline = time.monotonic() + seconds
     ready = re.compile(r"worker-(\d+)@\S+ ready\.")
     while waiting:
         for k in list(waiting):
-            if any(m.group(1) == str(k) for m in ready.finditer(layout.worker_log(k).read_text(errors="replace"))):
+            proc, offset = waiting[k]
+            with layout.worker_log(k).open("rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+            if any(m.group(1) == str(k) for m in ready.finditer(text)):
                 del waiting[k]
-            elif waiting[k].poll() is not None:
+            elif proc.poll() is not None:
                 raise ClusterError(f"worker-{k} exited during start-up (log {layout.worker_log(k)}):\n"
                                    f"{_tail(layout.worker_log(k), layout)}")
         if waiting and time.monotonic() > deadline:

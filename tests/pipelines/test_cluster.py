@@ -144,6 +144,42 @@ def test_a_step_failing_on_a_worker_fails_the_run_with_its_error(running, monkey
     assert _celery_hosts(instance, run_id)["broken"].startswith("worker-")
 
 
+# ---------------------------------------------------------------- the scorecard job on the cluster
+
+
+def test_the_scorecard_job_over_four_workers_publishes_what_the_in_process_run_does(
+        running, small_org_files, tmp_path, monkeypatch):
+    from pipelines.cli import run_job
+    from tests.cluster_runs import run_on_cluster
+    from tests.served_rows import differences, served_rows
+
+    org, _ = small_org_files
+    here, there = tmp_path / "in-process", tmp_path / "celery"
+    for copy in (here, there):
+        shutil.copytree(org / "demo", copy / "demo", symlinks=True)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert run_job(here / "demo" / "scorecard.yaml").success  # today's behaviour: one process
+
+    env = {**os.environ, **cluster.client_env(running.root), "SCORECARD_REPO_SHARDS": str(WORKERS)}
+    run_id, success, _ = run_on_cluster(there / "demo" / "scorecard.yaml", env)
+    assert success
+
+    serving = Path("serving") / "scorecard.duckdb"
+    expected = served_rows(here / serving, (here,))
+    got = served_rows(there / serving, (there,))
+    assert sum(len(rows) for rows in got.values()) > 1000  # a real snapshot, not two empty ones
+    assert differences(expected, got) == []
+
+    # Every step ran on a worker, the crawl shards on more than one.
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    instance = dg.DagsterInstance.get()
+    hosts = _celery_hosts(instance, run_id)
+    steps = {e.step_key for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)}
+    assert steps and steps <= set(hosts)
+    shards = {step: host for step, host in hosts.items() if "shard" in step}
+    assert len(shards) >= WORKERS and len(set(shards.values())) >= 2
+
+
 def test_status_then_down_stops_everything_and_down_again_is_harmless(running, capsys):
     # Runs last in this module: it takes the module's cluster down.
     root = str(running.root)
@@ -216,3 +252,4 @@ def test_as_root_a_directory_postgres_cannot_reach_is_refused_with_why(tmp_path)
     with pytest.raises(cluster.ClusterError, match="refuses to run as root.*cannot reach"):
         cluster.up(spec)
     assert not any(c.running for c in cluster.status(spec.root))
+
