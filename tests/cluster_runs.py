@@ -54,7 +54,7 @@ def _launch(config: str, as_of: str) -> tuple[str, bool, float]:
     job = ReconstructableRepository.for_module("pipelines.definitions", "defs", str(ROOT)).get_reconstructable_job(
         CRAWL_AND_SCORE_JOB)
     started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        with dg.execute_job(job, instance=instance, run_config=_run_config(Path(config)),
-                            tags={"dagster/partition": day.isoformat()}) as result:
-            return result.run_id, result.success, time.monotonic() - started
+    with dg.DagsterInstance.get() as instance, dg.execute_job(
+            job, instance=instance, run_config=_run_config(Path(config)),
+            tags={"dagster/partition": day.isoformat()}) as result:
+        return result.run_id, result.success, time.monotonic() - started

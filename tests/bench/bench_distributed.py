@@ -19,7 +19,6 @@ the steps hand each other through files instead of memory. See RATIO_BOUND.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil

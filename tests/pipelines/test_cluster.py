@@ -8,6 +8,7 @@ skip, and in CI (CI=true, where .ci/run installs both) such a skip fails (tests/
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -203,6 +204,21 @@ def test_status_then_down_stops_everything_and_down_again_is_harmless(running, c
         text = path.read_text(errors="replace")
         assert not any(s in text for s in secrets), path
     assert not layout.celery_config_dirs.exists()  # dagster-celery's config modules (broker URL) are removed
+
+
+def test_up_again_keeps_the_runs_and_waits_for_the_new_workers(running, monkeypatch):
+    # After the test above took the cluster down: the same directory, now one worker.
+    import dataclasses
+
+    again = dataclasses.replace(running, workers=1)
+    components = cluster.up(again)
+    assert [c.name for c in components if c.running] == ["postgres", "redis", "worker-1"]
+    # up returned once this start's worker said it was ready, not on the line its last start left in the log.
+    log = cluster.Layout(again.root).worker_log(1).read_text()
+    assert log.count("worker-1@") and len(re.findall(r"worker-1@\S+ ready\.", log)) == 2
+    monkeypatch.setenv("DAGSTER_HOME", cluster.client_env(again.root)["DAGSTER_HOME"])
+    instance = dg.DagsterInstance.get()
+    assert instance.get_runs_count() >= 2  # the runs of the tests above, kept in PostgreSQL's data directory
 
 
 # ---------------------------------------------------------------- errors a user meets
