@@ -70,6 +70,10 @@ def oidc_settings(environ: Mapping[str, str]) -> OidcSettings | None:
     """The OIDC settings from the environment; None when none are set (no login)."""
     present = {name: environ.get(name, "").strip() for name in REQUIRED}
     if not any(present.values()):
+        scoping = [name for name in (TEAM_CLAIM, ADMIN_TEAMS) if environ.get(name, "").strip()]
+        if scoping:  # team-scoped views were asked for; serving everything to everyone would be a surprise
+            _fail(f"{' and '.join(scoping)} {'is' if len(scoping) == 1 else 'are'} set but single sign-on is not: "
+                  f"set {', '.join(REQUIRED)} too, or unset {' and '.join(scoping)}")
         return None
     missing = [name for name, value in present.items() if not value]
     if missing:
