@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
@@ -91,7 +92,7 @@ class FakeOidc:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> FakeOidc:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -253,5 +254,5 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, code: int, body: dict) -> None:
         self._answer(code, {}, body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet in test output
+    def log_message(self, format: str, *args: object) -> None:  # quiet in test output
         pass
