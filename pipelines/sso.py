@@ -37,6 +37,8 @@ REQUIRED = (ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, COOKIE_SECRET)
 # Read by the dashboard (dashboard/auth.py), not written to the secrets file: they are not secret.
 TEAM_CLAIM = "SCORECARD_OIDC_TEAM_CLAIM"
 ADMIN_TEAMS = "SCORECARD_OIDC_ADMIN_TEAMS"
+# Optional: the scopes asked for, when the team claim needs one (Dex sends `groups` only for the `groups` scope).
+SCOPES = "SCORECARD_OIDC_SCOPES"
 # Values the dashboard process does not need once they are in the secrets file.
 SECRET_VARIABLES = (CLIENT_SECRET, COOKIE_SECRET)
 
@@ -57,6 +59,7 @@ class OidcSettings:
     client_secret: str
     redirect_uri: str
     cookie_secret: str
+    scopes: str | None = None  # None: Streamlit's default, "openid email profile"
 
     @property
     def server_metadata_url(self) -> str:
@@ -90,9 +93,12 @@ def oidc_settings(environ: Mapping[str, str]) -> OidcSettings | None:
     if len(present[COOKIE_SECRET]) < MIN_COOKIE_SECRET:
         _fail(f"{COOKIE_SECRET} is shorter than {MIN_COOKIE_SECRET} characters: "
               "use a random one, e.g. `openssl rand -hex 32`")
+    scopes = " ".join(environ.get(SCOPES, "").replace(",", " ").split()) or None
+    if scopes is not None and "openid" not in scopes.split():
+        _fail(f"{SCOPES} must include openid (OpenID Connect sign-in asks for it)")
     return OidcSettings(
         issuer=present[ISSUER], client_id=present[CLIENT_ID], client_secret=present[CLIENT_SECRET],
-        redirect_uri=present[REDIRECT_URI].rstrip("/"), cookie_secret=present[COOKIE_SECRET],
+        redirect_uri=present[REDIRECT_URI].rstrip("/"), cookie_secret=present[COOKIE_SECRET], scopes=scopes,
     )
 
 
@@ -110,7 +116,10 @@ def secrets_toml(settings: OidcSettings) -> str:
         "server_metadata_url": settings.server_metadata_url,
     }
     # A JSON string (ASCII, every control character escaped) is a valid TOML basic string.
-    return "[auth]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+    text = "[auth]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+    if settings.scopes is not None:
+        text += f"\n[auth.client_kwargs]\nscope = {json.dumps(settings.scopes)}\n"
+    return text
 
 
 @contextlib.contextmanager

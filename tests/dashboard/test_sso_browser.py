@@ -78,6 +78,7 @@ def served(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     provider = FakeOidc(
         CLIENT_ID, CLIENT_SECRET, [f"{url}/oauth2callback"],
         user={"sub": "u-42", "name": "Ada Lovelace", "email": "ada@example.com", "groups": [team, "everyone"]},
+        claim_scopes={"groups": "groups"},  # as Dex does: SCORECARD_OIDC_SCOPES must reach the provider
     ).start()
     env = {
         **os.environ,
@@ -87,6 +88,7 @@ def served(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         sso.REDIRECT_URI: f"{url}/oauth2callback",
         sso.COOKIE_SECRET: COOKIE_SECRET,
         sso.TEAM_CLAIM: "groups",
+        sso.SCOPES: "openid email profile groups",
     }
     env.pop(sso.ADMIN_TEAMS, None)
     log = tmp_path_factory.mktemp("sso") / "serve.log"

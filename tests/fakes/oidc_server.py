@@ -7,8 +7,9 @@ Streamlit's ``st.login`` (Authlib) uses them:
 * ``GET /.well-known/openid-configuration``: the discovery document.
 * ``GET /authorize``: checks ``client_id``, ``redirect_uri`` (exactly as
   registered), ``response_type=code`` and the ``openid`` scope, then signs the
-  configured :attr:`FakeOidc.user` in without a form (auto-approve) and
-  redirects back with ``code`` and ``state``; a bad request is an ``error``
+  configured :attr:`FakeOidc.user` in without a form (auto-approve; a claim
+  listed in :attr:`FakeOidc.claim_scopes` only when its scope was asked for)
+  and redirects back with ``code`` and ``state``; a bad request is an ``error``
   redirect (or a 400 when the redirect URI itself is not registered, as the
   spec requires).
 * ``POST /token``: the code once, for the same ``redirect_uri``, the client
@@ -65,6 +66,8 @@ class FakeOidc:
     client_secret: str
     redirect_uris: list[str]
     user: dict = field(default_factory=lambda: {"sub": "u-1", "name": "Ada Lovelace", "email": "ada@example.com"})
+    # claim -> the scope that releases it (as Dex sends `groups` only for the `groups` scope)
+    claim_scopes: dict[str, str] = field(default_factory=dict)
     token_lifetime: int = 300
     seen: list[Seen] = field(default_factory=list)
     logins: int = 0
@@ -112,7 +115,7 @@ class FakeOidc:
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": ["openid", "profile", "email"],
+            "scopes_supported": sorted({"openid", "profile", "email", *self.claim_scopes.values()}),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": sorted({"sub", "iss", "aud", "exp", "iat", "nonce", *self.user}),
@@ -139,8 +142,10 @@ class FakeOidc:
         if challenge is not None and query.get("code_challenge_method") != "S256":
             return back(error="invalid_request", error_description="only S256 PKCE")
         code = secrets.token_urlsafe(24)
+        asked = set(query.get("scope", "").split())
+        claims = {k: v for k, v in self.user.items() if self.claim_scopes.get(k, "openid") in asked}
         with self._lock:
-            self._grants[code] = _Grant(redirect_uri, query.get("nonce"), challenge, dict(self.user))
+            self._grants[code] = _Grant(redirect_uri, query.get("nonce"), challenge, claims)
             self.logins += 1
         return back(code=code)
 

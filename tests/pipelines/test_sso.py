@@ -76,6 +76,14 @@ def test_malformed_values_are_refused_by_name(name: str, value: str, says: str) 
     assert name in str(caught.value) and value not in str(caught.value)
 
 
+def test_scopes_are_asked_for_only_when_set() -> None:
+    assert "client_kwargs" not in tomllib.loads(sso.secrets_toml(sso.oidc_settings(ENV)))["auth"]
+    settings = sso.oidc_settings({**ENV, sso.SCOPES: "openid, email profile groups"})
+    assert tomllib.loads(sso.secrets_toml(settings))["auth"]["client_kwargs"] == {"scope": "openid email profile groups"}
+    with pytest.raises(sso.SsoConfigError, match="must include openid"):
+        sso.oidc_settings({**ENV, sso.SCOPES: "email groups"})
+
+
 def test_a_team_claim_without_sign_in_is_an_error() -> None:
     with pytest.raises(sso.SsoConfigError, match="SCORECARD_OIDC_TEAM_CLAIM is set but single sign-on is not"):
         sso.oidc_settings({sso.TEAM_CLAIM: "groups"})
@@ -108,7 +116,7 @@ def launched(monkeypatch: pytest.MonkeyPatch):
         return 0
 
     monkeypatch.setattr(cli, "_run_until_stopped", probe)
-    for name in (*sso.REQUIRED, sso.TEAM_CLAIM, sso.ADMIN_TEAMS):
+    for name in (*sso.REQUIRED, sso.TEAM_CLAIM, sso.ADMIN_TEAMS, sso.SCOPES):
         monkeypatch.delenv(name, raising=False)
     return seen
 
