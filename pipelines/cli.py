@@ -353,6 +353,9 @@ def serve(snapshot: Path, port: int, address: str = "127.0.0.1") -> int:
         settings = sso.oidc_settings(os.environ)
     except sso.SsoConfigError as exc:
         return _err(str(exc))
+    if settings is not None:  # any log line of ours that met them would show *** instead
+        secrets.register(settings.client_secret)
+        secrets.register(settings.cookie_secret)
     app = Path(dashboard.__file__).parent / "app.py"
     env = {**sso.child_environment(os.environ), "SCORECARD_SNAPSHOT": str(snapshot.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
