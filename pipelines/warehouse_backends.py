@@ -20,7 +20,7 @@ handed to DuckDB in that config mapping, never in a string, a log or an error.
 
 Either needs a DuckDB extension DuckDB normally downloads from
 extensions.duckdb.org. Where that is out of reach the connection fails with
-:class:`BackendUnavailable`, naming the extension, this DuckDB's version and
+a `WarehouseError` (exit 2, one line, no traceback) naming the extension, this DuckDB's version and
 platform and the two ways to provide it offline.
 """
 
@@ -91,8 +91,7 @@ def unavailable(extensions: tuple[str, ...], backend: str, cause: BaseException,
         f"`warehouse.{backend}.extension_repository: <URL or folder>` (DuckDB's custom_extension_repository); "
         f"or set warehouse.backend: duckdb for the embedded file"
     )
-    error = type("BackendUnavailable", (_warehouse_error(),), {})
-    return error(_secret_free(message, secret))
+    return _warehouse_error()(_secret_free(message, secret))
 
 
 def _load(con: duckdb.DuckDBPyConnection, extensions: tuple[str, ...], backend: str,
