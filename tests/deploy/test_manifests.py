@@ -42,21 +42,7 @@ HEALTH_PATH = "/_stcore/health"  # Streamlit's own health endpoint
 # code does not read yet, with who is adding them: these are the names of
 # /tmp/briefs/interfaces.md, being built while this was written. Once the code
 # reads a name, its entry can go. Any other name must be read by the code.
-PENDING_ENV = {
-    "SCORECARD_EXECUTOR": "lead: pipelines/definitions.py chooses in_process / celery / k8s",
-    "SCORECARD_REPO_SHARDS": "lead: static hash shards of the repository crawl",
-    "SCORECARD_CLUSTER_SHARDS": "lead: static hash shards of the cluster crawl",
-    "SCORECARD_RUN_VALUES_DIR": "lead: where steps of a celery/k8s run hand values over",
-    # Proposed by the deploy branch, not in interfaces.md: k8s_job_executor's
-    # max_concurrent (an IntSource) read from this variable when it is set.
-    "SCORECARD_K8S_MAX_CONCURRENT": "lead (proposed): k8s_job_executor max_concurrent",
-    "SCORECARD_OIDC_ISSUER": "sso helper: pipelines/sso.py",
-    "SCORECARD_OIDC_CLIENT_ID": "sso helper: pipelines/sso.py",
-    "SCORECARD_OIDC_CLIENT_SECRET": "sso helper: pipelines/sso.py",
-    "SCORECARD_OIDC_REDIRECT_URI": "sso helper: pipelines/sso.py",
-    "SCORECARD_OIDC_COOKIE_SECRET": "sso helper: pipelines/sso.py",
-    "SCORECARD_OIDC_TEAM_CLAIM": "sso helper: dashboard team-scoped views",
-}
+PENDING_ENV: dict[str, str] = {}  # variables the deploy files set before the code that reads them lands (none now)
 
 # Keys of the Dagster Helm chart's values (chart 1.13, values.schema.json) for
 # the sections deploy/helm/dagster-values.yaml sets. Where the chart's schema is
