@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import secrets
+from pipelines import secrets, warehouse_backends
 
 SCHEMA_VERSION = 1
 
@@ -194,6 +194,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _open(path: Path, read_only: bool, wait_seconds: float | None, doing: str) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting out another process's short write, with an operator-readable error."""
+    backend = warehouse_backends.connect(path, read_only=read_only)  # a DuckLake or MotherDuck, if configured
+    if backend is not None:
+        return backend
     deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while True:
         try:
@@ -575,6 +578,8 @@ def publish(warehouse: Path, serving: Path,
 
 
 def _attach_read_only(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    if warehouse_backends.attach_read_only(con, warehouse, "wh"):
+        return
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
