@@ -58,3 +58,17 @@ def _launch(config: str, as_of: str) -> tuple[str, bool, float]:
             job, instance=instance, run_config=_run_config(Path(config)),
             tags={"dagster/partition": day.isoformat()}) as result:
         return result.run_id, result.success, time.monotonic() - started
+
+
+def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]], limit: int = 3) -> list[str]:
+    """What differs between two tests.warehouse_query.published_tables() results, briefly ([] when equal)."""
+    out = []
+    for table in sorted(set(a) | set(b)):
+        if table not in a or table not in b:
+            out.append(f"{table}: only in {'the first' if table in a else 'the second'}")
+        elif a[table] != b[table]:
+            in_a, in_b = {repr(r) for r in a[table]}, {repr(r) for r in b[table]}  # rows may hold lists
+            out.append(f"{table}: {len(a[table])} vs {len(b[table])} rows; only in the first: "
+                       f"{[r for r in a[table] if repr(r) not in in_b][:limit]}; only in the second: "
+                       f"{[r for r in b[table] if repr(r) not in in_a][:limit]}")
+    return out

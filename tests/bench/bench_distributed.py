@@ -9,8 +9,8 @@ fresh child process; the wall time is the run's, from launch to its published
 snapshot (the cluster's start-up is printed apart, not counted).
 
 Targets: every distributed run succeeds and publishes the same rows as the
-in-process run (tests/served_rows.py: every served table, run ids and clocks
-aside). The time ratio is printed, with a bound that guards the overhead of
+in-process run (tests/warehouse_query.py published_tables: every served table,
+run ids and clocks aside). The time ratio is printed, with a bound that guards the overhead of
 distribution, not a speed-up: this machine has 2 cores, and the in-process
 run already keeps both busy (the crawl is threaded), so N workers cannot beat
 it here; what they add is each step's start-up on a worker and the values
@@ -99,8 +99,8 @@ def _fresh(config: Path) -> None:
 
 def run() -> dict:
     from pipelines import cluster
-    from tests.cluster_runs import run_on_cluster
-    from tests.served_rows import differences, served_rows
+    from tests.cluster_runs import differences, run_on_cluster
+    from tests.warehouse_query import published_tables
 
     org = WORK / "org-1000"
     gen_s = _generate(org, 1000, 40)
@@ -112,7 +112,7 @@ def run() -> dict:
     _fresh(configs["in-process"])
     figures: dict = {"generate_s": gen_s, "runs": {}}
     figures["runs"]["in-process"] = _child("_probe_in_process", configs["in-process"], base_env)
-    expected = served_rows(_served(configs["in-process"]), (org,))
+    expected = published_tables(_served(configs["in-process"]), org)
 
     for n in WORKER_COUNTS:
         name = f"celery-{n}"
@@ -135,7 +135,7 @@ def run() -> dict:
             else:
                 os.environ["SCORECARD_REPO_SHARDS"] = saved
         figure["up_s"] = up_s
-        figure["differences"] = differences(expected, served_rows(_served(configs[name]), (org,))) \
+        figure["differences"] = differences(expected, published_tables(_served(configs[name]), org)) \
             if figure["success"] else ["the run failed"]
         figures["runs"][name] = figure
     return figures

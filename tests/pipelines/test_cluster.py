@@ -8,11 +8,9 @@ skip, and in CI (CI=true, where .ci/run installs both) such a skip fails (tests/
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import tempfile
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -25,24 +23,7 @@ from pipelines.cli import main as scorecard
 WORKERS = 4
 
 
-# ---------------------------------------------------------------- a job of our own: where do steps run?
-
-
-@dg.op
-def where_am_i() -> int:
-    # Long enough that four steps in flight at once cannot all land on one worker.
-    time.sleep(1.0)
-    return os.getpid()
-
-
-@dg.op
-def gather(a: int, b: int, c: int, d: int) -> list[int]:
-    return [a, b, c, d]
-
-
-@dg.job(executor_def=celery_executor)
-def spread_job():
-    gather(*(where_am_i.alias(f"step_{k}")() for k in range(1, 5)))
+# ---------------------------------------------------------------- a job of our own: a step that fails
 
 
 @dg.op
@@ -105,8 +86,7 @@ def _run_on(spec: cluster.ClusterSpec, job, monkeypatch):
     url = env["SCORECARD_CELERY_BROKER"]
     config = {"execution": {"config": {"broker": url, "backend": url}}}
     with dg.execute_job(dg.reconstructable(job), instance=instance, run_config=config) as result:
-        outputs = result.output_for_node("gather") if result.success and job is spread_job else None
-        return instance, result.run_id, result.success, outputs
+        return instance, result.run_id, result.success
 
 
 def _celery_hosts(instance, run_id: str) -> dict[str, str]:
@@ -119,25 +99,8 @@ def _celery_hosts(instance, run_id: str) -> dict[str, str]:
     return hosts
 
 
-def test_steps_run_on_several_workers_and_the_run_is_recorded_in_postgres(running, monkeypatch):
-    instance, run_id, success, pids = _run_on(running, spread_job, monkeypatch)
-    assert success
-    # Four steps in flight at once went to different worker processes, none of them this one.
-    assert len(set(pids)) >= 2 and os.getpid() not in pids
-    hosts = _celery_hosts(instance, run_id)
-    assert set(hosts) == {"step_1", "step_2", "step_3", "step_4", "gather"}
-    assert len(set(hosts.values())) >= 2 and all(h.startswith("worker-") for h in hosts.values())
-    # The run is in the cluster's PostgreSQL: a fresh instance from the same DAGSTER_HOME finds it.
-    fresh = dg.DagsterInstance.from_config(os.environ["DAGSTER_HOME"])
-    try:
-        assert type(fresh.run_storage).__name__ == "PostgresRunStorage"
-        assert fresh.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
-    finally:
-        fresh.dispose()
-
-
 def test_a_step_failing_on_a_worker_fails_the_run_with_its_error(running, monkeypatch):
-    instance, run_id, success, _ = _run_on(running, broken_job, monkeypatch)
+    instance, run_id, success = _run_on(running, broken_job, monkeypatch)
     assert not success
     failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     assert [f.step_key for f in failures] == ["broken"]
@@ -151,8 +114,8 @@ def test_a_step_failing_on_a_worker_fails_the_run_with_its_error(running, monkey
 def test_the_scorecard_job_over_four_workers_publishes_what_the_in_process_run_does(
         running, small_org_files, tmp_path, monkeypatch):
     from pipelines.cli import run_job
-    from tests.cluster_runs import run_on_cluster
-    from tests.served_rows import differences, served_rows
+    from tests.cluster_runs import differences, run_on_cluster
+    from tests.warehouse_query import published_tables
 
     org, _ = small_org_files
     here, there = tmp_path / "in-process", tmp_path / "celery"
@@ -166,8 +129,8 @@ def test_the_scorecard_job_over_four_workers_publishes_what_the_in_process_run_d
     assert success
 
     serving = Path("serving") / "scorecard.duckdb"
-    expected = served_rows(here / serving, (here,))
-    got = served_rows(there / serving, (there,))
+    expected = published_tables(here / serving, here)
+    got = published_tables(there / serving, there)
     assert sum(len(rows) for rows in got.values()) > 1000  # a real snapshot, not two empty ones
     assert differences(expected, got) == []
 
@@ -179,6 +142,11 @@ def test_the_scorecard_job_over_four_workers_publishes_what_the_in_process_run_d
     assert steps and steps <= set(hosts)
     shards = {step: host for step, host in hosts.items() if "shard" in step}
     assert len(shards) >= WORKERS and len(set(shards.values())) >= 2
+    pids = {e.dagster_event.pid for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)}
+    assert len(pids) >= 2 and os.getpid() not in pids
+    # The run is recorded in the cluster's PostgreSQL.
+    assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
 
 
 def test_status_then_down_stops_everything_and_down_again_is_harmless(running, capsys):
@@ -206,21 +174,6 @@ def test_status_then_down_stops_everything_and_down_again_is_harmless(running, c
     assert not layout.celery_config_dirs.exists()  # dagster-celery's config modules (broker URL) are removed
 
 
-def test_up_again_keeps_the_runs_and_waits_for_the_new_workers(running, monkeypatch):
-    # After the test above took the cluster down: the same directory, now one worker.
-    import dataclasses
-
-    again = dataclasses.replace(running, workers=1)
-    components = cluster.up(again)
-    assert [c.name for c in components if c.running] == ["postgres", "redis", "worker-1"]
-    # up returned once this start's worker said it was ready, not on the line its last start left in the log.
-    log = cluster.Layout(again.root).worker_log(1).read_text()
-    assert log.count("worker-1@") and len(re.findall(r"worker-1@\S+ ready\.", log)) == 2
-    monkeypatch.setenv("DAGSTER_HOME", cluster.client_env(again.root)["DAGSTER_HOME"])
-    instance = dg.DagsterInstance.get()
-    assert instance.get_runs_count() >= 2  # the runs of the tests above, kept in PostgreSQL's data directory
-
-
 # ---------------------------------------------------------------- errors a user meets
 
 
@@ -245,6 +198,30 @@ def test_missing_servers_are_named_with_their_debian_package(tmp_path, monkeypat
     assert "apt-get install -y postgresql" in str(err.value)
     assert "apt-get install -y redis-server" in str(err.value)
     assert not (tmp_path / "c").exists()
+
+
+def test_a_restarted_worker_is_ready_only_when_this_start_says_so(tmp_path):
+    # A worker's log is appended to: the "ready" line of its last start must not count for this one.
+    import subprocess
+
+    layout = cluster.Layout(tmp_path)
+    layout.logs.mkdir()
+    layout.worker_log(1).write_text("[2026-12-01 10:00:00,000: INFO/MainProcess] worker-1@host ready.\n")
+    offset = layout.worker_log(1).stat().st_size
+    slow = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(cluster.ClusterError, match=r"workers \[1\] not ready after 1 s"):
+            cluster._wait_workers_ready(layout, {1: (slow, offset)}, 1.0)
+        with layout.worker_log(1).open("a") as log:
+            log.write("[2026-12-03 10:00:00,000: INFO/MainProcess] worker-1@host ready.\n")
+        cluster._wait_workers_ready(layout, {1: (slow, offset)}, 5.0)
+    finally:
+        slow.kill()
+        slow.wait()
+    died = subprocess.Popen(["true"])
+    died.wait()
+    with pytest.raises(cluster.ClusterError, match="worker-1 exited during start-up"):
+        cluster._wait_workers_ready(layout, {1: (died, layout.worker_log(1).stat().st_size)}, 5.0)
 
 
 def test_bad_settings_are_refused_with_what_was_wrong(tmp_path):
