@@ -33,9 +33,17 @@ run as the `postgres` user the Debian package creates (else `nobody`), through
 under a 0700 one, like pytest's /tmp/pytest-of-root, is refused with why).
 Redis and the workers run as the caller: the workers write the warehouse.
 
-The workers are started with the caller's environment (SCORECARD_* included:
-the definitions they load must match the launcher's, e.g. the shard count);
-change it and run `up` again after `down`.
+The workers are started with the caller's environment, SCORECARD_* included:
+the definitions they load must match the launcher's (SCORECARD_REPO_SHARDS,
+SCORECARD_CLUSTER_SHARDS), and a run that does not name its config file in
+its run config reads SCORECARD_CONFIG on the worker. Set them before `up`; to
+change them, `down` and `up` again.
+
+Launching runs on it: `. .cluster/env.sh`, then `dagster dev -w workspace.yaml`
+(runs launched there execute their steps on the workers) or `dagster job
+execute -m pipelines.definitions -a defs -j crawl_and_score_job -c run.yaml
+--tags '{"dagster/partition": "<date>"}'`. `scorecard run` always executes in
+one process (it runs the job in-process, whatever the executor).
 """
 
 from __future__ import annotations

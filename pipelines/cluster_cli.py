@@ -37,8 +37,10 @@ def cmd_up(args) -> int:
     for c in components:
         print(c.line())
     env_file = cluster.Layout(spec.root).env_file
-    print(f"\nRun on it: `. {env_file}` (DAGSTER_HOME, SCORECARD_EXECUTOR=celery, the broker URL), then "
-          "`scorecard run` or `dagster dev -w workspace.yaml`.")
+    print(f"\nTo launch runs on it: `. {env_file}` (DAGSTER_HOME, SCORECARD_EXECUTOR=celery, the broker URL), then "
+          "`dagster dev -w workspace.yaml` or `dagster job execute -m pipelines.definitions -a defs -j "
+          "crawl_and_score_job -c run.yaml --tags '{\"dagster/partition\": \"YYYY-MM-DD\"}'` (run.yaml: "
+          "resources.settings.config.config_path). `scorecard run` stays in one process.")
     return 0
 
 

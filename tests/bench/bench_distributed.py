@@ -36,9 +36,12 @@ WORK = ROOT / "bench-out"
 OUT = WORK / "distributed"
 WORKER_COUNTS = (2, 4)
 # Distributed wall time / in-process wall time must stay below this. On 2 cores the
-# distributed run can only be slower (see the module docstring); measured here
-# (see the report) the ratio is well under it, so a regression in what
-# distribution costs per step (a step's start-up, pickled values) shows up.
+# distributed run can only be slower (see the module docstring): about a dozen steps
+# run one after another, each paying a task hand-off (dagster-celery polls its results
+# once a second), a Dagster step start-up in the worker and the pickles RunFiles writes
+# and reads. Measured here on 2026-12-03: 1.7x with 2 workers, 2.0x with 4 (four
+# workers share two cores). 3x leaves room for a busy shared machine, and still fails
+# if what distribution costs per step doubles.
 RATIO_BOUND = 3.0
 
 
