@@ -40,7 +40,7 @@ demo: venv
 
 ## Run the test suite.
 test: venv
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 ## Print performance figures (1,000-repo org, 10,000-service dashboard, ...).
 bench: venv

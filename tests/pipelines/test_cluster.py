@@ -21,6 +21,9 @@ from pipelines import cluster
 from pipelines.cli import main as scorecard
 
 WORKERS = 4
+# One pytest-xdist worker runs this module's tests, in order (`make test` passes --dist loadgroup):
+# one cluster, not one per xdist worker, and the test that takes it down runs last.
+pytestmark = pytest.mark.xdist_group("cluster")
 
 
 # ---------------------------------------------------------------- a job of our own: a step that fails
