@@ -145,6 +145,13 @@ def run() -> dict:
 
 
 def main() -> list[str]:
+    from pipelines import cluster
+
+    try:
+        cluster.check_binaries()
+    except cluster.ClusterError as exc:
+        print(f"cannot run: {exc}")
+        return [f"the local cluster cannot start: {exc}"]
     f = run()
     t = Targets()
     base = f["runs"]["in-process"]
