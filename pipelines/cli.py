@@ -450,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import fix_cli  # `fix`: generators imported only when it runs
 
     fix_cli.register(sub, with_config)
+    from pipelines import cluster_cli  # `cluster`: the lifecycle imported only when it runs
+
+    cluster_cli.register(sub)
 
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")
@@ -527,6 +530,7 @@ _USER_ERRORS = {
     "pipelines.warehouse": "WarehouseError",
     "pipelines.gate": "GateError",
     "pipelines.exports.atomic": "ExportError",
+    "pipelines.cluster": "ClusterError",
 }
 
 
