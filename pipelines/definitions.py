@@ -49,8 +49,8 @@ def executor_and_io_manager(environ=None) -> tuple[dg.ExecutorDefinition, dg.IOM
 
         if not env.get(CELERY_BROKER_ENV, "").strip():
             raise ExecutorSettingError(
-                f"{EXECUTOR_ENV}=celery needs {CELERY_BROKER_ENV} (e.g. redis://127.0.0.1:6379/0; `make cluster-up` "
-                "prints it)")
+                f"{EXECUTOR_ENV}=celery needs {CELERY_BROKER_ENV} (e.g. redis://127.0.0.1:6379/0; after `make cluster-up`, "
+                "`. .cluster/env.sh` sets it)")
         # By variable name, not value: the broker URL may hold a password, and run config is shown in the UI.
         backend = CELERY_BACKEND_ENV if env.get(CELERY_BACKEND_ENV, "").strip() else CELERY_BROKER_ENV
         return celery_executor.configured(
