@@ -12,9 +12,10 @@ from pipelines import warehouse
 from tests.bench.bench_soak import Figures, Sample, growth, missed, run
 
 
-def _samples(rss: list[float], fds: list[int] | None = None) -> list[Sample]:
+def _samples(rss: list[float], fds: list[int] | None = None, peaks: list[float] | None = None) -> list[Sample]:
     fds = fds or [20] * len(rss)
-    return [Sample(i + 1, 1.0, r, f, 200.0, 30, float(i)) for i, (r, f) in enumerate(zip(rss, fds))]
+    peaks = peaks or [r + 100 for r in rss]
+    return [Sample(i + 1, 1.0, r, f, 200.0, 30, float(i), p) for i, (r, f, p) in enumerate(zip(rss, fds, peaks))]
 
 
 def test_growth_ignores_the_warm_up_and_allocator_noise_but_not_a_steady_rise() -> None:
@@ -37,6 +38,12 @@ def test_a_steady_rise_in_memory_or_open_files_is_a_missed_target() -> None:
     fd_leak = Figures(cycles_planned=60, samples=_samples([300.0] * 60, [20 + i for i in range(60)]),
                       events_acknowledged=4, events_found=4, events_queued=4, page_loads_ok=10)
     assert any(m.startswith("scheduler open files growth: +") for m in missed(fd_leak))
+
+    # Memory freed by the end of each cycle, but each cycle's peak higher than the last (a publish that
+    # holds the whole history at once): RSS between cycles is flat, the peak is the miss.
+    peak_leak = Figures(cycles_planned=60, samples=_samples([300.0] * 60, peaks=[400.0 + 7 * i for i in range(60)]),
+                        events_acknowledged=4, events_found=4, events_queued=4, page_loads_ok=10)
+    assert [m.split(":")[0] for m in missed(peak_leak)] == ["scheduler peak RSS per cycle growth"]
 
     short = Figures(cycles_planned=60, samples=_samples([300.0] * 59), events_acknowledged=4, events_found=4,
                     events_queued=4, page_loads_ok=10)
