@@ -1,4 +1,4 @@
-"""Soak: 100 daily schedule ticks in a few minutes, with events pushed and the dashboard read meanwhile.
+"""Soak: 100 daily schedule ticks compressed in time, with events pushed and the dashboard read meanwhile.
 
     .venv/bin/python -c "from tests.bench.run_bench import run_one; print(run_one('tests.bench.bench_soak'))"
 
@@ -19,7 +19,8 @@ does (the HTML shell, then one websocket session clicking through every
 page), while each cycle replaces the published file under it.
 
 Measured after every cycle: resident memory and open file descriptors of this
-process and of the Streamlit server, and the cycle's wall time. Growth is
+process and of the Streamlit server, this process's peak within the cycle
+(VmHWM, reset before each), and the cycle's wall time. Growth is
 taken after a warm-up (imports, first-use caches, DuckDB and SQLite opening
 their files, and Streamlit keeping each closed tab's session for
 `server.disconnectedSessionTTL`, 120 s, before it levels off): the median RSS
@@ -67,6 +68,11 @@ RSS_GROWTH_MIB = 50
 # Files are opened and closed per run; one kept open per run or per page load
 # would be 90 after the warm-up. A few allow for a log or socket opened late.
 FD_GROWTH = 5
+# The server also keeps each closed tab's session (its event loop: 3 fds) for
+# the session TTL, so its count follows the recent visit rate, which follows
+# the machine's load: ±5 sessions between windows. A file or socket kept per
+# visit or per publish would be 50+ over the measured cycles.
+SERVER_FD_GROWTH = 15
 COMMIT_EVERY = 3  # cycles between commits to a repository
 INCIDENT_EVERY = 10  # cycles between incidents
 # Repositories whose one service has the repository's name (demo generator).
@@ -548,7 +554,7 @@ def missed(f: Figures) -> list[str]:
                                       ("scheduler peak RSS per cycle growth", run_peak, RSS_GROWTH_MIB, " MiB"),
                                       ("dashboard server RSS growth", server_rss, RSS_GROWTH_MIB, " MiB"),
                                       ("scheduler open files growth", fds, FD_GROWTH, ""),
-                                      ("dashboard server open files growth", server_fds, FD_GROWTH, "")):
+                                      ("dashboard server open files growth", server_fds, SERVER_FD_GROWTH, "")):
         if value > limit:
             out.append(f"{label}: {value:+.0f}{unit} after the warm-up, target ≤ {limit}{unit}")
     if f.events_lost:
@@ -589,7 +595,8 @@ def report(f: Figures) -> list[str]:
               f"{max(x.server_rss_mib for x in s):.0f} MiB; growth "
               f"{growth([x.server_rss_mib for x in s], f.warmup):+.0f} MiB   (target ≤ {RSS_GROWTH_MIB} MiB)")
         print(f"  dashboard server open files first/after warm-up/last: {s[0].server_fds} / {s[w].server_fds} / "
-              f"{s[-1].server_fds}; growth {growth([x.server_fds for x in s], f.warmup, how=min):+.0f}   (target ≤ {FD_GROWTH})")
+              f"{s[-1].server_fds}; growth {growth([x.server_fds for x in s], f.warmup, how=min):+.0f}   "
+              f"(target ≤ {SERVER_FD_GROWTH})")
     print(f"  events queued / ingested / found : {f.events_queued} / {f.events_acknowledged} / {f.events_found}   "
           f"(lost {len(f.events_lost)}, refused {len(f.ingests_refused)}; target 0)")
     print(f"  page loads ok / failed           : {f.page_loads_ok} / {len(f.page_loads_failed)}   (target 0 failed)")
