@@ -10,6 +10,7 @@ publish derives is listed here once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,16 +58,19 @@ def publish(config: ScorecardConfig, path: Path | None = None, served: Path | No
     out = Published(target, snapshots, latest, compacted=compacted)
     exported = refresh_exports(target)  # the metrics file and badges (pipelines/exports)
     out.warnings += [f"exports not refreshed: {reason}" for reason in exported.failures]
+    started = time.perf_counter()
     try:  # per-entity documents for developer portals (docs/backstage.md)
         entities = str(portal_export.publish_static(target))
     except (OSError, duckdb.Error) as exc:
         out.warnings.append(f"per-entity export beside {target} failed: {exc}")
         entities = None
+    entities_seconds = time.perf_counter() - started
     out.metadata = {
         "path": str(target), "bytes": target.stat().st_size, "snapshots": snapshots,
         "latest_snapshot": latest.isoformat() if latest else None,
         "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
         "exports_seconds": round(exported.seconds, 3), "entity_documents": entities,
+        "entity_documents_seconds": round(entities_seconds, 3),
         "compacted": str(compacted) if compacted else None,
     }
     return out
