@@ -136,7 +136,10 @@ def test_promotion_thins_history_in_its_transaction_and_says_so(tmp_path, capsys
     assert "dailies for 10 days, then the last snapshot of each ISO week for 3 weeks" in gone["message"]
     assert runs[str(NEWEST)]["status"] == "complete"
     main(["snapshots", "list", "--config", str(config.base_dir / "scorecard.yaml")])
-    assert "retention: removed by run" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "retention: removed by run" in listed
+    assert (f"Retention (warehouse.retention): dailies for 10 days, then the last snapshot of each ISO week "
+            f"for 3 weeks; {len(retired)} runs' snapshots removed by it so far") in listed
 
     served = publishing.publish(config)
     with warehouse.read_only(served.served) as con:
