@@ -18,10 +18,11 @@ that builds it, like the dashboard benchmark's history):
    the day's most common state's. Scoring 364 × 460,000 results would take
    hours here, so these frames are taken from real output instead of being
    computed again (the fact-level fast path the issue allows);
-3. each day goes through the real warehouse code: ``stage_snapshot``,
-   ``promote`` with the default retention (90 dailies, then the last
-   snapshot of each ISO week), and the compaction check, one run per day,
-   and the year is published once at its end;
+3. each day goes through the real warehouse code, one run per day:
+   ``stage_snapshot`` (its rows copied in SQL from the states rather than
+   through pandas) and ``promote`` with the default retention (90 dailies,
+   then the last snapshot of each ISO week); the year is published once at
+   its end (``publishing.publish``: compaction check, a full publish);
 4. then ONE daily run is timed on a copy of that year: the real checks on
    today's 10,000 services' evidence, waivers, scoring, ``snapshot_frames``,
    stage, promote + retention, and ``publishing.publish`` (compaction if due,
