@@ -15,7 +15,7 @@ DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 PORT ?= 8501
 
-.PHONY: demo test bench dev validate venv clean-demo
+.PHONY: demo test bench dev validate venv clean-demo cluster-up cluster-down
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -40,7 +40,7 @@ demo: venv
 
 ## Run the test suite.
 test: venv
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 ## Print performance figures (1,000-repo org, 10,000-service dashboard, ...).
 bench: venv
@@ -49,6 +49,14 @@ bench: venv
 ## The Dagster UI on the demo config (run `make demo` once first).
 dev: venv
 	SCORECARD_CONFIG=$(CURDIR)/data/demo/scorecard.yaml $(VENV)/bin/dagster dev -w workspace.yaml
+
+## A local Dagster cluster in .cluster/: PostgreSQL, Redis and WORKERS Celery workers (pipelines/cluster.py).
+## Ports and workers: SCORECARD_CLUSTER_PG_PORT (15432), SCORECARD_CLUSTER_REDIS_PORT (16379), WORKERS.
+cluster-up: venv
+	$(VENV)/bin/scorecard cluster up --dir $(CURDIR)/.cluster $(if $(WORKERS),--workers $(WORKERS))
+
+cluster-down:
+	$(VENV)/bin/scorecard cluster down --dir $(CURDIR)/.cluster
 
 validate: venv
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml

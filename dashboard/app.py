@@ -6,9 +6,10 @@ also pick up as an implicit page directory), queries in ``dashboard/data.py``.
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import auth, ui
 
 st.set_page_config(page_title="Platform Scorecard", page_icon=":material/military_tech:", layout="wide")
+auth.require_login()  # with SSO configured, nothing below runs for a visitor not signed in
 
 navigation = st.navigation(
     [

@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from checks import dora
-from dashboard import data
+from dashboard import auth, data
 
 NO_SNAPSHOT = "No snapshot published yet: run `scorecard run`"
 ALL = "All"
@@ -70,6 +70,7 @@ class Context:
     team: str | None
     category: str | None
     problem: str | None = None
+    out_of_scope: str | None = None  # signed in with a team claim naming no team of this snapshot
 
     @property
     def snapshot(self) -> dt.date:
@@ -253,12 +254,16 @@ def sidebar() -> Context:
         scorecard = url_selectbox(
             "Scorecard", scorecards or [default_sc], param="scorecard", default=default_sc, format_func=str
         )
+        # Team-scoped sign-in (dashboard/auth.py) offers only the person's own teams.
+        scope = auth.current_scope(overview["teams"] if overview else [])
         team = url_selectbox(
             "Team",
-            [None, *(overview["teams"] if overview else [])],
+            [None, *(overview["teams"] if overview else [])] if scope.teams is None else list(scope.teams),
             param="team",
             format_func=lambda v: "All teams" if v is None else v,
         )
+        if scope.limited:
+            st.caption("Teams offered: those your sign-in names.")
         category = url_selectbox(
             "Check category",
             [None, *(overview["categories"] if overview else [])],
@@ -267,7 +272,12 @@ def sidebar() -> Context:
         )
         st.caption("Filters live in the page address: copy it to share this view.")
     valid = overview if overview and overview["latest"] else None
-    ctx = Context(src if valid else None, valid, scorecard or default_sc, team, category, problem)
+    out_of_scope = None
+    if valid and scope.limited and not scope.teams:
+        named = ", ".join(scope.claimed) or "none"
+        out_of_scope = (f"Your sign-in names no team that owns services in this snapshot (your teams: {plain(named)}). "
+                        "Ask the platform team to check the team claim or the services' owners.")
+    ctx = Context(src if valid else None, valid, scorecard or default_sc, team, category, problem, out_of_scope)
     st.session_state[_CTX_KEY] = ctx
     return ctx
 
@@ -284,6 +294,9 @@ def context() -> Context:
     ctx = st.session_state.get(_CTX_KEY)
     if ctx is not None and ctx.problem:
         st.error(f"{ctx.problem}. Publish a fresh snapshot with `scorecard run`.")
+        st.stop()
+    if ctx is not None and ctx.out_of_scope:
+        st.warning(ctx.out_of_scope)
         st.stop()
     if ctx is None or ctx.src is None:
         st.info(

@@ -21,12 +21,11 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from pipelines import evidence_store, history, platform_requests, publishing, snapshot, stages, warehouse
-from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB
+from pipelines import evidence_store, history, platform_requests, publishing, shards, snapshot, stages, warehouse
+from pipelines.resources import Progress, ScorecardSettings, SourceCredentials, WarehouseDB, drop_run_values
 from pipelines.scoring import apply_waivers, score
 from pipelines.sources import argocd
 from pipelines.sources.local_git import RepoReads
-
 
 ERROR_SHARE_LIMIT = 0.05  # more than 5 % `error` findings means a check is broken, not the services
 
@@ -77,41 +76,112 @@ def _metadata(context: dg.AssetExecutionContext, by_date: dict[str, dict]) -> No
 # ------------------------------------------------------------------ sources
 
 
-@_snapshot_asset("sources")
-def repo_crawl(
-    context: dg.AssetExecutionContext, settings: ScorecardSettings, source_credentials: SourceCredentials,
-    progress: dg.ResourceParam[Progress], repo_reads: dg.ResourceParam[RepoReads],
-) -> dict[str, stages.RepoCrawlResult]:
-    """Every repository's files, history and tags, as of each snapshot date."""
-    config = settings.load()
-    # The portal's catalog now, read once per run: it records no history to read a past date from.
-    portals = stages.crawl_portals(config, progress)
-
-    def crawl(snap: history.SnapshotDate):
-        sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
-        result = stages.crawl_repos(sources, snap.crawl_point, _progress(context, progress, snap),
-                                    budget_seconds=config.sources.repo_crawl_budget_seconds)
-        result = stages.add_portals(result, portals, config, historical=snap.historical)
-        errors = sum(1 for s in result.source_status if s["status"] == "error")
-        return result, {"repos": len(result.crawls), "repos_with_errors": errors,
-                        "file_problems": len(result.problems), **stages.report_metadata(result)}
-
-    return _by_date(context, crawl)
+# The crawl, in static hash shards (pipelines/shards.py): one asset per shard,
+# so Dagster's executor runs them on as many workers as it has. A shard
+# writes its facts file and hands nothing in memory, so a re-run of one shard
+# (materialise `repo_crawl_shard_K` for a date, then `repo_crawl` and what
+# follows) replaces that shard's facts only. The files sit next to the
+# configured warehouse: a shard does not take the warehouse's run lock
+# (`warehouse_db`), which would make the shards wait for each other.
+# The shard counts shape the graph, so `build_definitions` passes them in.
 
 
-@_snapshot_asset("sources")
-def cluster_crawl(
-    context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]
-) -> dict[str, list | None]:
-    """Workloads and related objects per cluster; None for a past snapshot (state unknown then)."""
+def _shard_progress(context, progress: Progress, snap: history.SnapshotDate, shard: shards.Shard) -> Progress:
+    inner = _progress(context, progress, snap)
+    if shard.count == 1:
+        return inner
+    return lambda stage, done, total: inner(f"{stage} ({shard.label})", done, total)
 
-    def crawl(snap: history.SnapshotDate):
-        if snap.historical:
-            return None, {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
-        crawls = stages.crawl_clusters(settings.load(), progress)
-        return crawls, {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
 
-    return _by_date(context, crawl)
+def _repo_shard_asset(shard: shards.Shard) -> dg.AssetsDefinition:
+    @_snapshot_asset("sources", name=f"repo_crawl_shard_{shard.index}",
+                     description=f"The repositories of {shard.label}: their facts as Parquet, per snapshot date.")
+    def repo_crawl_shard(
+        context: dg.AssetExecutionContext, settings: ScorecardSettings, source_credentials: SourceCredentials,
+        progress: dg.ResourceParam[Progress], repo_reads: dg.ResourceParam[RepoReads],
+    ) -> dg.MaterializeResult:
+        config = settings.load()
+        meta = {}
+        for snap in history.snapshot_dates(context):
+            sources = stages.repo_sources(config, source_credentials.tokens(), repo_reads)
+            result = stages.crawl_repos(sources, snap.crawl_point, _shard_progress(context, progress, snap, shard),
+                                        budget_seconds=config.sources.repo_crawl_budget_seconds, shard=shard)
+            file = shards.write(shards.shard_file(config.warehouse_path, snap.day, "repos", shard),
+                                stages.repo_shard_rows(result))
+            meta[snap.key] = {"repos": len(result.crawls), "facts_file": str(file),
+                              "repos_with_errors": sum(1 for c in result.crawls if c.facts.error)}
+        _metadata(context, meta)
+        return dg.MaterializeResult()
+
+    return repo_crawl_shard
+
+
+def _cluster_shard_asset(shard: shards.Shard) -> dg.AssetsDefinition:
+    @_snapshot_asset("sources", name=f"cluster_crawl_shard_{shard.index}",
+                     description=f"The clusters of {shard.label}: their workloads as Parquet, for today's snapshot.")
+    def cluster_crawl_shard(
+        context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress]
+    ) -> dg.MaterializeResult:
+        config = settings.load()
+        meta = {}
+        for snap in history.snapshot_dates(context):
+            if snap.historical:
+                meta[snap.key] = {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
+                continue
+            crawls = stages.crawl_clusters(config, progress, shard=shard)
+            shards.write(shards.shard_file(config.warehouse_path, snap.day, "clusters", shard),
+                         stages.cluster_shard_rows(crawls))
+            meta[snap.key] = {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
+        _metadata(context, meta)
+        return dg.MaterializeResult()
+
+    return cluster_crawl_shard
+
+
+def _shard_files(config, day: dt.date, kind: str, count: int) -> list:
+    return [shards.shard_file(config.warehouse_path, day, kind, shards.Shard(k, count)) for k in range(count)]
+
+
+def crawl_assets(repo_shards: int = 1, cluster_shards: int = 1) -> list[dg.AssetsDefinition]:
+    """The crawl's assets: one per shard, and `repo_crawl` / `cluster_crawl`, which read every shard's facts."""
+    repo_parts = [_repo_shard_asset(shards.Shard(k, repo_shards)) for k in range(repo_shards)]
+    cluster_parts = [_cluster_shard_asset(shards.Shard(k, cluster_shards)) for k in range(cluster_shards)]
+
+    @_snapshot_asset("sources", deps=repo_parts)
+    def repo_crawl(
+        context: dg.AssetExecutionContext, settings: ScorecardSettings, progress: dg.ResourceParam[Progress],
+    ) -> dict[str, stages.RepoCrawlResult]:
+        """Every repository's files, history and tags, as of each snapshot date: all shards' facts, read together."""
+        config = settings.load()
+        # The portal's catalog now, read once per run: it records no history to read a past date from.
+        portals = stages.crawl_portals(config, progress)
+        shards.prune(config.warehouse_path)
+
+        def gather(snap: history.SnapshotDate):
+            files = _shard_files(config, snap.day, "repos", repo_shards)
+            result = stages.merge_repo_shards(shards.read(files, f"repo_crawl for {snap.key}"))
+            result = stages.add_portals(result, portals, config, historical=snap.historical)
+            errors = sum(1 for s in result.source_status if s["status"] == "error")
+            return result, {"repos": len(result.crawls), "repos_with_errors": errors, "shards": repo_shards,
+                            "file_problems": len(result.problems), **stages.report_metadata(result)}
+
+        return _by_date(context, gather)
+
+    @_snapshot_asset("sources", deps=cluster_parts)
+    def cluster_crawl(context: dg.AssetExecutionContext, settings: ScorecardSettings) -> dict[str, list | None]:
+        """Workloads and related objects per cluster, from every shard; None for a past snapshot (state unknown)."""
+        config = settings.load()
+
+        def gather(snap: history.SnapshotDate):
+            if snap.historical:
+                return None, {"clusters": 0, "note": "historical snapshot: cluster state unknown"}
+            files = _shard_files(config, snap.day, "clusters", cluster_shards)
+            crawls = stages.merge_cluster_shards(shards.read(files, f"cluster_crawl for {snap.key}"), config)
+            return crawls, {"clusters": len(crawls), "clusters_with_errors": sum(1 for c in crawls if c.error)}
+
+        return _by_date(context, gather)
+
+    return [*repo_parts, *cluster_parts, repo_crawl, cluster_crawl]
 
 
 @_snapshot_asset("sources")
@@ -378,6 +448,8 @@ def serving_snapshot(
     published = publishing.publish(config, path, warehouse_db.serving(config))
     for warning in published.warnings:  # the snapshot itself is published
         context.log.warning(warning)
+    # The last step of a run: the values its steps handed each other (distributed executors) are spent.
+    drop_run_values(context.run.run_id)
     return dg.MaterializeResult(metadata=published.metadata)
 
 

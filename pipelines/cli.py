@@ -334,21 +334,59 @@ def _ratio(message: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
-def serve(snapshot: Path, port: int) -> int:
-    import dashboard
+def cmd_serve(args) -> int:
+    if args.snapshot:
+        snapshot = Path(args.snapshot)
+        where = "--snapshot"
+    else:
+        snapshot = _config(args).serving_path
+        where = f"the serving path of {args.config}"
+    if not snapshot.is_file():
+        return _err(f"no published snapshot at {snapshot} ({where}): run `scorecard run` first, "
+                    "or pass --snapshot PATH")
+    return serve(snapshot, args.port, args.address)
 
+
+def serve(snapshot: Path, port: int, address: str = "127.0.0.1") -> int:
+    """Run the dashboard on ``snapshot`` until stopped, behind SSO when SCORECARD_OIDC_* are set."""
+    import contextlib
+
+    import dashboard
+    from pipelines import sso
+
+    try:
+        settings = sso.oidc_settings(os.environ)
+    except sso.SsoConfigError as exc:
+        return _err(str(exc))
+    if settings is not None:  # any log line of ours that met them would show *** instead
+        secrets.register(settings.client_secret)
+        secrets.register(settings.cookie_secret)
     app = Path(dashboard.__file__).parent / "app.py"
-    env = {**os.environ, "SCORECARD_SNAPSHOT": str(snapshot.resolve())}
+    env = {**sso.child_environment(os.environ), "SCORECARD_SNAPSHOT": str(snapshot.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    print(f"\nDashboard: http://127.0.0.1:{port}  (Ctrl+C to stop)", flush=True)
+           "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with contextlib.ExitStack() as stack:
+        if settings is not None:
+            # Only the file's path goes on the command line; its content stays in the file.
+            cmd += ["--secrets.files", str(stack.enter_context(sso.secrets_file(settings)))]
+        login = f"sign-in through {settings.issuer}" if settings else "no sign-in"
+        print(f"\nDashboard: http://{address}:{port}  ({login}; Ctrl+C to stop)", flush=True)
+        return _run_until_stopped(cmd, env)
+
+
+def _run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
     proc = subprocess.Popen(cmd, env=env)
+    # SIGTERM (Kubernetes, a test, `kill`) is passed on, so the child stops and
+    # the caller's clean-up (the secrets file) runs instead of dying with us.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signum))
     try:
         return proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -417,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import fix_cli  # `fix`: generators imported only when it runs
 
     fix_cli.register(sub, with_config)
+    from pipelines import cluster_cli  # `cluster`: the lifecycle imported only when it runs
+
+    cluster_cli.register(sub)
 
     p = sub.add_parser("demo", help="generate the demo organisation, score it with history, serve the dashboard")
     p.add_argument("--no-serve", action="store_true", help="stop after publishing (do not start the dashboard)")
@@ -425,6 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data")
     p.add_argument("--regenerate", action="store_true", help="regenerate the demo organisation even if present")
     p.set_defaults(fn=cmd_demo)
+
+    p = with_config(sub.add_parser(
+        "serve", help="serve the dashboard on a published snapshot (behind SSO when SCORECARD_OIDC_* are set)"))
+    p.add_argument("--snapshot", help="the published serving file (default: the serving path of --config)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    p.add_argument("--port", type=_port, default=8501, help="port to listen on (default 8501)")
+    p.set_defaults(fn=cmd_serve)
 
     # The adoption programme (pipelines/programme_cli.py, imported only when one of these runs).
     p = with_config(sub.add_parser("initiatives", help="initiatives' progress, deadlines and what is left"))
@@ -463,6 +511,12 @@ def _programme(args) -> int:
         return _err(str(exc))
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, got {text!r}")
+    return int(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -481,6 +535,7 @@ _USER_ERRORS = {
     "pipelines.warehouse": "WarehouseError",
     "pipelines.gate": "GateError",
     "pipelines.exports.atomic": "ExportError",
+    "pipelines.cluster": "ClusterError",
 }
 
 

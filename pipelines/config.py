@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from checks.model import LEVELS, CheckContext, GoldenPath, PlatformCompositions
 from checks.thresholds import ThresholdProblems, Thresholds
+from pipelines import warehouse_backends
 from pipelines.config_base import Model, problem, problems, with_more_problems
 from pipelines.config_notify import Notifications
 from pipelines.config_programme import Initiative, WaiverPolicy, initiative_problems, waiver_problems
@@ -36,6 +38,7 @@ from pipelines.config_sources import (  # noqa: F401 - re-exported: the config's
     RolloutDeploys,
     Sources,
 )
+from pipelines.config_warehouse import DuckLakeOptions, MotherDuckOptions, backend_problems
 from pipelines.parsers.errors import ParseError
 from pipelines.parsers.yamlsafe import load_yaml
 
@@ -176,6 +179,16 @@ class Warehouse(Model):
     serving_path: Path = Path("serving/scorecard.duckdb")  # the published read-only snapshot
     retention: Retention = Field(default_factory=Retention)
     compaction: Compaction = Field(default_factory=Compaction)
+    # Many writers: a DuckLake (catalog on PostgreSQL, Parquet data) or MotherDuck instead of the file
+    # at `path` (pipelines/config_warehouse.py, docs/scaling.md); `path`'s folder still holds crawl state.
+    backend: Literal["duckdb", "ducklake", "motherduck"] = "duckdb"
+    ducklake: DuckLakeOptions | None = None
+    motherduck: MotherDuckOptions | None = None
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> Warehouse:
+        problems("Warehouse", backend_problems(self))
+        return self
 
 
 class ScorecardConfig(Model):
@@ -317,6 +330,8 @@ def parse_config(data: object, source: str, base_dir: Path) -> ScorecardConfig:
         for err in exc.errors():
             lines.append(f"  {_key_path(err['loc'])}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
+    # Every warehouse caller names only the path: its backend is looked up by it (pipelines.warehouse_backends).
+    warehouse_backends.register(cfg.warehouse_path, cfg.warehouse)
     return cfg
 
 

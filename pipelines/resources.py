@@ -8,9 +8,11 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import pickle
+import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
 
 import dagster as dg
 
@@ -54,7 +56,7 @@ class SourceCredentials(dg.ConfigurableResource):
     """
 
     # For `sources.github` entries whose token_env is GITHUB_TOKEN (the default).
-    github_token: Optional[str] = None
+    github_token: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Registered before any step runs: no log line, table or error of the run can carry it.
@@ -171,3 +173,82 @@ class RunMemory(dg.IOManager):
 @dg.io_manager(description="Hands values between the assets of one run in memory (pipelines/resources.py RunMemory).")
 def run_memory_io_manager(_context) -> RunMemory:
     return RunMemory()
+
+
+RUN_VALUES_ENV = "SCORECARD_RUN_VALUES_DIR"
+RUN_VALUES_KEEP_SECONDS = 2 * 86400  # a failed run's values: long enough to look at, then removed
+
+
+def run_values_dir() -> Path:
+    """Where steps of distributed runs hand values to each other: a filesystem every worker sees."""
+    configured = os.environ.get(RUN_VALUES_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    home = os.environ.get("DAGSTER_HOME", "").strip()
+    return (Path(home) if home else Path.cwd() / ".dagster_home") / "scorecard-run-values"
+
+
+class RunFiles(dg.IOManager):
+    """Hands each asset's value to the assets after it through files, within one run.
+
+    Under the Celery or Kubernetes executor every step is its own process,
+    on whichever worker took it, so RunMemory cannot work. Values are pickled
+    to ``<run values dir>/<run id>/<asset>.pickle`` (owner-only, refused if a
+    configured secret is in them, like stored evidence) and removed by the
+    run's last step (``serving_snapshot``); a failed run's are removed after
+    two days by the next run. Unlike Dagster's filesystem IO manager, nothing
+    is kept per partition for ever: a crawl is hundreds of MiB per date.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        _prune_run_values(root)
+
+    def _file(self, context: dg.OutputContext | dg.InputContext) -> Path:
+        run_id = context.run_id if isinstance(context, dg.OutputContext) else context.upstream_output.run_id
+        return self.root / run_id / ("__".join(context.asset_key.path) + ".pickle")
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        if obj is None:  # a MaterializeResult asset (the crawl shards write their own facts files)
+            return
+        payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        pattern = secrets.SECRETS.pattern()
+        if pattern is not None and pattern.search(payload.decode("latin-1")):
+            raise dg.Failure(f"{context.asset_key.to_user_string()} held a configured secret; it was not written")
+        file = self._file(context)
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, file)
+
+    def load_input(self, context: dg.InputContext) -> object:
+        file = self._file(context)
+        if not file.is_file():
+            raise dg.Failure(
+                f"{context.asset_key.to_user_string()} was not materialised in this run (no {file}); a snapshot's "
+                "layers are computed together: materialise the whole graph (or the job crawl_and_score_job)"
+            )
+        with file.open("rb") as fh:
+            return pickle.load(fh)
+
+
+def drop_run_values(run_id: str) -> None:
+    """Remove what the steps of ``run_id`` handed each other (nothing for in-process runs)."""
+    shutil.rmtree(run_values_dir() / run_id, ignore_errors=True)
+
+
+def _prune_run_values(root: Path) -> None:
+    if not root.is_dir():
+        return
+    cutoff = time.time() - RUN_VALUES_KEEP_SECONDS
+    for run_dir in root.iterdir():
+        with contextlib.suppress(OSError):
+            if run_dir.is_dir() and run_dir.stat().st_mtime < cutoff:
+                shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@dg.io_manager(description="Hands values between the steps of one run through files (pipelines/resources.py RunFiles).")
+def run_files_io_manager(_context) -> RunFiles:
+    return RunFiles(run_values_dir())

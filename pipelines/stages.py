@@ -28,8 +28,8 @@ import pandas as pd
 from checks.catalogue import all_checks
 from checks.evidence import Problem, ServiceEvidence
 from checks.model import CheckContext, evaluate
-from pipelines import delivery as dlv
 from pipelines import crossplane, secrets, warehouse
+from pipelines import delivery as dlv
 from pipelines.config import ScorecardConfig
 from pipelines.event_window import Events, load_events  # noqa: F401  (a stage: assets and tests call stages.load_events)
 from pipelines.evidence import (
@@ -43,11 +43,12 @@ from pipelines.facts import K8sInventory, RepoFacts
 from pipelines.frames import source_status_row
 from pipelines.identity import ServiceRecord, resolve_services
 from pipelines.portal_identity import known_teams as portal_teams
+from pipelines.shards import Shard
 from pipelines.sources.backstage import BackstageSource, PortalCatalog
 from pipelines.sources.base import ClusterCrawl, ClusterSource, RepoCrawl, RepoSource
 from pipelines.sources.cluster_snapshot import ClusterSnapshotSource
 from pipelines.sources.events import DeploymentEvent, IncidentEvent
-from pipelines.sources.github_state import GitHubRepoCrawl
+from pipelines.sources.github_state import GitHubRepoCrawl, RunReport
 from pipelines.sources.gitops_deploys import gitops_deploys, merge_cluster_deploys
 from pipelines.sources.kubernetes import KubernetesSource
 from pipelines.sources.local_git import LocalGitSource, RepoReads
@@ -113,9 +114,11 @@ def repo_sources(
 
 def crawl_repos(
     sources: list[RepoSource], as_of: dt.datetime | None, progress: Progress = _no_progress,
-    budget_seconds: float | None = None,
+    budget_seconds: float | None = None, shard: Shard | None = None,
 ) -> RepoCrawlResult:
     """Crawl every repo of every source concurrently; a failing repo is recorded, not raised.
+
+    ``shard``: only the repos of that shard (``pipelines.shards``); the others are another worker's.
 
     A repo still crawling ``budget_seconds`` after it started is recorded as
     ``error`` with that reason and the run goes on without it (see :func:`_bounded`).
@@ -128,7 +131,7 @@ def crawl_repos(
     failed: set[int] = set()
     for source in sources:
         try:
-            jobs.extend((source, name) for name in source.repo_names())
+            jobs.extend((source, name) for name in source.repo_names() if shard is None or shard.owns(name))
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
             reason = secrets.redact(f"cannot list repositories: {exc}")
             status.append(source_status_row(_kind(source), source.name, "error", reason, None, 0))
@@ -221,6 +224,64 @@ def _bounded(jobs: list, call: Callable, workers: int, budget: float | None):
             continue  # ended after its budget ran out: already reported
         finished.add(i)
         yield i, outcome, value
+
+
+def repo_shard_rows(result: RepoCrawlResult) -> list[dict]:
+    """One shard's crawl as rows of its facts file (``pipelines.shards``): a row per repo, one for the shard."""
+    state = {row["target"]: row for row in result.source_status}
+    rows = [{"kind": "repo", "name": c.facts.repo, "status": state.get(c.facts.repo, {}).get("status", "absent"),
+             "error": c.facts.error, "crawled_at": c.crawled_at, "items": len(c.facts.files), "payload": c}
+            for c in result.crawls]
+    repos = {c.facts.repo for c in result.crawls}
+    shard = {"source_status": [r for r in result.source_status if r["target"] not in repos],
+             "repo_status": [r for r in result.source_status if r["target"] in repos],
+             "problems": result.problems, "reports": result.reports, "known_teams": result.known_teams}
+    return [*rows, {"kind": "shard", "name": "", "status": None, "error": None, "crawled_at": None, "items": len(rows),
+                    "payload": shard}]
+
+
+def merge_repo_shards(rows: list[tuple[str, str, object]]) -> RepoCrawlResult:
+    """The shards' crawls of one date as the one crawl a single process would have made.
+
+    Same order as :func:`crawl_repos` (repos by name, then each source's own
+    row); a source every shard listed reports once, its costs added up.
+    """
+    crawls = sorted((p for kind, _, p in rows if kind == "repo"), key=lambda c: c.facts.repo)
+    shards = [p for kind, _, p in rows if kind == "shard"]
+    repo_status = sorted((r for s in shards for r in s["repo_status"]), key=lambda r: r["target"])
+    by_source: dict[tuple, list[dict]] = {}
+    for s in shards:
+        for row in s["source_status"]:
+            by_source.setdefault((row["source"], row["target"]), []).append(row)
+    reports_by: dict[str, list[dict]] = {}
+    for s in shards:
+        for report in s["reports"]:
+            reports_by.setdefault(report["source"], []).append(report)
+    reports = [RunReport.merged(group) for group in reports_by.values()]
+    merged = {r["source"]: r for r in reports}
+    source_status = []
+    for (_, target), group in by_source.items():
+        row = dict(group[0])
+        if target in merged:  # an API source: its row is its merged report
+            report = merged[target]
+            state = report.get("status") or ("partial" if report.get("deferred") or report.get("notes") else "ok")
+            row.update(status=state, reason=report.get("summary"), items=report.get("repos", 0))
+        source_status.append(row)
+    problems = sorted((p for s in shards for p in s["problems"]), key=lambda p: p["target"])
+    teams = sorted({t for s in shards for t in s["known_teams"]})
+    return RepoCrawlResult(crawls, [*repo_status, *source_status], problems, reports, teams)
+
+
+def cluster_shard_rows(crawls: list[ClusterCrawl]) -> list[dict]:
+    return [{"kind": "cluster", "name": c.cluster, "status": "error" if c.error else ("partial" if c.partial else "ok"),
+             "error": c.error, "crawled_at": c.crawled_at, "items": len(c.inventory.workloads), "payload": c}
+            for c in crawls]
+
+
+def merge_cluster_shards(rows: list[tuple[str, str, object]], config: ScorecardConfig) -> list[ClusterCrawl]:
+    """The shards' cluster crawls in config order, as :func:`crawl_clusters` returns them."""
+    order = {s.cluster: i for i, s in enumerate(cluster_sources(config))}
+    return sorted((p for kind, _, p in rows if kind == "cluster"), key=lambda c: order.get(c.cluster, len(order)))
 
 
 def _kind(source: RepoSource) -> str:
@@ -323,10 +384,16 @@ def cluster_sources(config: ScorecardConfig) -> list[ClusterSource]:
 
 
 def crawl_clusters(
-    config: ScorecardConfig, progress: Progress = _no_progress, sources: list[ClusterSource] | None = None
+    config: ScorecardConfig, progress: Progress = _no_progress, sources: list[ClusterSource] | None = None,
+    shard: Shard | None = None,
 ) -> list[ClusterCrawl]:
-    """Every cluster concurrently (each waits on its own API server); one failing is its own error."""
+    """Every cluster concurrently (each waits on its own API server); one failing is its own error.
+
+    ``shard``: only the clusters of that shard (``pipelines.shards``).
+    """
     sources = cluster_sources(config) if sources is None else sources
+    if shard is not None:
+        sources = [s for s in sources if shard.owns(s.cluster)]
     out: list[ClusterCrawl | None] = [None] * len(sources)
     progress("crawl clusters", 0, len(sources))
     if not sources:

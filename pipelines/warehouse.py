@@ -40,7 +40,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import retention as retention_policy
-from pipelines import secrets
+from pipelines import secrets, warehouse_backends
 
 SCHEMA_VERSION = 1
 
@@ -197,6 +197,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _open(path: Path, read_only: bool, wait_seconds: float | None, doing: str) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting out another process's short write, with an operator-readable error."""
+    backend = warehouse_backends.connect(path, read_only=read_only)  # a DuckLake or MotherDuck, if configured
+    if backend is not None:
+        return backend
     deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while True:
         try:
@@ -578,8 +581,8 @@ def compact(path: Path) -> Compacted:
 def compact_if_due(path: Path, policy=None) -> Compacted | None:
     """Compact when the free blocks are at least ``policy.min_free_share`` of the file and
     ``policy.min_free_mib`` MiB (the config's `warehouse.compaction`); None: not due."""
-    if not path.exists():
-        return None
+    if not path.exists() or warehouse_backends.backend_for(path) is not None:
+        return None  # a DuckLake or MotherDuck compacts its own storage: there is no file here to rewrite
     share = getattr(policy, "min_free_share", 0.25)
     least = getattr(policy, "min_free_mib", 64) * 2**20
     free, total = free_space(path)
@@ -744,6 +747,8 @@ def _refresh_copied(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _attach_read_only(con: duckdb.DuckDBPyConnection, warehouse: Path, alias: str = "wh") -> None:
+    if warehouse_backends.attach_read_only(con, warehouse, alias):
+        return
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:

@@ -1,7 +1,7 @@
-"""In CI nothing important is skipped: the browser, corpus and real-repository tests must run.
+"""In CI nothing important is skipped: the browser, corpus, real-repository and cluster tests must run.
 
-On a user's clone ``../shared`` may be absent and Chromium not installed, so
-those tests skip there. CI (``CI=true``) has all three; a skip for lack of one
+On a user's clone ``../shared`` may be absent and Chromium, PostgreSQL or Redis
+not installed, so those tests skip there. CI (``CI=true``) has them all; a skip for lack of one
 would hide a whole class of failures behind a green run, so there it fails
 the session at the start (what is missing, and how to get it) and turns any
 such skip into a failure.
@@ -22,6 +22,9 @@ REQUIRED = {
     "Chromium (browser tests)": (CHROMIUM, ("chromium",)),
     "the configuration corpus": (SHARED / "corpus" / "INDEX.tsv", ("corpus",)),
     "the real repositories": (SHARED / "realrepos", ("real repositories", "realrepos")),
+    # The distributed test (tests/pipelines/test_cluster.py): the Debian packages' servers.
+    "PostgreSQL (cluster tests)": (Path("/usr/lib/postgresql"), ("postgresql",)),
+    "Redis (cluster tests)": (Path("/usr/bin/redis-server"), ("redis",)),
 }
 
 
@@ -48,7 +51,8 @@ def pytest_sessionstart(session) -> None:
     if in_ci() and (gone := missing()):
         raise pytest.UsageError(
             "CI=true but these are missing, so their tests would be skipped: " + "; ".join(gone)
-            + " (install Chromium with `apt-get install -y chromium`; ../shared comes with the CI checkout)"
+            + " (install Chromium, PostgreSQL and Redis with `apt-get install -y chromium postgresql redis-server`, "
+            "as .ci/run does; ../shared comes with the CI checkout)"
         )
 
 

@@ -144,6 +144,37 @@ class RunReport:
                          f"{self.api_deferred_reason}")
         return "; ".join(parts + self.notes)
 
+    @classmethod
+    def merged(cls, reports: list[dict]) -> dict:
+        """One source's reports from the shards of a crawl, as one report (see :meth:`as_dict`).
+
+        Requests, retries and waits add up (each shard also lists the
+        organisation, a real cost); ``repos`` is the organisation's size, the
+        same in every shard.
+        """
+        names = {f.name for f in fields(cls) if not f.name.startswith("_")}
+        out = cls(source=reports[0]["source"])
+        for report in reports:
+            for name in names - {"source"}:
+                value, mine = report.get(name), getattr(out, name)
+                if value is None:
+                    continue
+                if name == "repos":
+                    out.repos = max(out.repos, value)
+                elif name == "rate_limit_remaining":  # what is left is the lowest any shard saw
+                    for key, n in value.items():
+                        mine[key] = min(mine.get(key, n), n)
+                elif isinstance(mine, dict):
+                    for key, n in value.items():
+                        mine[key] = mine.get(key, 0) + n
+                elif isinstance(mine, list):
+                    mine.extend(v for v in value if not (name == "notes" and v in mine))
+                elif isinstance(mine, (int, float)) and not isinstance(mine, bool):
+                    setattr(out, name, mine + value)
+                elif mine is None:
+                    setattr(out, name, value)
+        return out.as_dict()
+
     def as_dict(self) -> dict:
         with self._lock:
             out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
@@ -156,7 +187,8 @@ class RunReport:
 
 def _write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    # The pid too: the shards of one crawl run in several processes that share this directory.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
     os.replace(tmp, path)
 
@@ -196,7 +228,7 @@ class StateStore:
 def parse_time(value: str | None) -> dt.datetime | None:
     if not value:
         return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
 def deployment_to_json(d: RepoDeployment) -> dict:

@@ -22,6 +22,8 @@ import traceback
 
 BENCHMARKS = [
     ("crawl-and-score job (1,000 repos)", "tests.bench.bench_job"),
+    ("crawl-and-score job, in-process vs Celery with 2 and 4 workers (1,000 repos)", "tests.bench.bench_distributed"),
+    ("capacity on paper: per-repo crawl cost, 10k/50k extrapolation", "tests.bench.bench_capacity"),
     ("scorecard preview (1,000 repos, after the job above)", "tests.bench.bench_preview"),
     ("crawl-and-score job (the real repositories)", "tests.bench.bench_realrepos"),
     ("GitHub source (500-repo organisation)", "tests.bench.bench_github"),

@@ -130,7 +130,7 @@ class Hit:
     counted: bool  # charged against the primary rate limit
     operation: str | None = None  # GraphQL operation name
     authorization: str | None = None  # the scheme only ("token", "Basic", "Bearer"), never the credential
-    size: int = 0  # response body bytes (git requests): what a fetch transferred
+    size: int = 0  # response body bytes: what a git fetch or an API answer transferred (a 304 has none)
 
 
 class FakeGitHub:
@@ -355,8 +355,8 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {}
         target = self.path + (f"#{operation}" if operation else "")
 
-        def hit(status: int, counted: bool = True, res: str = resource) -> None:
-            fake._record(Hit(method, self.path, status, res, counted, operation, scheme))
+        def hit(status: int, counted: bool = True, res: str = resource, size: int = 0) -> None:
+            fake._record(Hit(method, self.path, status, res, counted, operation, scheme, size))
 
         m = re.fullmatch(rf"{API}/app/installations/(\d+)/access_tokens", path)
         if m and method == "POST":
@@ -440,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         with fake._lock:
             fake.remaining[resource] -= 1
-        hit(status)
+        hit(status, size=len(raw))
         if fault is not None and fault.kind == "truncated":
             cut = raw[: max(1, len(raw) // 2)]
             self._send(status, cut, {**headers, **self._rate_headers(resource)})

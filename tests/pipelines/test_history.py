@@ -39,8 +39,10 @@ def materialized(instance, asset: str) -> set[str]:
 # asset -> (layer group, the assets it reads), pinned: the layers are the design's data flow
 # (DESIGN.md "Data flow"), and every asset but the served file is partitioned by snapshot date.
 GRAPH = {
-    "repo_crawl": ("sources", set()),
-    "cluster_crawl": ("sources", set()),
+    "repo_crawl_shard_0": ("sources", set()),
+    "cluster_crawl_shard_0": ("sources", set()),
+    "repo_crawl": ("sources", {"repo_crawl_shard_0"}),
+    "cluster_crawl": ("sources", {"cluster_crawl_shard_0"}),
     "gitops_api_crawl": ("sources", set()),
     "delivery_events": ("sources", set()),
     "jira_requests": ("sources", set()),
