@@ -421,13 +421,14 @@ def snapshot_history(
     keep_from = dt.datetime.now(dt.UTC) - dt.timedelta(days=config.sources.delivery.event_retention_days)
     with warehouse.connect(path, doing="promoting the snapshot") as con, \
             warehouse.transaction(con, path, "promoting the snapshot"):
-        snapshots = warehouse.promote(con, context.run.run_id)
+        snapshots = warehouse.promote(con, context.run.run_id, config.warehouse.retention)  # thins history too
         pruned = warehouse.prune_events(con, keep_from)
         latest = evidence_store.latest_complete(con)
     evidence_store.prune(path, latest)  # after the commit: only the latest complete snapshot's evidence is kept
     return dg.MaterializeResult(metadata={
         "snapshots": [day.isoformat() for day in snapshots],
         "pruned_deployment_events": pruned[0], "pruned_incident_events": pruned[1],
+        "retired_by_retention": [day.isoformat() for day in snapshots.retired],
     })
 
 

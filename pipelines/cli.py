@@ -276,6 +276,11 @@ def cmd_snapshots(args) -> int:
             finished = f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "-"
             print(f"{r['snapshot']!s:<10}  {r['status']:<10}  {r['kind'] or '':<8}  {finished:<16}  "
                   f"{r['services'] if r['services'] is not None else '-':>8}  {terminal_safe(r['message'] or '', one_line=True)}")
+        from pipelines import retention
+
+        thinned = sum(1 for r in runs if r["status"] == "deleted" and (r["message"] or "").startswith("retention:"))
+        print(f"Retention (warehouse.retention): {retention.describe(config.warehouse.retention)}; "
+              f"{thinned} runs' snapshots removed by it so far")
         return 0
     day = parse_as_of(args.snapshot, today=dt.date.max, name="snapshot")
     with runlock.run_lock(path, "scorecard snapshots delete", args.wait, _waiting):

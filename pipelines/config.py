@@ -148,9 +148,37 @@ class ServiceEntry(Model):
     lifecycle: str | None = None
 
 
+class Retention(Model):
+    """How much history is kept (pipelines/retention.py): every daily snapshot of the newest
+    ``daily_days`` days, then the last snapshot of each ISO week for ``weekly_weeks`` more
+    weeks (or ``forever``); older snapshots are removed when a run is promoted."""
+
+    daily_days: int = Field(default=90, ge=1)
+    weekly_weeks: int | None = 52  # None: `forever`
+
+    @field_validator("weekly_weeks", mode="before")
+    @classmethod
+    def _weeks_or_forever(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "forever":
+            return None
+        if value is None or isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise problem(f"expected a number of weeks (0 or more) or `forever`, got {value!r}")
+        return value
+
+
+class Compaction(Model):
+    """When the warehouse file is rewritten to give back the space of deleted snapshots
+    (pipelines/warehouse.py compact_if_due): DuckDB reuses freed blocks but never shrinks the file."""
+
+    min_free_share: float = Field(default=0.25, gt=0, le=1)  # of the file's blocks
+    min_free_mib: float = Field(default=64, ge=0)  # and at least this much to gain
+
+
 class Warehouse(Model):
     path: Path = Path("warehouse/scorecard.duckdb")  # what the pipeline writes
     serving_path: Path = Path("serving/scorecard.duckdb")  # the published read-only snapshot
+    retention: Retention = Field(default_factory=Retention)
+    compaction: Compaction = Field(default_factory=Compaction)
     # Many writers: a DuckLake (catalog on PostgreSQL, Parquet data) or MotherDuck instead of the file
     # at `path` (pipelines/config_warehouse.py, docs/scaling.md); `path`'s folder still holds crawl state.
     backend: Literal["duckdb", "ducklake", "motherduck"] = "duckdb"

@@ -10,6 +10,7 @@ publish derives is listed here once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ class Published:
     latest: object = None  # dt.date of the newest complete snapshot
     warnings: list[str] = field(default_factory=list)  # what beside the file could not be refreshed
     metadata: dict = field(default_factory=dict)  # for the Dagster materialisation
+    compacted: warehouse.Compacted | None = None  # the warehouse was rewritten first (retention freed enough)
 
 
 def derive(config: ScorecardConfig, path: Path):
@@ -47,21 +49,28 @@ def publish(config: ScorecardConfig, path: Path | None = None, served: Path | No
     from pipelines.exports.refresh import refresh_exports
 
     path = path or config.warehouse_path
+    # Every caller holds the run lock; retention's deletes only free blocks
+    # inside the file, so it is rewritten when enough of it is free.
+    compacted = warehouse.compact_if_due(path, config.warehouse.compaction)
     target = warehouse.publish(path, served or config.serving_path, derive=derive(config, path))
     with warehouse.read_only(target, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
-    out = Published(target, snapshots, latest)
+    out = Published(target, snapshots, latest, compacted=compacted)
     exported = refresh_exports(target)  # the metrics file and badges (pipelines/exports)
     out.warnings += [f"exports not refreshed: {reason}" for reason in exported.failures]
+    started = time.perf_counter()
     try:  # per-entity documents for developer portals (docs/backstage.md)
         entities = str(portal_export.publish_static(target))
     except (OSError, duckdb.Error) as exc:
         out.warnings.append(f"per-entity export beside {target} failed: {exc}")
         entities = None
+    entities_seconds = time.perf_counter() - started
     out.metadata = {
         "path": str(target), "bytes": target.stat().st_size, "snapshots": snapshots,
         "latest_snapshot": latest.isoformat() if latest else None,
         "exports": str(exported.folder), "exports_ok": exported.ok, "badges": exported.badges,
         "exports_seconds": round(exported.seconds, 3), "entity_documents": entities,
+        "entity_documents_seconds": round(entities_seconds, 3),
+        "compacted": str(compacted) if compacted else None,
     }
     return out

@@ -68,10 +68,16 @@ def page_render_times(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     built = cached_history(workdir, n_services, **history)
-    team, service = busiest_team(built.serving)
+    return time_pages(built.serving, scopes, pages), built
+
+
+def time_pages(serving: Path, scopes: tuple[str, ...] = ("org", "team"), pages: tuple[str, ...] = PAGES
+               ) -> list[PageTiming]:
+    """Per-page (cold, warm) render seconds on the published file ``serving`` (also bench_year's)."""
+    team, service = busiest_team(serving)
     queries = {"org": {"service": service}, "team": {"team": team, "service": service}}
     previous = os.environ.get("SCORECARD_SNAPSHOT")
-    os.environ["SCORECARD_SNAPSHOT"] = str(built.serving)
+    os.environ["SCORECARD_SNAPSHOT"] = str(serving)
     try:
         for page in pages:  # imports and first-use costs, paid once per server
             _render(page, queries[scopes[0]])
@@ -91,7 +97,7 @@ def page_render_times(
         else:
             os.environ["SCORECARD_SNAPSHOT"] = previous
         st.cache_data.clear()
-    return timings, built
+    return timings
 
 
 def main(argv: list[str] | None = None) -> list[str]:
