@@ -31,6 +31,7 @@ BENCHMARKS = [
     ("Backstage catalog (10,000 entities)", "tests.bench.bench_backstage"),
     ("Argo CD API source (2,000 Applications)", "tests.bench.bench_argocd"),
     ("dashboard first render (10,000 services)", "tests.bench.bench_dashboard"),
+    ("a year at 10,000 services: storage, daily run, pages (365 days, retention)", "tests.bench.bench_year"),
     ("ingest and run with 1,000,000 events", "tests.bench.bench_events"),
     ("40,000-rule CODEOWNERS, 1,000 components", "tests.bench.bench_codeowners"),
     ("CLI start-up and `scorecard gate` on one checkout", "tests.bench.bench_gate"),
@@ -41,6 +42,7 @@ BENCHMARKS = [
     ("exports: metrics, badges, Parquet, GET /metrics (1,000 services)", "tests.bench.bench_exports"),
     ("Jira source and request trend (20,000 / 200,000 requests)", "tests.bench.bench_jira"),
     ("notifications: alerts and digests, dry run and delivery (1,000 services)", "tests.bench.bench_notify"),
+    ("soak: 100 daily schedule ticks with events ingested and the dashboard read (8 repos)", "tests.bench.bench_soak"),
 ]
 
 
