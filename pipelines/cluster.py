@@ -254,8 +254,17 @@ def _pg_os_user() -> str | None:
     )
 
 
+def _runuser() -> str:
+    """util-linux's runuser: in /usr/sbin, which a non-login root shell or CI may not have on PATH."""
+    found = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    if found is None:
+        raise ClusterError("running as root, PostgreSQL must run as another user, and runuser (Debian package "
+                           "util-linux) was not found on PATH, in /usr/sbin or in /sbin")
+    return found
+
+
 def _as_pg_user(user: str | None, cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+    return [_runuser(), "-u", user, "--", *cmd] if user else cmd
 
 
 # ---------------------------------------------------------------- processes
