@@ -18,9 +18,17 @@ backfilled history. The unit of work is a (service, goal check) pair:
 
 Dates on which the goal's scorecard (or level) did not exist yet are left out
 rather than read as "nothing to do".
+
+A date's rows depend on that date's published data and the initiatives
+alone, so a publish keeps the rows of unchanged dates while the initiatives
+(and this module) are as before (:func:`inputs`, `warehouse.derive_dates`)
+and computes only the dates it copied again.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -28,6 +36,7 @@ import pandas as pd
 from pipelines.config import ScorecardConfig
 
 TABLES = ("initiatives", "initiative_services", "initiative_remaining", "initiative_progress", "waivers")
+DATED = ("initiative_services", "initiative_remaining", "initiative_progress")  # keyed by snapshot: kept per date
 
 _DEFS_COLUMNS = ["initiative", "owner", "description", "scorecard", "goal_kind", "goal_level", "goal_checks",
                  "scope", "start", "deadline"]
@@ -70,13 +79,14 @@ CREATE TEMP TABLE _items AS
 WITH target AS (
     SELECT d.initiative, sc.snapshot, max(sc.level_rank) AS level_rank
     FROM initiatives d JOIN scorecard_checks sc ON sc.scorecard = d.scorecard AND sc.level = d.goal_level
-    WHERE d.goal_kind = 'level' GROUP BY ALL
+    WHERE d.goal_kind = 'level' AND sc.snapshot IN (SELECT snapshot FROM _dates) GROUP BY ALL
 ),
 goal AS (
     SELECT sc.snapshot, d.initiative, sc.check_id
     FROM initiatives d
     JOIN _goal_checks g ON g.initiative = d.initiative
     JOIN scorecard_checks sc ON sc.scorecard = d.scorecard AND sc.check_id = g.check_id
+    WHERE sc.snapshot IN (SELECT snapshot FROM _dates)
     UNION ALL
     SELECT sc.snapshot, d.initiative, sc.check_id
     FROM initiatives d
@@ -113,8 +123,8 @@ LEFT JOIN scorecard_results r
       AND r.check_id = g.check_id AND r.applicable
 """
 
+# The dated tables' queries (over the dates in _dates), as "{create} AS SELECT ..." or "{insert} SELECT ...".
 _SERVICES = """
-CREATE TABLE initiative_services AS
 SELECT i.snapshot, i.initiative, i.service, i.team,
        count(i.check_id)::INTEGER AS items,
        count(i.check_id) FILTER (WHERE i.done)::INTEGER AS items_done,
@@ -127,7 +137,6 @@ ORDER BY i.initiative, i.snapshot, i.service
 """
 
 _REMAINING = """
-CREATE TABLE initiative_remaining AS
 SELECT i.snapshot, i.initiative, i.service, i.team, i.check_id, i.status, i.snapshot > d.deadline AS overdue
 FROM _items i JOIN initiatives d USING (initiative)
 WHERE i.check_id IS NOT NULL AND NOT i.done
@@ -136,11 +145,11 @@ ORDER BY i.initiative, i.snapshot, i.team, i.service, i.check_id
 
 # The burn-down: per date, initiative and team ('*' = every team in scope).
 _PROGRESS = """
-CREATE TABLE initiative_progress AS
-WITH both_levels AS (
-    SELECT snapshot, initiative, team, done, overdue, items, items_done, items_remaining FROM initiative_services
+WITH s AS (SELECT * FROM initiative_services WHERE snapshot IN (SELECT snapshot FROM _dates)),
+both_levels AS (
+    SELECT snapshot, initiative, team, done, overdue, items, items_done, items_remaining FROM s
     UNION ALL
-    SELECT snapshot, initiative, '*', done, overdue, items, items_done, items_remaining FROM initiative_services
+    SELECT snapshot, initiative, '*', done, overdue, items, items_done, items_remaining FROM s
 )
 SELECT snapshot, initiative, team,
        count(*)::INTEGER AS services,
@@ -154,10 +163,30 @@ FROM both_levels GROUP BY ALL ORDER BY initiative, team, snapshot
 """
 
 
+def inputs(config: ScorecardConfig) -> dict[str, str]:
+    """`warehouse.publish(kept=...)`: the dated tables' inputs besides the published data (the
+    initiatives, this module); when they change, every date is derived again."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for frame in definitions(config):
+        digest.update(frame.to_json(orient="split", date_format="iso").encode())
+    return dict.fromkeys(DATED, digest.hexdigest())
+
+
 def derive(config: ScorecardConfig):
     """The `warehouse.publish(derive=...)` step adding the programme's tables to the file being published."""
+    from pipelines import warehouse
 
     def add_tables(con: duckdb.DuckDBPyConnection) -> None:
+        known = [warehouse.derive_dates(con, name) for name in DATED]
+        full = any(dates is None for dates in known)
+        if full:  # not kept (all three or none are): every date
+            for name in DATED:
+                con.execute(f"DROP TABLE IF EXISTS {name}")  # fixed names from this module
+            con.execute("CREATE TEMP TABLE _dates AS SELECT DISTINCT snapshot FROM runs")
+        else:
+            con.execute("CREATE TEMP TABLE _dates (snapshot DATE)")
+            if known[0]:
+                con.executemany("INSERT INTO _dates VALUES (?)", [[d] for d in known[0]])
         defs, checks, scope = definitions(config)
         for name, ddl in _DDL.items():
             con.execute(f"CREATE TABLE {name} ({ddl})")  # fixed names and DDL from this module
@@ -169,9 +198,13 @@ def derive(config: ScorecardConfig):
             con.execute("INSERT INTO initiatives BY NAME SELECT * FROM _defs")
             con.execute("INSERT INTO waivers BY NAME SELECT * FROM _waivers")
             con.execute(_ITEMS)
-            for sql in (_SERVICES, _REMAINING, _PROGRESS):
-                con.execute(sql)
+            for name, sql in zip(DATED, (_SERVICES, _REMAINING, _PROGRESS), strict=True):
+                if full:
+                    con.execute(f"CREATE TABLE {name} AS {sql}")  # fixed names and SQL from this module
+                else:
+                    con.execute(f"INSERT INTO {name} BY NAME {sql}")
             con.execute("DROP TABLE _items")
+            con.execute("DROP TABLE _dates")
         finally:
             for name in ("_defs", "_waivers", "_goal_checks", "_scope"):
                 con.unregister(name)

@@ -52,7 +52,8 @@ def publish(config: ScorecardConfig, path: Path | None = None, served: Path | No
     # Every caller holds the run lock; retention's deletes only free blocks
     # inside the file, so it is rewritten when enough of it is free.
     compacted = warehouse.compact_if_due(path, config.warehouse.compaction)
-    target = warehouse.publish(path, served or config.serving_path, derive=derive(config, path))
+    target = warehouse.publish(path, served or config.serving_path, derive=derive(config, path),
+                               kept=programme.inputs(config))
     with warehouse.read_only(target, doing="reading the published snapshot") as con:
         snapshots, latest = con.execute("SELECT count(DISTINCT snapshot), max(snapshot) FROM runs").fetchone()
     out = Published(target, snapshots, latest, compacted=compacted)

@@ -13,6 +13,10 @@ stores them); outcomes from `dora` (DESIGN "Metric definitions").
 * **outcomes**: lead time p50, deploy-days per week, change failure rate and
   time to restore, per service as published in `dora`; a service without a
   value for a metric (no deploys, no incidents) is not in that metric's n.
+* **incremental**: a date's rows depend on that date alone (its cohorts,
+  its ranks, its own seeded bootstrap), so a publish keeps the rows of
+  dates whose published data did not change (`warehouse.derive_dates`) and
+  computes only the others; the pooled period is recomputed every time.
 * **windows**: each snapshot alone, and pooled over the last
   :data:`POOLED_WEEKS` weeks. Pooled, a service counts once per cohort (the
   median of its values over the period's dates in that cohort), so a service
@@ -28,11 +32,16 @@ those that do not (see the README's "Platform ROI").
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
 
 TABLES = ("roi_cohorts",)
+# What the kept rows of roi_cohorts were computed with: this module (its settings are constants in it).
+INPUTS = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 POOLED_WEEKS = 12
 RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -52,9 +61,21 @@ _DDL = """period VARCHAR, snapshot DATE, first_snapshot DATE, dimension VARCHAR,
     services INTEGER, n INTEGER, median DOUBLE, baseline_n INTEGER, baseline_median DOUBLE,
     diff_median DOUBLE, ci_low DOUBLE, ci_high DOUBLE, reading VARCHAR"""
 
-# Which cohort each service is in, per date. cohort_rank orders cohorts; rank 0 is "off path" / no level.
+# The dates read: those whose own rows are computed (`own`), and the pooled window's.
+_DATES = """
+CREATE TEMP TABLE _roi_dates AS
+WITH published AS (  -- the dates with members (below)
+    SELECT snapshot FROM golden_path_adoption WHERE adoption IN ('adopted', 'not_adopted')
+    UNION SELECT snapshot FROM service_scores),
+last AS (SELECT max(snapshot) AS last FROM published)
+SELECT snapshot, {own} AS own FROM published, last
+WHERE {own} OR snapshot > last.last - to_weeks($weeks)
+"""
+
+# Which cohort each service is in, per date read. cohort_rank orders cohorts; rank 0 is "off path" / no level.
 _MEMBERS = """
 CREATE TEMP TABLE _roi_members AS
+SELECT * FROM (
 SELECT snapshot, service, 'golden_path' AS dimension, golden_path AS subject,
        CASE adoption WHEN 'adopted' THEN 'on path' ELSE 'off path' END AS cohort,
        CASE adoption WHEN 'adopted' THEN 1 ELSE 0 END AS cohort_rank
@@ -69,13 +90,13 @@ SELECT snapshot, service, 'template_version', 'template',
        CASE WHEN adoption = 'not_adopted' THEN 0 ELSE 1 END
 FROM golden_path_adoption
 WHERE golden_path = 'template' AND adoption IN ('adopted', 'not_adopted')
+) WHERE snapshot IN (SELECT snapshot FROM _roi_dates)
 """
 
 # Each cohort once, numbered: the values below carry the number, not three strings.
 _IDS = """
 CREATE TEMP TABLE _roi_ids AS
-SELECT (row_number() OVER (ORDER BY dimension, subject, cohort) - 1)::INTEGER AS cid,
-       dimension, subject, cohort, max(cohort_rank)::INTEGER AS cohort_rank
+SELECT (row_number() OVER (ORDER BY dimension, subject, cohort) - 1)::INTEGER AS cid, dimension, subject, cohort
 FROM _roi_members GROUP BY dimension, subject, cohort
 """
 
@@ -84,27 +105,32 @@ FROM _roi_members GROUP BY dimension, subject, cohort
 _VALUES = """
 WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
 dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort)),
-u AS (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora) ON {metrics} INTO NAME metric VALUE value),
+u AS (UNPIVOT (SELECT snapshot, service, {metrics} FROM dora WHERE snapshot IN (SELECT snapshot FROM _roi_dates))
+      ON {metrics} INTO NAME metric VALUE value),
 joined AS (
     SELECT dm.snapshot, dm.service, dm.cid, (list_position([{names}], u.metric) - 1)::TINYINT AS metric_id, u.value
     FROM dm JOIN u USING (snapshot, service)
     WHERE u.value IS NOT NULL AND isfinite(u.value)
 )
 SELECT 0::TINYINT AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, metric_id, value FROM joined
+WHERE snapshot IN (SELECT snapshot FROM _roi_dates WHERE own)
 UNION ALL
 SELECT 1::TINYINT, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, metric_id, median(value)
 FROM joined, last l WHERE joined.snapshot > l.last - to_weeks($weeks)
 GROUP BY service, cid, metric_id
 """
 
-# Cohort sizes: services in the cohort, whatever their metrics.
+# Cohort sizes: services in the cohort, whatever their metrics; and its rank, of the period's own dates
+# (so a date's rows never depend on another date's).
 _SIZES = """
 WITH last AS (SELECT max(snapshot) AS last FROM _roi_members),
-dm AS (SELECT m.snapshot, m.service, i.cid FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort))
-SELECT 0 AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, count(DISTINCT service) AS services
-FROM dm GROUP BY ALL
+dm AS (SELECT m.snapshot, m.service, m.cohort_rank, i.cid
+       FROM _roi_members m JOIN _roi_ids i USING (dimension, subject, cohort))
+SELECT 0 AS pooled, (snapshot - DATE '1970-01-01')::INTEGER AS day, cid, count(DISTINCT service) AS services,
+       max(cohort_rank)::INTEGER AS cohort_rank
+FROM dm WHERE snapshot IN (SELECT snapshot FROM _roi_dates WHERE own) GROUP BY ALL
 UNION ALL
-SELECT 1, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, count(DISTINCT service)
+SELECT 1, (any_value(l.last) - DATE '1970-01-01')::INTEGER, cid, count(DISTINCT service), max(cohort_rank)::INTEGER
 FROM dm, last l WHERE dm.snapshot > l.last - to_weeks($weeks) GROUP BY cid
 """
 
@@ -145,6 +171,7 @@ def _groups(con: duckdb.DuckDBPyConnection, weeks: int) -> tuple[pd.DataFrame, n
     sizes_df = con.execute(_SIZES, {"weeks": weeks}).df()
     groups = groups.merge(sizes_df, on=["pooled", "day", "cid"], how="left").sort_values("gid", ignore_index=True)
     groups["services"] = groups["services"].fillna(0).astype(int)
+    groups["cohort_rank"] = groups["cohort_rank"].astype(int)
     groups["period"] = np.where(groups["pooled"] == 1, "pooled", "snapshot")
     groups["snapshot"] = pd.to_datetime(_EPOCH + groups["day"].to_numpy().astype("timedelta64[D]"))
     start = con.execute(_WINDOW_START, {"weeks": weeks}).fetchone()[0]
@@ -179,35 +206,28 @@ def bootstrap_medians(values: np.ndarray, sizes: np.ndarray, resamples: int, rng
     return np.where(sizes % 2 == 1, low, (low + values[r2]) / 2)
 
 
-# Groups bootstrapped at once. The resample matrices are resamples x groups x 8 bytes, several alive at a
-# time. All groups at once, 100 daily snapshots of a 13-service organisation (~6,000 groups) added 674 MiB
-# to the publish, more with every date (found by the soak, tests/bench/bench_soak.py); in blocks of 256,
-# 85 MiB whatever the history, and in half the time (7.0 s -> 2.4 s: the blocks stay in cache).
-BLOCK_GROUPS = 256
-
-
 def _difference_intervals(values: np.ndarray, sizes: np.ndarray, base_gid: np.ndarray, date_starts: np.ndarray,
-                          resamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                          date_seeds: list[list[int]], resamples: int) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of (group median - its baseline's median), per group.
 
-    Blocks of whole dates (``date_starts``: the first group of each), up to
-    BLOCK_GROUPS groups, so memory is bounded whatever the history's length;
-    ``base_gid`` must point into the same date as its group.
+    One date at a time (``date_starts``: the first group of each), each with
+    its own generator seeded by ``date_seeds`` (the seed, the period and the
+    day): a date's intervals are the same whichever other dates are computed
+    with it, so an incremental publish keeps them (`publish`), and memory is
+    bounded whatever the history's length (the resample matrices are
+    resamples x groups x 8 bytes: all dates at once grew the soak's publish
+    by 674 MiB at 100 dates). ``base_gid`` must point into the same date as its group.
     """
     alpha = (1 - CONFIDENCE) / 2
     low, high = np.empty(len(sizes)), np.empty(len(sizes))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    bounds = np.append(date_starts[date_starts > 0], len(sizes))
-    first = 0
-    while first < len(sizes):
-        ahead = bounds[bounds > first]
-        fits = ahead[ahead - first <= BLOCK_GROUPS]
-        last = fits[-1] if len(fits) else ahead[0]  # one date bigger than a block is still one block
+    bounds = np.append(date_starts, len(sizes))
+    for first, last, date_seed in zip(bounds[:-1], bounds[1:], date_seeds, strict=True):
         block = slice(first, last)
+        rng = np.random.default_rng(date_seed)
         boots = bootstrap_medians(values[offsets[first]:offsets[last]], sizes[block], resamples, rng)
         diffs = boots - boots[:, base_gid[block] - first]
         low[block], high[block] = np.quantile(diffs, [alpha, 1 - alpha], axis=0)
-        first = last
     return low, high
 
 
@@ -221,15 +241,24 @@ def _reading(metric: str, diff: float, low: float, high: float, n: int, base_n: 
 
 
 def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples: int = RESAMPLES,
-            seed: int = SEED) -> pd.DataFrame:
-    """The roi_cohorts frame from the snapshot tables ``con`` holds (see the module doc)."""
-    con.execute(_MEMBERS)
+            seed: int = SEED, dates: list | None = None) -> pd.DataFrame:
+    """The roi_cohorts frame from the snapshot tables ``con`` holds (see the module doc): the snapshot
+    period's rows of ``dates`` (default: every date), and the pooled period's."""
+    if dates is None:
+        con.execute(_DATES.format(own="true"), {"weeks": weeks})
+    else:
+        con.execute("CREATE TEMP TABLE _roi_own (snapshot DATE)")
+        if dates:
+            con.executemany("INSERT INTO _roi_own VALUES (?)", [[d] for d in dates])
+        con.execute(_DATES.format(own="snapshot IN (SELECT snapshot FROM _roi_own)"), {"weeks": weeks})
+        con.execute("DROP TABLE _roi_own")
     try:
+        con.execute(_MEMBERS)
         con.execute(_IDS)
         groups, values = _groups(con, weeks)  # metric names are fixed identifiers from this module
     finally:
-        con.execute("DROP TABLE IF EXISTS _roi_ids")
-        con.execute("DROP TABLE _roi_members")
+        for name in ("_roi_ids", "_roi_members", "_roi_dates"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     if groups.empty:
         return pd.DataFrame(columns=[c.split()[0] for c in _DDL.split(",")])
 
@@ -250,8 +279,9 @@ def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples
     # A group's baseline is of its own period and date, so whole dates are bootstrapped at a time.
     dates = out[["period", "snapshot"]]
     date_starts = np.flatnonzero((dates != dates.shift()).any(axis=1).to_numpy())
-    low, high = _difference_intervals(values, out["n"].to_numpy(), base_gid, date_starts, resamples,
-                                      np.random.default_rng(seed))
+    date_seeds = [[seed, int(p == "pooled"), (d - pd.Timestamp("1970-01-01")).days]
+                  for p, d in out[["period", "snapshot"]].iloc[date_starts].itertuples(index=False)]
+    low, high = _difference_intervals(values, out["n"].to_numpy(), base_gid, date_starts, date_seeds, resamples)
     enough = (has_base & (out["n"].to_numpy() >= MIN_N) & (out["baseline_n"].fillna(0).to_numpy() >= MIN_N)
               & ~out["is_baseline"])
     out["ci_low"] = np.where(enough, low, np.nan)
@@ -265,9 +295,16 @@ def cohorts(con: duckdb.DuckDBPyConnection, weeks: int = POOLED_WEEKS, resamples
 
 
 def publish(con: duckdb.DuckDBPyConnection) -> None:
-    """Add roi_cohorts to the file being published (called by `warehouse.publish`)."""
-    frame = cohorts(con)
-    con.execute(f"CREATE TABLE roi_cohorts ({_DDL})")  # fixed DDL from this module
+    """Add roi_cohorts to the file being published (called by `warehouse.publish`): rows of the dates
+    `warehouse.derive_dates` names, beside the kept ones, and the pooled period's again."""
+    from pipelines import warehouse
+
+    dates = warehouse.derive_dates(con, "roi_cohorts")
+    frame = cohorts(con, dates=dates)
+    if dates is None:
+        con.execute(f"CREATE TABLE roi_cohorts ({_DDL})")  # fixed DDL from this module
+    else:
+        con.execute("DELETE FROM roi_cohorts WHERE period = 'pooled'")  # its window moved: computed again
     if frame.empty:
         return
     con.register("_roi", frame)

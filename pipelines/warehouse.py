@@ -621,17 +621,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Beside the derived tables a publish may keep, the digest of the inputs they were derived with.
+DERIVED_INPUTS = "derived_inputs"
+
+
 def publish(warehouse: Path, serving: Path,
-            derive: Callable[[duckdb.DuckDBPyConnection], None] | None = None, *, incremental: bool = True) -> Path:
+            derive: Callable[[duckdb.DuckDBPyConnection], None] | None = None, *, incremental: bool = True,
+            kept: dict[str, str] | None = None) -> Path:
     """Copy the complete snapshots into a new file and atomically swap it in.
 
     Incremental (the default, when the served file is one of ours with
     today's columns): the new file starts as a byte copy of the served one,
     and only the snapshots whose complete run differs from the warehouse's
     (promoted, replaced, deleted, thinned by retention since) are deleted
-    and copied again; everything derived is dropped and derived again from
-    the result. Re-encoding ~130 retained snapshots of 10,000 services every
-    day took minutes; the result is the same as a full publish (tested).
+    and copied again. A derived table keyed by snapshot whose inputs are
+    unchanged (``kept``: table -> digest of its inputs besides the published
+    data, e.g. the config's initiatives; ROI's is added here) keeps the rows
+    of the other dates, and its derivation computes only the dates
+    :func:`derive_dates` names; everything else derived is dropped and
+    derived again from the result. Re-encoding ~130 retained snapshots of
+    10,000 services every day took minutes, and so did deriving ROI and the
+    programme over all of them; the result is the same as a full publish (tested).
 
     The temp file sits next to the target so ``os.replace`` is a rename on
     one filesystem, and its name is unique to this publish. A crash before
@@ -643,6 +653,9 @@ def publish(warehouse: Path, serving: Path,
     computed over every published date (the adoption programme's,
     pipelines/programme.py) to the new file before it is swapped in.
     """
+    from pipelines import roi
+
+    kept = {**{name: roi.INPUTS for name in roi.TABLES}, **(kept or {})}
     serving.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(serving)
     tmp = _tmp_name(serving)
@@ -656,7 +669,7 @@ def publish(warehouse: Path, serving: Path,
         try:
             _attach_read_only(con, warehouse)
             if previous:
-                _refresh_copied(con)
+                _refresh_copied(con, kept)
             else:
                 for name, cols in SNAPSHOT_TABLES.items():
                     con.execute(f"CREATE TABLE {name} ({cols})")
@@ -679,6 +692,9 @@ def publish(warehouse: Path, serving: Path,
             con.execute("DETACH wh")
             if derive is not None:
                 derive(con)
+            con.execute(f"CREATE TABLE {DERIVED_INPUTS} (table_name VARCHAR, digest VARCHAR)")
+            con.executemany(f"INSERT INTO {DERIVED_INPUTS} VALUES (?, ?)", sorted(kept.items()))
+            con.execute("DROP TABLE IF EXISTS _changed")
             con.execute("CHECKPOINT")
         finally:
             with contextlib.suppress(duckdb.Error):
@@ -716,8 +732,11 @@ def _reusable(serving: Path) -> bool:
         con.close()
 
 
-def _refresh_copied(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring a copy of the served file up to the warehouse's complete snapshots (``wh`` attached)."""
+def _refresh_copied(con: duckdb.DuckDBPyConnection, kept: dict[str, str]) -> None:
+    """Bring a copy of the served file up to the warehouse's complete snapshots (``wh`` attached).
+
+    Leaves the temp table ``_changed``: the dates deleted and copied again,
+    the one answer to "what changed" for the derivations (:func:`derive_dates`)."""
     con.execute(
         """CREATE TEMP TABLE _changed AS
            SELECT DISTINCT snapshot FROM (
@@ -734,16 +753,34 @@ def _refresh_copied(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM main.runs")  # small: its messages may have changed too
     con.execute("INSERT INTO main.runs BY NAME SELECT * FROM wh.main.runs WHERE status = 'complete'")
     con.execute("DELETE FROM main.meta")
-    # What a publish derives from history is derived again below, from the result.
+    # What a publish derives from history is derived again below, from the result: all of it, except
+    # the rows of unchanged dates in a table derived with the same inputs as before (a file of an older
+    # release has no digests: everything is derived again).
     derived = con.execute(
         """SELECT table_name, table_type FROM information_schema.tables
            WHERE table_catalog = current_database() AND table_schema = 'main'""").fetchall()
+    before = dict(con.execute(f"SELECT table_name, digest FROM main.{DERIVED_INPUTS}").fetchall()
+                  ) if (DERIVED_INPUTS, "BASE TABLE") in derived else {}
     for name, kind in derived:
-        if name not in SNAPSHOT_TABLES and name != "meta":
-            # `name` is a table of the file we publish, quoted as an identifier.
-            quoted = name.replace('"', '""')
+        if name in SNAPSHOT_TABLES or name == "meta":
+            continue
+        # `name` is a table of the file we publish, quoted as an identifier.
+        quoted = name.replace('"', '""')
+        if kind == "BASE TABLE" and name in kept and before.get(name) == kept[name]:
+            con.execute(f"DELETE FROM main.\"{quoted}\" WHERE snapshot IN (SELECT snapshot FROM _changed)")
+        else:
             con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} main.\"{quoted}\"")
-    con.execute("DROP TABLE _changed")
+
+
+def derive_dates(con: duckdb.DuckDBPyConnection, table: str) -> list[dt.date] | None:
+    """The published dates whose rows of derived ``table`` a publish must compute: None for every date
+    (the table was not kept: a full publish, or its inputs changed), else the dates it copied again."""
+    exists = con.execute("""SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database()
+                            AND table_schema = 'main' AND table_name = ?""", [table]).fetchone()[0]
+    if not exists:
+        return None
+    return [d for (d,) in con.execute(
+        "SELECT snapshot FROM _changed WHERE snapshot IN (SELECT snapshot FROM main.runs) ORDER BY 1").fetchall()]
 
 
 def _attach_read_only(con: duckdb.DuckDBPyConnection, warehouse: Path, alias: str = "wh") -> None:

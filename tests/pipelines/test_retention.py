@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import publishing, retention, warehouse
+from pipelines import programme, publishing, retention, warehouse
 from pipelines.cli import main
 from pipelines.config import Compaction, ConfigError, load_config
 
@@ -243,7 +243,8 @@ def test_an_incremental_publish_equals_a_full_one_and_readers_of_the_old_file_ar
 
     incremental = _published(served)
     full = tmp_path / "full.duckdb"
-    warehouse.publish(path, full, derive=publishing.derive(config, path), incremental=False)
+    warehouse.publish(path, full, derive=publishing.derive(config, path), incremental=False,
+                      kept=programme.inputs(config))
     expected = _published(full)
     assert incremental.keys() == expected.keys() and "rule_changes" in expected
     for table, frame in expected.items():
