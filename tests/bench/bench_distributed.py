@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from tests.bench.bench_job import _generate
 from tests.bench.targets import Targets
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench-out"
@@ -82,12 +82,6 @@ def _child(probe: str, config: Path, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _served(config: Path) -> Path:
     from pipelines.config import load_config
 
@@ -121,7 +115,7 @@ def run() -> dict:
         name = f"celery-{n}"
         _fresh(configs[name])
         root = OUT / f"cluster-{n}"
-        spec = cluster.ClusterSpec(root, workers=n, pg_port=_free_port(), redis_port=_free_port())
+        spec = cluster.ClusterSpec(root, workers=n, pg_port=free_port(), redis_port=free_port())
         saved = os.environ.get("SCORECARD_REPO_SHARDS")
         os.environ["SCORECARD_REPO_SHARDS"] = str(n)  # the workers build the definitions with it
         try:

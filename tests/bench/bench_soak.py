@@ -38,7 +38,6 @@ import multiprocessing as mp
 import os
 import queue
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.bench.targets import peak_rss_mib
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -320,15 +320,9 @@ def session_ttl_s() -> float:
     return float(streamlit.config.get_option("server.disconnectedSessionTTL"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_dashboard(serving: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run dashboard/app.py` on the served file, as `scorecard serve` starts it."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SCORECARD_SNAPSHOT": str(serving)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]

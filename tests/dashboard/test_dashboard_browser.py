@@ -8,7 +8,6 @@ than the viewport is captured as ``<page>.png``, ``<page>-2.png``, ...
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,12 +51,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,7 +67,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 45) -> None
 
 @pytest.fixture(scope="module")
 def base_url(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("logs") / "streamlit.log"
     env = {**os.environ, "SCORECARD_SNAPSHOT": str(built.serving)}
     with log.open("wb") as out:

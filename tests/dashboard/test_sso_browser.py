@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from pipelines import sso
 from tests.dashboard.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.fakes.oidc_server import FakeOidc
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "platform-scorecard"
@@ -34,12 +34,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -73,7 +67,7 @@ class Served:
 def served(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     team = built.regression.team
     teams = sorted(built.at("services")["team"].dropna().unique())
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     provider = FakeOidc(
         CLIENT_ID, CLIENT_SECRET, [f"{url}/oauth2callback"],

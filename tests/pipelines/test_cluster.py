@@ -19,6 +19,7 @@ from dagster_celery import celery_executor
 
 from pipelines import cluster
 from pipelines.cli import main as scorecard
+from tests.ports import free_port
 
 WORKERS = 4
 # One pytest-xdist worker runs this module's tests, in order (`make test` passes --dist loadgroup):
@@ -37,12 +38,6 @@ def broken() -> int:
 @dg.job(executor_def=celery_executor)
 def broken_job():
     broken()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _needs_servers() -> None:
@@ -65,7 +60,7 @@ def running(request) -> cluster.ClusterSpec:
     """One cluster for the module's tests, always torn down (and its directory removed), even on failure."""
     _needs_servers()
     parent = _cluster_parent()
-    spec = cluster.ClusterSpec(parent / "cluster", workers=WORKERS, pg_port=_free_port(), redis_port=_free_port())
+    spec = cluster.ClusterSpec(parent / "cluster", workers=WORKERS, pg_port=free_port(), redis_port=free_port())
 
     def teardown() -> None:
         try:
@@ -186,7 +181,7 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        spec = cluster.ClusterSpec(tmp_path / "c", workers=1, pg_port=port, redis_port=_free_port())
+        spec = cluster.ClusterSpec(tmp_path / "c", workers=1, pg_port=port, redis_port=free_port())
         with pytest.raises(cluster.ClusterError, match=rf"port {port} on 127.0.0.1 is in use .*--pg-port"):
             cluster.up(spec)
     assert not (tmp_path / "c" / "postgres").exists()
@@ -244,7 +239,7 @@ def test_as_root_a_directory_postgres_cannot_reach_is_refused_with_why(tmp_path)
     _needs_servers()
     hidden = tmp_path / "private"
     hidden.mkdir(mode=0o700)
-    spec = cluster.ClusterSpec(hidden / "c", workers=1, pg_port=_free_port(), redis_port=_free_port())
+    spec = cluster.ClusterSpec(hidden / "c", workers=1, pg_port=free_port(), redis_port=free_port())
     with pytest.raises(cluster.ClusterError, match="refuses to run as root.*cannot reach"):
         cluster.up(spec)
     assert not any(c.running for c in cluster.status(spec.root))
