@@ -162,8 +162,11 @@ def crawl_assets(repo_shards: int = 1, cluster_shards: int = 1) -> list[dg.Asset
             result = stages.merge_repo_shards(shards.read(files, f"repo_crawl for {snap.key}"))
             result = stages.add_portals(result, portals, config, historical=snap.historical)
             errors = sum(1 for s in result.source_status if s["status"] == "error")
+            # Which shard failed its repos, without unpickling: the typed columns, one query over every shard.
+            by_shard = {f"shard {row.shard} {row.status}": int(row.items)
+                        for row in shards.status_by_shard(files).itertuples()} if repo_shards > 1 else {}
             return result, {"repos": len(result.crawls), "repos_with_errors": errors, "shards": repo_shards,
-                            "file_problems": len(result.problems), **stages.report_metadata(result)}
+                            "file_problems": len(result.problems), **by_shard, **stages.report_metadata(result)}
 
         return _by_date(context, gather)
 

@@ -94,6 +94,10 @@ def test_four_shards_publish_what_one_process_publishes_and_one_shard_re_runs_al
     per_shard = shards.status_by_shard(files)
     repos = q(served_many, "SELECT count(DISTINCT repo) FROM services")[0][0]
     assert per_shard["items"].sum() == repos and len(set(per_shard["shard"])) >= 2
+    # The Dagster UI shows, per shard, how many repos were crawled and how.
+    meta = result.asset_materializations_for_node("repo_crawl")[0].metadata
+    shown = {k: v.value for k, v in meta.items() if k.startswith("shard ")}
+    assert sum(shown.values()) == repos and {k.split()[1] for k in shown} == {str(s) for s in per_shard["shard"]}
 
     # A repository changes; only its shard is crawled again, then the layers after the crawl.
     changed = next(p for p in sorted((many.parent / "repos").iterdir()) if (p / ".git").exists())
