@@ -146,3 +146,18 @@ def test_facts_of_dates_no_shard_rewrote_for_days_are_pruned(tmp_path):
     assert shards.prune(warehouse) == 1
     assert not old.exists() and new.exists() and not old.parent.parent.exists()
     assert oct(new.stat().st_mode & 0o777) == "0o600"  # repository contents: owner-only
+
+
+def test_a_crawl_record_holding_a_token_is_never_written_to_a_facts_file(tmp_path):
+    from pipelines import secrets
+
+    secrets.register("ghp_shardfactsSECRET0123456789")
+    try:
+        path = tmp_path / "facts" / "shard-000-of-001.parquet"
+        row = {"kind": "repo", "name": "r", "status": "ok", "error": None, "crawled_at": None, "items": 0,
+               "payload": {"url": "https://x:ghp_shardfactsSECRET0123456789@github.com/acme/r"}}
+        with pytest.raises(shards.ShardError, match="held a configured secret"):
+            shards.write(path, [row])
+        assert not any(tmp_path.rglob("*.parquet")) and not any(tmp_path.rglob("*.tmp"))
+    finally:
+        secrets.SECRETS.clear()
