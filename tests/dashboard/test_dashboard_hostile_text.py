@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.dashboard.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, _open, _wait_healthy
+
+from tests.dashboard.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _open, _wait_healthy
 from tests.gitrepo import commit, init
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,7 +103,7 @@ def hostile_org(tmp_path_factory, recorder) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def app_url(hostile_org, tmp_path_factory) -> Iterator[str]:
     serving, _ = hostile_org
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("logs") / "streamlit.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
