@@ -77,12 +77,10 @@ def apply(con: duckdb.DuckDBPyConnection, policy: Policy | None, run_id: str) ->
     if not drop:
         return []
     note = f"retention: removed by run {run_id} ({describe(policy)})"
-    for name in warehouse.DATA_TABLES:
-        # `name` comes from the warehouse's fixed table list; the dates are bound.
-        con.execute(f"DELETE FROM {name} WHERE snapshot IN (SELECT unnest($1::DATE[]))", [drop])
     con.execute(
         """UPDATE runs SET status = 'deleted', message = $2
            WHERE snapshot IN (SELECT unnest($1::DATE[])) AND status IN ('complete', 'superseded')""",
         [drop, note],
     )
+    warehouse.drop_unused_spans(con)  # the dates are gone from every view with their runs
     return drop

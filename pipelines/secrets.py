@@ -10,7 +10,7 @@ into, an exception message, git or plugin stderr) goes through
 * every log record, once :func:`install_log_redaction` ran (the CLI and the
   Dagster definitions install it);
 * every text column of every frame the warehouse stores
-  (``pipelines.warehouse.replace_snapshot``), so the published snapshot,
+  (``pipelines.warehouse._shaped``, which every staged frame goes through), so the published snapshot,
   the dashboard and ``explain`` never see one;
 * the run-failure line the CLI prints.
 

@@ -40,7 +40,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import retention as retention_policy
-from pipelines import secrets, warehouse_backends
+from pipelines import secrets, spans, warehouse_backends
 
 SCHEMA_VERSION = 1
 
@@ -245,8 +245,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall():
         have.setdefault(table, set()).add(column)
+    views = {t for (t,) in con.execute("""SELECT table_name FROM information_schema.tables
+                                          WHERE table_schema = 'main' AND table_type = 'VIEW'""").fetchall()}
     for name, cols in {**SNAPSHOT_TABLES, **EVENT_TABLES}.items():
         # Identifiers come from the fixed dicts above, not from input.
+        if name in _DATA_TABLES:
+            _ensure_spans(con, name, have, views)
+            continue
         if name not in have:
             con.execute(f"CREATE TABLE {name} ({cols})")
             continue
@@ -257,6 +262,28 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
     if get_meta(con, "schema_version") != str(SCHEMA_VERSION):
         set_meta(con, "schema_version", str(SCHEMA_VERSION))
+
+
+def _ensure_spans(con: duckdb.DuckDBPyConnection, name: str, have: dict[str, set[str]], views: set[str]) -> None:
+    """History table ``name`` as spans and a view (pipelines/spans.py); a warehouse of an older
+    release, whose ``name`` is a table of per-snapshot rows, is converted once, here."""
+    stored = spans.table(name)
+    spec = _column_types(SNAPSHOT_TABLES[name])
+    if stored not in have:
+        con.execute(f"CREATE TABLE {stored} ({spans.ddl(spec)})")
+        if name in have and name not in views:
+            for column, kind in spec:  # the old table may predate columns added since
+                if column not in have[name]:
+                    con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
+            spans.from_rows(con, stored, name, columns(name), _storage_order(name, spanned=True))
+            con.execute(f"DROP TABLE {name}")
+            have.pop(name)
+    else:
+        for column, kind in spec:
+            if column != "snapshot" and column not in have[stored]:
+                con.execute(f"ALTER TABLE {stored} ADD COLUMN {column} {kind}")
+    if name not in views or have.get(name) != set(columns(name)):
+        spans.create_view(con, name, columns(name))
 
 
 @contextmanager
@@ -323,18 +350,6 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) ->
         con.unregister("_frame")
 
 
-def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot: dt.date, df: pd.DataFrame) -> int:
-    """Replace the rows of one snapshot in one history table; returns rows written."""
-    if table not in SNAPSHOT_TABLES:
-        raise ValueError(f"not a snapshot table: {table}")
-    frame = _shaped(table, snapshot, df)
-    # `table` was checked against SNAPSHOT_TABLES above: an identifier from a
-    # fixed list (identifiers cannot be bound parameters); the value is bound.
-    con.execute(f"DELETE FROM {table} WHERE snapshot = ?", [snapshot])
-    _insert(con, table, frame)
-    return len(frame)
-
-
 def _redacted(frame: pd.DataFrame) -> pd.DataFrame:
     """No secret the run holds is ever stored (pipelines.secrets): texts from outside
     (error bodies, exception messages, git stderr) reach every table through here."""
@@ -365,7 +380,7 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 # --------------------------------------------------- staged snapshots (issue 9)
 
 _DATA_TABLES = [name for name in SNAPSHOT_TABLES if name != "runs"]
-DATA_TABLES = tuple(_DATA_TABLES)  # the snapshot tables apart from `runs` (pipelines/retention.py deletes from them)
+DATA_TABLES = tuple(_DATA_TABLES)  # the snapshot tables apart from `runs`: stored as spans (pipelines/spans.py)
 
 
 def stage_snapshot(con: duckdb.DuckDBPyConnection, run: dict, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -437,9 +452,13 @@ def promote(con: duckdb.DuckDBPyConnection, run_id: str, retention: retention_po
     if not rows or waiting:
         raise WarehouseError(f"run {run_id} is {waiting[0][1] if waiting else 'unknown'}, not awaiting promotion")
     snapshots = [r[0] for r in rows]
+    # The dates the spans stand for once this run is complete: history's, and this run's.
+    dates = sorted({d for (d,) in con.execute("SELECT DISTINCT snapshot FROM runs WHERE status = 'complete'"
+                                              ).fetchall()} | set(snapshots))
     for name in _DATA_TABLES:
-        con.execute(f"DELETE FROM {name} WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?)", [run_id])
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {STAGING}.{name}{_storage_order(name)}")
+        for day in snapshots:  # oldest first: a later date extends the spans an earlier one wrote
+            spans.write_date(con, name, columns(name), f"(SELECT * FROM {STAGING}.{name} WHERE snapshot = $d)",
+                             day, [d for d in dates if d != day], _storage_order(name, spanned=True))
     con.execute(
         """UPDATE runs SET status = 'superseded', message = ?
            WHERE snapshot IN (SELECT snapshot FROM runs WHERE run_id = ?) AND status = 'complete'""",
@@ -451,16 +470,18 @@ def promote(con: duckdb.DuckDBPyConnection, run_id: str, retention: retention_po
     return Promoted(snapshots, retired=retention_policy.apply(con, retention, run_id))
 
 
-def _storage_order(table: str) -> str:
-    """ORDER BY for a table's rows in history: like rows next to each other compress better.
+def _storage_order(table: str, *, spanned: bool = False) -> str:
+    """ORDER BY for a table's rows (or ``spanned``: its spans) in history: like rows next to each
+    other compress better.
 
-    A year of results is most of the warehouse; rows of one check side by
-    side (its remediation texts differ only in the service's names) take a
-    quarter less space than rows of one service side by side, measured on
-    10,000 services.
+    Rows of one check side by side (its remediation texts differ only in the
+    service's names) took a quarter less space than rows of one service side
+    by side, measured on 10,000 services.
     """
     keys = [c for c in ("snapshot", "scorecard", "check_id", "status", "service") if c in columns(table)]
-    return f" ORDER BY {', '.join(keys)}" if len(keys) > 1 else ""
+    if spanned:
+        keys = [k for k in keys if k != "snapshot"]
+    return f" ORDER BY {', '.join(keys)}" if len(keys) > int(not spanned) else ""
 
 
 class Promoted(list):
@@ -485,13 +506,35 @@ def delete_snapshot(con: duckdb.DuckDBPyConnection, snapshot: dt.date, note: str
     found = con.execute(
         "SELECT count(*) FROM runs WHERE snapshot = ? AND status = 'complete'", [snapshot]
     ).fetchone()[0]
-    for name in _DATA_TABLES:
-        con.execute(f"DELETE FROM {name} WHERE snapshot = ?", [snapshot])
     con.execute(
         "UPDATE runs SET status = 'deleted', message = ? WHERE snapshot = ? AND status IN ('complete', 'superseded')",
         [note, snapshot],
     )
+    drop_unused_spans(con)
     return found
+
+
+def load_history(con: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
+    """Load per-snapshot rows (relation ``source``, any subset of the table's columns) as the whole
+    history of ``name``, which must be empty: for building history in bulk (the benchmarks' years).
+    Their dates' ``runs`` rows say ``complete`` first, or the view will not show them."""
+    if name not in _DATA_TABLES:
+        raise ValueError(f"not a history table: {name}")
+    stored = spans.table(name)
+    if con.execute(f"SELECT count(*) FROM {stored}").fetchone()[0]:
+        raise WarehouseError(f"{name} already has history; promote snapshots into it instead")
+    cols = columns(name)
+    # `source` is a relation the caller named (a temp table); its missing columns read as NULL.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _load AS SELECT * FROM {name} WHERE false")
+    con.execute(f"INSERT INTO _load BY NAME SELECT * FROM {source}")
+    spans.from_rows(con, stored, "_load", cols, _storage_order(name, spanned=True))
+    con.execute("DROP TABLE _load")
+
+
+def drop_unused_spans(con: duckdb.DuckDBPyConnection) -> None:
+    """After dates left history (their runs no longer ``complete``): delete the spans with no date left."""
+    for name in _DATA_TABLES:
+        spans.drop_unused(con, name)
 
 
 # ------------------------------------------------------------------ events
@@ -671,13 +714,11 @@ def publish(warehouse: Path, serving: Path,
             if previous:
                 _refresh_copied(con, kept)
             else:
-                for name, cols in SNAPSHOT_TABLES.items():
-                    con.execute(f"CREATE TABLE {name} ({cols})")
+                con.execute(f"CREATE TABLE runs ({SNAPSHOT_TABLES['runs']})")
                 con.execute(f"CREATE TABLE meta ({EVENT_TABLES['meta']})")
                 con.execute("INSERT INTO runs BY NAME SELECT * FROM wh.main.runs WHERE status = 'complete'")
-                complete = "SELECT snapshot FROM wh.runs WHERE status = 'complete'"
                 for name in _DATA_TABLES:
-                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM wh.main.{name} WHERE snapshot IN ({complete})")
+                    _copy_spans(con, name)
             con.execute("INSERT INTO meta BY NAME SELECT * FROM wh.main.meta WHERE key <> 'staged_run'")
             from pipelines import (  # late: derived from what was just copied
                 preview,
@@ -710,6 +751,27 @@ def publish(warehouse: Path, serving: Path,
     return serving
 
 
+def _span_columns(name: str) -> list[str]:
+    return [c for c in columns(name) if c != "snapshot"] + ["first_seen", "last_seen"]
+
+
+def _copy_spans(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Create history table ``name`` in the file being published (spans and view) and copy the
+    warehouse's (``wh``) spans into it; a warehouse of an older release, attached read-only and
+    so not converted yet, has its per-snapshot rows turned into spans on the way."""
+    stored = spans.table(name)
+    con.execute(f"CREATE TABLE main.{stored} ({spans.ddl(_column_types(SNAPSHOT_TABLES[name]))})")
+    order = _storage_order(name, spanned=True)
+    has_spans = con.execute("""SELECT count(*) FROM information_schema.tables
+                               WHERE table_catalog = 'wh' AND table_schema = 'main' AND table_name = ?""",
+                            [stored]).fetchone()[0]
+    if has_spans:
+        con.execute(f"INSERT INTO main.{stored} BY NAME SELECT * FROM wh.main.{stored}{order}")
+    else:
+        spans.from_rows(con, f"main.{stored}", f"wh.main.{name}", columns(name), order)
+    spans.create_view(con, name, columns(name))
+
+
 def _reusable(serving: Path) -> bool:
     """The served file can start the next publish: one of ours, with every snapshot table's columns as now."""
     if not serving.is_file():
@@ -725,7 +787,8 @@ def _reusable(serving: Path) -> bool:
                    WHERE table_schema = 'main' ORDER BY table_name, ordinal_position""").fetchall():
             have.setdefault(table, []).append(column)
         published = "meta" in have and con.execute("SELECT count(*) FROM meta WHERE key = 'published_at'").fetchone()[0]
-        return bool(published) and all(have.get(name) == columns(name) for name in SNAPSHOT_TABLES)
+        return (bool(published) and all(have.get(name) == columns(name) for name in SNAPSHOT_TABLES)
+                and all(have.get(spans.table(name)) == _span_columns(name) for name in _DATA_TABLES))
     except duckdb.Error:
         return False
     finally:
@@ -745,11 +808,14 @@ def _refresh_copied(con: duckdb.DuckDBPyConnection, kept: dict[str, str]) -> Non
                UNION ALL
                (SELECT snapshot, run_id FROM wh.main.runs WHERE status = 'complete'
                 EXCEPT SELECT snapshot, run_id FROM main.runs))""")
-    complete = "SELECT snapshot FROM wh.main.runs WHERE status = 'complete'"
+    # History is small as spans, and a day extends most of them: each is copied whole. Dropped and
+    # checkpointed first, so the new rows reuse the old ones' blocks instead of growing the file.
     for name in _DATA_TABLES:  # names from the fixed table list
-        con.execute(f"DELETE FROM main.{name} WHERE snapshot IN (SELECT snapshot FROM _changed)")
-        con.execute(f"""INSERT INTO main.{name} BY NAME SELECT * FROM wh.main.{name}
-                        WHERE snapshot IN (SELECT snapshot FROM _changed) AND snapshot IN ({complete})""")
+        con.execute(f"DROP VIEW main.{name}")
+        con.execute(f"DROP TABLE main.{spans.table(name)}")
+    con.execute("CHECKPOINT")
+    for name in _DATA_TABLES:
+        _copy_spans(con, name)
     con.execute("DELETE FROM main.runs")  # small: its messages may have changed too
     con.execute("INSERT INTO main.runs BY NAME SELECT * FROM wh.main.runs WHERE status = 'complete'")
     con.execute("DELETE FROM main.meta")
@@ -762,7 +828,7 @@ def _refresh_copied(con: duckdb.DuckDBPyConnection, kept: dict[str, str]) -> Non
     before = dict(con.execute(f"SELECT table_name, digest FROM main.{DERIVED_INPUTS}").fetchall()
                   ) if (DERIVED_INPUTS, "BASE TABLE") in derived else {}
     for name, kind in derived:
-        if name in SNAPSHOT_TABLES or name == "meta":
+        if name in SNAPSHOT_TABLES or name.removesuffix(spans.SUFFIX) in SNAPSHOT_TABLES or name == "meta":
             continue
         # `name` is a table of the file we publish, quoted as an identifier.
         quoted = name.replace('"', '""')

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from checks.policy import NO_LEVEL
+from pipelines import spans
 
 ORG = "*"  # the team value of the organisation's rows in the published roll-ups
 NO_OWNER = "(no owner)"  # how the roll-ups name services without a team
@@ -55,10 +56,16 @@ class TableExport:
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every table of the published file, by name: whatever the publish wrote, not a list kept here."""
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-        "ORDER BY table_name").fetchall()]
+    """Every table of the published file, by name: whatever the publish wrote, not a list kept here.
+
+    A history table is a view over its spans (pipelines/spans.py): the view is exported, one row per
+    snapshot as the table always was, and the spans it is stored as are not."""
+    found = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_type IN ('BASE TABLE', 'VIEW') ORDER BY table_name").fetchall()
+    views = {name for name, kind in found if kind == "VIEW"}
+    return [name for name, _ in found
+            if not (name.endswith(spans.SUFFIX) and name.removesuffix(spans.SUFFIX) in views)]
 
 
 def copy_table_to_parquet(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> TableExport:

@@ -50,11 +50,12 @@ def build(cfg) -> None:
         con.register("_meanings", status_meanings(cfg))
         con.execute("""INSERT INTO runs (run_id, snapshot, kind, status)
                        SELECT 'r-' || snapshot, snapshot, 'run', 'complete' FROM _dates""")
-        con.execute("""INSERT INTO services (snapshot, service, team, lifecycle)
-                       SELECT d.snapshot, 'svc-' || i, 'team-' || lpad((i % $teams)::VARCHAR, 2, '0'),
+        con.execute("""CREATE TEMP TABLE _services AS
+                       SELECT d.snapshot, 'svc-' || i AS service, 'team-' || lpad((i % $teams)::VARCHAR, 2, '0') AS team,
                               CASE WHEN i % 5 = 0 THEN 'experimental' ELSE 'production' END
+                              AS lifecycle
                        FROM _dates d, range($n) t(i)""", {"n": SERVICES, "teams": TEAMS})
-        con.execute("INSERT INTO scorecard_checks BY NAME SELECT d.snapshot, c.* FROM _dates d, _cards c")
+        con.execute("CREATE TEMP TABLE _scorecard_checks AS SELECT d.snapshot, c.* FROM _dates d, _cards c")
         # A result's status: a draw per (service, check) against a pass share that grows week by week.
         con.execute("""
             CREATE TEMP TABLE _results AS
@@ -63,15 +64,18 @@ def build(cfg) -> None:
                         WHEN h < 0.12 THEN 'warn'
                         WHEN h < 0.45 + 0.03 * (date_diff('week', DATE '2026-08-24', s.snapshot)) THEN 'pass'
                         ELSE 'fail' END AS status
-            FROM services s JOIN _cards c ON true,
+            FROM _services s JOIN _cards c ON true,
                  LATERAL (SELECT (hash(s.service || c.check_id) % 1000) / 1000.0 AS h)""")
-        con.execute("""INSERT INTO check_results (snapshot, service, team, check_id, status, remediation)
+        con.execute("""CREATE TEMP TABLE _check_results AS
                        SELECT snapshot, service, team, check_id, status, 'fix ' || check_id || ' in ' || service
+                              AS remediation
                        FROM _results""")
-        con.execute("""INSERT INTO scorecard_results BY NAME
+        con.execute("""CREATE TEMP TABLE _scorecard_results AS
                        SELECT r.snapshot, 'default' AS scorecard, r.service, r.team, r.check_id, r.level,
                               r.level_rank, r.weight, r.status, m.counts_as_pass, m.applicable, m.status_group
                        FROM _results r JOIN _meanings m ON m.status = r.status AND m.scorecard = 'default'""")
+        for name in ("services", "scorecard_checks", "check_results", "scorecard_results"):
+            warehouse.load_history(con, name, f"_{name}")
 
 
 def run() -> dict:

@@ -169,11 +169,16 @@ def _table(path, table: str) -> pd.DataFrame:
 def test_compaction_shrinks_a_file_with_deleted_rows_and_keeps_every_remaining_row(tmp_path):
     path = tmp_path / "w.duckdb"
     with warehouse.connect(path) as con:
-        con.execute("""INSERT INTO check_results (snapshot, service, check_id, status, detail)
-                       SELECT DATE '2026-01-01' + (i % 60)::INT, 'svc-' || (i % 2000), 'check-' || (i % 40),
-                              'pass', 'detail ' || hash(i) FROM range(3000000) t(i)""")
+        # 60 complete dates whose rows all differ from day to day: one span per row.
+        con.execute("""INSERT INTO runs (run_id, snapshot, status)
+                       SELECT 'r' || i, DATE '2026-01-01' + i::INT, 'complete' FROM range(60) t(i)""")
+        con.execute("""INSERT INTO check_results_spans (service, check_id, status, detail, first_seen, last_seen)
+                       SELECT 'svc-' || (i % 2000), 'check-' || (i % 40), 'pass', 'detail ' || hash(i),
+                              DATE '2026-01-01' + (i % 60)::INT, DATE '2026-01-01' + (i % 60)::INT
+                       FROM range(3000000) t(i)""")
     with warehouse.connect(path) as con:
-        con.execute("DELETE FROM check_results WHERE snapshot < DATE '2026-02-20'")  # 50 of 60 dates
+        con.execute("UPDATE runs SET status = 'deleted' WHERE snapshot < DATE '2026-02-20'")  # 50 of 60 dates
+        warehouse.drop_unused_spans(con)
     kept = _table(path, "check_results")
     runs = _table(path, "meta")
     before = path.stat().st_size
@@ -196,7 +201,8 @@ def test_compaction_shrinks_a_file_with_deleted_rows_and_keeps_every_remaining_r
 def test_compaction_is_not_due_on_a_dense_file_and_a_broken_file_is_explained(tmp_path):
     path = tmp_path / "w.duckdb"
     with warehouse.connect(path) as con:
-        con.execute("INSERT INTO check_results (snapshot, service) SELECT DATE '2026-01-01', 's' || i FROM range(1000) t(i)")
+        con.execute("INSERT INTO check_results_spans (service, first_seen, last_seen) "
+                    "SELECT 's' || i, DATE '2026-01-01', DATE '2026-01-01' FROM range(1000) t(i)")
     assert warehouse.compact_if_due(path, None) is None
     assert warehouse.compact_if_due(tmp_path / "missing.duckdb", None) is None
     broken = tmp_path / "broken.duckdb"
@@ -262,8 +268,11 @@ def test_a_served_file_of_an_older_release_is_published_in_full(tmp_path):
             promote_day(con, path, day, config.warehouse.retention)
     publishing.publish(config)
     assert warehouse._reusable(served)
-    with duckdb.connect(str(served)) as con:  # as an older release wrote it: a column missing
-        con.execute("ALTER TABLE check_results DROP COLUMN waiver_expires")
+    with duckdb.connect(str(served)) as con:  # as an older release wrote it: rows per snapshot, a column missing
+        con.execute("CREATE TABLE old_results AS SELECT * EXCLUDE (waiver_expires) FROM check_results")
+        con.execute("DROP VIEW check_results")
+        con.execute("DROP TABLE check_results_spans")
+        con.execute("ALTER TABLE old_results RENAME TO check_results")
     assert not warehouse._reusable(served)
     publishing.publish(config)
     assert warehouse._reusable(served)
