@@ -63,7 +63,7 @@ DAILY_RUN_TARGET_SECONDS = 60.0
 PAGE_TARGET_SECONDS = 2.0
 # Tables with one row (or a few) per service: each service's rows come from its own state.
 PER_SERVICE = ("services", "golden_path_adoption", "check_results", "scorecard_results", "service_scores", "dora")
-CODE = [Path(__file__), ROOT / "pipelines" / "warehouse.py", ROOT / "pipelines" / "retention.py"]
+CODE = [Path(__file__), *(ROOT / "pipelines" / name for name in ("warehouse.py", "spans.py", "retention.py"))]
 
 
 @dataclass
