@@ -471,8 +471,10 @@ def run(workdir: Path = WORK, cycles: int = CYCLES, pages: tuple[str, ...] = PAG
     world = None
     home = _dagster_home(workdir)
     try:
-        with _env("SCORECARD_CONFIG", str(config_path)):
-            instance = _instance(home)
+        # The instance as a context manager: entering it makes its storage Dagster's current one (a
+        # context variable); leaving it puts the previous one back. Disposed without that, the variable
+        # kept naming this home after it was deleted, and every later Dagster run in the process failed.
+        with _env("SCORECARD_CONFIG", str(config_path)), _instance(home) as instance:
             defs = build_definitions()  # once, as a code location loads it
             reading_from = time.monotonic()
             for cycle in range(cycles):
@@ -502,7 +504,6 @@ def run(workdir: Path = WORK, cycles: int = CYCLES, pages: tuple[str, ...] = PAG
             settled = reading_from + session_ttl_s() + 10
             figures.warmup = max(WARMUP, next((i for i, x in enumerate(figures.samples) if x.at >= settled),
                                               len(figures.samples)))
-            instance.dispose()
         stop.set()
         out = _results(world, results)
     finally:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipelines import warehouse
+from pipelines.cli import run_job
 from tests.bench.bench_soak import Figures, Sample, growth, missed, run
+from tests.gitrepo import catalog_info, commit, init
 
 
 def _samples(rss: list[float], fds: list[int] | None = None, peaks: list[float] | None = None) -> list[Sample]:
@@ -84,3 +86,12 @@ def test_short_soak_counts_page_loads_and_events_and_reports_a_lost_event_and_a_
     assert any(m.startswith("lost events: 1 ") for m in misses), misses
     assert any(m.startswith("failed page loads: ") for m in misses), misses
     assert not any(m.startswith(("cycles", "refused", "no page", "no event")) for m in misses), misses
+
+    # The soak deletes its Dagster home when it ends; a Dagster run after it in the same process (the
+    # next test on this worker) must not still be pointed at that home. It was, and failed with
+    # "unable to open database file" until the soak left its instance as a context manager.
+    repos = tmp_path / "after" / "repos"
+    commit(init(repos / "billing"), {"catalog-info.yaml": catalog_info("billing")})
+    config = tmp_path / "after" / "scorecard.yaml"
+    config.write_text(f"sources:\n  repos:\n    - root: {repos}\n")
+    assert run_job(config).success
