@@ -64,6 +64,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from secrets import token_urlsafe
 
+from pipelines import processes
+
 DEFAULT_DIR = ".cluster"
 DEFAULT_PG_PORT = 15432  # not 5432/6379: the Debian packages' own servers may be running there
 DEFAULT_REDIS_PORT = 16379
@@ -278,17 +280,7 @@ def _alive(pid: int) -> bool:
             return False
     except ChildProcessError:
         pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    return processes.alive(pid)
 
 
 def _group_alive(pgid: int) -> bool:

@@ -39,8 +39,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import processes, secrets, spans, warehouse_backends
 from pipelines import retention as retention_policy
-from pipelines import secrets, spans, warehouse_backends
 
 SCHEMA_VERSION = 1
 
@@ -646,22 +646,12 @@ def _remove_stale_temp_files(serving: Path) -> None:
     """Delete temp files of publishes whose process is gone (a crash before the rename)."""
     for leftover in serving.parent.glob(f"{glob_escape(serving.name)}.*.new*"):
         pid = leftover.name[len(serving.name) + 1:].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not processes.alive(int(pid)):
             leftover.unlink(missing_ok=True)
 
 
 def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # Beside the derived tables a publish may keep, the digest of the inputs they were derived with.
